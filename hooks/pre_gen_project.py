@@ -1,0 +1,75 @@
+"""Validate the answers before anything is written.
+
+Cookiecutter renders this file with Jinja, so values are read through ``tojson``
+into a raw string and parsed: quotes or backslashes in a name cannot inject code.
+A non-zero exit makes cookiecutter remove the half-made project directory.
+"""
+
+import json
+import keyword
+import re
+import sys
+
+SLUG = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
+NAME = json.loads(r'''{{ cookiecutter.project_name | tojson }}''')
+
+# Packages the generated project imports: a slug with one of these names would shadow it.
+DEPENDENCIES = {
+    "torch",
+    "torchvision",
+    "numpy",
+    "omegaconf",
+    "tqdm",
+    "matplotlib",
+    "sklearn",
+    "scikit_learn",
+    "tensorboard",
+    "wandb",
+    "yaml",
+    "PIL",
+    "pytest",
+    "ruff",
+    "tests",
+    "configs",
+    "data",
+    "runs",
+    "train",
+    "evaluate",
+    "predict",
+}
+
+
+def problems(slug: str) -> list[str]:
+    """Return every rule the slug breaks (empty when it is valid)."""
+    found = []
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", slug):
+        found.append(
+            "it must be a lowercase Python identifier: start with a letter or _, "
+            "then only a-z, 0-9 and _"
+        )
+    if keyword.iskeyword(slug) or keyword.issoftkeyword(slug):
+        found.append("it is a Python keyword")
+    if slug in sys.stdlib_module_names:
+        found.append(f"it shadows the standard-library module '{slug}'")
+    if slug.lower() in {d.lower() for d in DEPENDENCIES}:
+        found.append(f"it shadows '{slug}', which the generated project imports or uses")
+    return found
+
+
+def main() -> int:
+    errors = problems(SLUG)
+    if not errors:
+        return 0
+    print(f"ERROR: invalid project_slug {SLUG!r} (from project_name {NAME!r}):", file=sys.stderr)
+    for error in errors:
+        print(f"  - {error}", file=sys.stderr)
+    print(
+        "Choose another project_name, or set project_slug explicitly, e.g. "
+        "cookiecutter <template> project_slug=my_project",
+        file=sys.stderr,
+    )
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

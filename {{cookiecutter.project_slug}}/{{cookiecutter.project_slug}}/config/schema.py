@@ -1,0 +1,133 @@
+"""The configuration schema: every key a run accepts, its type and its default.
+
+OmegaConf checks keys and types against these dataclasses, so a typo such as
+``trainer.epoch=3`` is an error instead of a silently ignored value.
+``Optional`` and ``List`` come from ``typing`` because OmegaConf reads them.
+"""
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+
+@dataclass
+class DataConfig:
+    name: str = "digits"  # digits | mnist | fashion_mnist
+    root: str = "data"  # where mnist/fashion_mnist IDX files live
+    val_fraction: float = 0.1  # share of the training split held out for validation
+    split_seed: int = 0  # fixed split, independent of the training seed
+    batch_size: int = 64  # per process under torchrun
+    eval_batch_size: int = 256
+    shuffle: bool = True
+    num_workers: int = 0  # in-memory tensors need no worker processes
+    pin_memory: bool = True  # only takes effect on CUDA
+    drop_last: bool = False
+    persistent_workers: bool = True  # only takes effect when num_workers > 0
+
+
+@dataclass
+class ModelConfig:
+    name: str = "mlp"  # mlp | cnn | resnet18
+    hidden_sizes: List[int] = field(default_factory=lambda: [128, 64])
+    channels: List[int] = field(default_factory=lambda: [32, 64])  # cnn only
+    batch_norm: bool = True  # cnn only
+    dropout: float = 0.0
+    weights: Optional[str] = None  # torchvision weights for resnet18, e.g. IMAGENET1K_V1
+    freeze: List[str] = field(default_factory=list)  # module names to freeze, e.g. [backbone]
+
+
+@dataclass
+class OptimizerConfig:
+    name: str = "adam"  # adam | adamw | sgd
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9  # sgd only
+    nesterov: bool = False  # sgd only
+
+
+@dataclass
+class LRSchedulerConfig:
+    name: str = "none"  # none | step | multistep | exponential | cosine | plateau | onecycle
+    interval: str = "epoch"  # epoch | step: when scheduler.step() is called
+    warmup: int = 0  # linear warm-up length, in units of `interval`
+    warmup_start_factor: float = 0.1
+    step_size: int = 10  # step
+    milestones: List[int] = field(default_factory=lambda: [10, 20])  # multistep
+    gamma: float = 0.1  # step | multistep | exponential
+    t_max: int = 0  # cosine; 0 = the whole run
+    eta_min: float = 0.0  # cosine
+    max_lr: float = 0.01  # onecycle
+    monitor: str = "val_loss"  # plateau
+    mode: str = "min"  # plateau
+    factor: float = 0.1  # plateau
+    patience: int = 3  # plateau
+
+
+@dataclass
+class EarlyStoppingConfig:
+    enabled: bool = True
+    monitor: str = "val_loss"
+    mode: str = "min"  # min | max
+    patience: int = 5
+    min_delta: float = 0.0
+
+
+@dataclass
+class CheckpointConfig:
+    monitor: str = "val_loss"
+    mode: str = "min"  # min | max
+    save_best: bool = True  # checkpoints/best.pt
+    save_top_k: int = 1  # epoch=NNN-<monitor>=X.pt files kept by the monitor; 0 none, -1 all
+    save_last: bool = True  # checkpoints/last.pt after every epoch
+    every_n_epochs: int = 0  # also keep checkpoints/epoch=NNN.pt every n epochs; 0 = off
+    every_n_steps: int = 0  # refresh last.pt every n optimizer steps (long epochs); 0 = off
+
+
+@dataclass
+class TrainerConfig:
+    epochs: int = 20
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    precision: str = "32"  # 32 | bf16 | fp16 (fp16 needs CUDA)
+    accumulate_grad_batches: int = 1
+    gradient_clip_val: float = 0.0  # 0 = off
+    gradient_clip_algorithm: str = "norm"  # norm | value
+    log_every_n_steps: int = 50
+    progress_bar: bool = True
+    compile: bool = False  # torch.compile the model
+    deterministic: bool = False
+    nonfinite_loss: str = "raise"  # raise | skip
+    fast_dev_run: bool = False  # one train and one val batch, no checkpoints
+    overfit_batches: int = 0  # train and validate on the same first N batches
+    limit_train_batches: Optional[int] = None
+    limit_val_batches: Optional[int] = None
+    sync_batchnorm: bool = False  # under torchrun
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+
+
+@dataclass
+class LoggerConfig:
+    tensorboard: bool = False
+    wandb: bool = False
+    wandb_project: str = "my_project"
+    wandb_watch: bool = False
+    curves: bool = True  # curves.png at the end of training
+    histogram_every_n_epochs: int = 5  # tensorboard weight/gradient histograms; 0 = off
+    log_graph: bool = True  # tensorboard model graph
+    log_images: bool = True  # tensorboard grid of validation predictions
+
+
+@dataclass
+class Config:
+    experiment: Optional[str] = None  # name of configs/experiment/<name>.yaml merged on top
+    seed: int = 42
+    output_dir: Optional[str] = None  # None: runs/<timestamp>
+    resume: Optional[str] = None  # path to a checkpoint to continue from
+    loss: str = "cross_entropy"  # cross_entropy | nll
+    label_smoothing: float = 0.0
+    metrics: List[str] = field(default_factory=lambda: ["accuracy"])  # accuracy, top3_accuracy, ...
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    lr_scheduler: LRSchedulerConfig = field(default_factory=LRSchedulerConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)

@@ -1,0 +1,196 @@
+"""Base classes for data: a dataset that knows its classes, and a data module that
+builds the train/val/test DataLoaders from config.
+
+Subclass ``BaseDataModule`` and implement ``setup`` to add your own data; the
+trainer only ever calls the ``*_dataloader`` methods and ``set_epoch``.
+"""
+
+import abc
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
+
+from ..config.schema import DataConfig
+from ..utils import DistInfo, seed_worker
+
+
+class BaseDataset(Dataset, abc.ABC):
+    """A map-style dataset (``__len__`` + ``__getitem__``) with class names."""
+
+    classes: list[str] = []
+
+    @abc.abstractmethod
+    def __len__(self) -> int: ...
+
+    @abc.abstractmethod
+    def __getitem__(self, index: int): ...
+
+
+class InMemoryDataset(BaseDataset):
+    """Small image sets held as one normalized tensor: no per-item decoding or PIL.
+
+    ``__getitems__`` lets the DataLoader fetch a whole batch with one indexing op
+    instead of ``batch_size`` ``__getitem__`` calls plus a stack.
+    """
+
+    def __init__(self, inputs: torch.Tensor, targets: torch.Tensor, classes: list[str]) -> None:
+        if len(inputs) != len(targets):
+            raise ValueError(f"{len(inputs)} inputs but {len(targets)} targets")
+        self.inputs = inputs
+        self.targets = targets
+        self.classes = classes
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.inputs[index], self.targets[index]
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.as_tensor(indices)
+        return self.inputs[index], self.targets[index]
+
+    def subset(self, indices: torch.Tensor) -> "InMemoryDataset":
+        return InMemoryDataset(self.inputs[indices], self.targets[indices], self.classes)
+
+
+def collate_batched(batch):
+    """``collate_fn`` for datasets with ``__getitems__``: the batch is already stacked."""
+    return batch
+
+
+class ResumableSampler(DistributedSampler):
+    """``DistributedSampler`` whose order depends only on (seed, epoch), and that can
+    start part-way through an epoch: resuming at batch k replays the same order."""
+
+    def __init__(self, dataset: Sequence, dist_info: DistInfo, shuffle: bool, seed: int) -> None:
+        super().__init__(
+            dataset,
+            num_replicas=dist_info.world_size,
+            rank=dist_info.rank,
+            shuffle=shuffle,
+            seed=seed,
+        )
+        self.start_index = 0
+
+    def set_epoch(self, epoch: int, start_index: int = 0) -> None:
+        super().set_epoch(epoch)
+        self.start_index = start_index
+
+    def __iter__(self) -> Iterator[int]:
+        indices = list(super().__iter__())
+        return iter(indices[self.start_index :])
+
+    def __len__(self) -> int:
+        return self.num_samples - self.start_index
+
+
+class ShardSampler(Sampler):
+    """Evaluation sampler: rank r takes items r, r+W, r+2W... No padding, so under
+    torchrun every sample is counted exactly once (DistributedSampler would repeat some)."""
+
+    def __init__(self, dataset: Sequence, dist_info: DistInfo) -> None:
+        self.indices = range(dist_info.rank, len(dataset), dist_info.world_size)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int):
+    """A fixed random (train, val, test) split of ``range(n)``."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_test = round(n * test_fraction)
+    n_val = round((n - n_test) * val_fraction)
+    return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
+
+
+def normalize(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    """Scale once at load time so training never converts per item."""
+    return (images - mean) / std
+
+
+class BaseDataModule(abc.ABC):
+    """Owns the datasets and builds their DataLoaders with the settings in ``data.*``."""
+
+    def __init__(self, config: DataConfig, seed: int = 0, dist_info: DistInfo | None = None):
+        self.config = config
+        self.seed = seed
+        self.dist_info = dist_info or DistInfo()
+        self.train_set, self.val_set, self.test_set = self.setup()
+        self._train_sampler: ResumableSampler | None = None
+        self._train_generator = torch.Generator()
+
+    @abc.abstractmethod
+    def setup(self) -> tuple[BaseDataset, BaseDataset, BaseDataset]:
+        """Load the data and return the (train, val, test) datasets."""
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.train_set.classes)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input sample, e.g. (1, 28, 28); models size themselves from it."""
+        return tuple(self.train_set[0][0].shape)
+
+    def train_dataloader(self, shuffle: bool | None = None) -> DataLoader:
+        shuffle = self.config.shuffle if shuffle is None else shuffle
+        self._train_sampler = ResumableSampler(self.train_set, self.dist_info, shuffle, self.seed)
+        return self._loader(
+            self.train_set,
+            self.config.batch_size,
+            self._train_sampler,
+            self.config.drop_last,
+            self._train_generator,
+        )
+
+    def val_dataloader(self) -> DataLoader:
+        return self._eval_loader(self.val_set)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._eval_loader(self.test_set)
+
+    def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
+        """Fix the epoch's shuffle order; skip ``start_batch`` batches when resuming mid-epoch."""
+        if self._train_sampler is not None:
+            self._train_sampler.set_epoch(epoch, start_batch * self.config.batch_size)
+        # Worker seeds come from this generator: re-seed it so epoch e gets the same
+        # worker seeds whether or not the run was resumed.
+        self._train_generator.manual_seed(self.seed + epoch)
+
+    def _eval_loader(self, dataset: BaseDataset) -> DataLoader:
+        sampler = ShardSampler(dataset, self.dist_info)
+        generator = torch.Generator().manual_seed(self.seed)
+        return self._loader(dataset, self.config.eval_batch_size, sampler, False, generator)
+
+    def _loader(
+        self,
+        dataset: BaseDataset,
+        batch_size: int,
+        sampler: Sampler,
+        drop_last: bool,
+        generator: torch.Generator,
+    ) -> DataLoader:
+        workers = self.config.num_workers
+        batched = hasattr(dataset, "__getitems__")
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            sampler=sampler,
+            num_workers=workers,
+            pin_memory=self.config.pin_memory and torch.cuda.is_available(),
+            drop_last=drop_last,
+            persistent_workers=self.config.persistent_workers and workers > 0,
+            collate_fn=collate_batched if batched else None,
+            worker_init_fn=seed_worker if workers > 0 else None,
+            # A private generator: creating an iterator never consumes the global torch RNG.
+            generator=generator,
+        )

@@ -1,0 +1,69 @@
+"""Logger: console + train.log, metrics.csv and curves.png always, plus the chosen tracker."""
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from .base import BaseLogger, LoggerCollection
+from .console import ConsoleLogger, setup_logging
+from .csv_logger import CSVLogger, read_metrics
+from .curves import CurvesLogger, plot_curves
+
+
+def build_loggers(
+    config: DictConfig,
+    run_dir: Path,
+    is_main: bool = True,
+    resume_epoch: int | None = None,
+    resume_step: int | None = None,
+) -> LoggerCollection:
+    """The loggers for a run. Only rank 0 logs; other ranks get an empty collection."""
+    if not is_main:
+        return LoggerCollection([])
+    loggers: list[BaseLogger] = [
+        ConsoleLogger(config.trainer.epochs),
+        CSVLogger(run_dir / "metrics.csv", resume_epoch),
+    ]
+    if config.logger.curves:
+        loggers.append(CurvesLogger(run_dir / "metrics.csv", run_dir / "curves.png"))
+{%- if cookiecutter.logger == "tensorboard" %}
+    if config.logger.tensorboard:
+        from .tensorboard import TensorBoardLogger
+
+        loggers.append(
+            TensorBoardLogger(
+                run_dir / "tensorboard",
+                purge_step=resume_step,
+                log_graph=config.logger.log_graph,
+                log_images=config.logger.log_images,
+            )
+        )
+{%- endif %}
+{%- if cookiecutter.logger == "wandb" %}
+    if config.logger.wandb:
+        from omegaconf import OmegaConf
+
+        from .wandb import WandbLogger
+
+        loggers.append(
+            WandbLogger(
+                run_dir,
+                config.logger.wandb_project,
+                OmegaConf.to_container(config, resolve=True),
+                watch=config.logger.wandb_watch,
+                resume=resume_epoch is not None,
+            )
+        )
+{%- endif %}
+    return LoggerCollection(loggers)
+
+
+__all__ = [
+    "BaseLogger",
+    "CSVLogger",
+    "LoggerCollection",
+    "build_loggers",
+    "plot_curves",
+    "read_metrics",
+    "setup_logging",
+]

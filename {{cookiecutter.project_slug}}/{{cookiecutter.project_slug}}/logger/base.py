@@ -1,0 +1,75 @@
+"""One small interface for every logging backend, and a collection that fans out to them."""
+
+import abc
+from typing import Any
+
+import torch
+
+
+class BaseLogger(abc.ABC):
+    """A backend implements ``log_metrics``; the rest are optional hooks."""
+
+    wants_predictions = False  # set True to receive ``log_predictions`` (costs a forward pass)
+
+    def log_hyperparams(self, params: dict[str, Any]) -> None:
+        """Called once with the resolved config as a plain dict."""
+
+    @abc.abstractmethod
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        """Per-step scalars (``train/loss_step``...), at optimizer step ``step``."""
+
+    def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
+        """End-of-epoch metrics (``train_loss``, ``val_accuracy``, ``lr``...)."""
+        self.log_metrics(metrics, step)
+
+    def log_model(self, model: torch.nn.Module, example_input: torch.Tensor) -> None:
+        """Called once before training (e.g. to draw the graph)."""
+
+    def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
+        """Called every ``logger.histogram_every_n_epochs`` epochs."""
+
+    def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
+        """Validation samples with predicted and true labels (image datasets)."""
+
+    def finalize(self) -> None:
+        """Flush and close; called at the end of ``fit`` (also after an error)."""
+
+
+class LoggerCollection(BaseLogger):
+    """Calls every logger in turn, so the trainer talks to one object."""
+
+    def __init__(self, loggers: list[BaseLogger]) -> None:
+        self.loggers = list(loggers)
+
+    @property
+    def wants_predictions(self) -> bool:  # type: ignore[override]
+        return any(logger.wants_predictions for logger in self.loggers)
+
+    def log_hyperparams(self, params: dict[str, Any]) -> None:
+        for logger in self.loggers:
+            logger.log_hyperparams(params)
+
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        for logger in self.loggers:
+            logger.log_metrics(metrics, step)
+
+    def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
+        for logger in self.loggers:
+            logger.log_epoch(epoch, metrics, step)
+
+    def log_model(self, model: torch.nn.Module, example_input: torch.Tensor) -> None:
+        for logger in self.loggers:
+            logger.log_model(model, example_input)
+
+    def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
+        for logger in self.loggers:
+            logger.log_histograms(model, epoch)
+
+    def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
+        for logger in self.loggers:
+            if logger.wants_predictions:
+                logger.log_predictions(images, predictions, targets, classes, epoch)
+
+    def finalize(self) -> None:
+        for logger in self.loggers:
+            logger.finalize()

@@ -1,0 +1,50 @@
+"""``curves.png``: loss and each metric per epoch, train and val, drawn from metrics.csv."""
+
+from pathlib import Path
+
+from .base import BaseLogger
+from .csv_logger import read_metrics
+
+
+def plot_curves(csv_path: Path | str, png_path: Path | str) -> Path | None:
+    """Draw one panel per quantity (loss, accuracy...) with its train and val lines."""
+    rows, fieldnames = read_metrics(csv_path)
+    if not rows:
+        return None
+    import matplotlib  # deferred: plotting is the only user, and it is slow to import
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    quantities = sorted(
+        {name.split("_", 1)[1] for name in fieldnames if name.startswith(("train_", "val_"))},
+        key=lambda name: (name != "loss", name),
+    )
+    epochs = [int(row["epoch"]) for row in rows]
+    figure, axes = plt.subplots(1, len(quantities), figsize=(5 * len(quantities), 4), squeeze=False)
+    for axis, quantity in zip(axes[0], quantities, strict=True):
+        for split in ("train", "val"):
+            column = f"{split}_{quantity}"
+            if column in fieldnames:
+                axis.plot(epochs, [float(row[column]) for row in rows], marker="o", label=split)
+        axis.set(title=quantity, xlabel="epoch")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(png_path, dpi=100)
+    plt.close(figure)
+    return Path(png_path)
+
+
+class CurvesLogger(BaseLogger):
+    """Redraws curves.png when training ends (or stops)."""
+
+    def __init__(self, csv_path: Path | str, png_path: Path | str) -> None:
+        self.csv_path, self.png_path = Path(csv_path), Path(png_path)
+
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        """Curves are drawn from metrics.csv at the end."""
+
+    def finalize(self) -> None:
+        if self.csv_path.exists():
+            plot_curves(self.csv_path, self.png_path)

@@ -1,0 +1,181 @@
+"""Checkpoints that are safe to write (atomic) and safe to read (``weights_only``).
+
+A checkpoint is a dict of tensors and plain Python values only, so
+``torch.load(weights_only=True)`` can read it and a file carrying pickled code is
+refused before any of that code runs.
+"""
+
+import io
+import math
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint could not be read; the message names the file and what to do."""
+
+
+def save_checkpoint(state: dict[str, Any], path: Path | str) -> Path:
+    """Write ``state`` to ``path`` atomically (see ``write_atomic``)."""
+    return write_atomic(serialize(state), Path(path))
+
+
+def serialize(state: dict[str, Any]) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def write_atomic(data: bytes, path: Path) -> Path:
+    """A temporary file in the same directory, flushed and fsynced, then ``os.replace``:
+    a crash leaves the old file or the new one, never a truncated mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint with ``weights_only=True``; explain any failure in one message."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist{_other_checkpoints(path)}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        reason = str(error).splitlines()[0]
+        raise CheckpointError(
+            f"refused to load {path}: it holds pickled Python objects, which could run code "
+            f"when unpickled ({reason}). Only tensors and plain types are accepted; nothing "
+            "in the file was executed."
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
+        reason = str(error).splitlines()[0]
+        raise CheckpointError(
+            f"checkpoint {path} is truncated or corrupt ({reason}){_other_checkpoints(path)}"
+        ) from None
+
+
+def _other_checkpoints(path: Path) -> str:
+    """Point at the newest other checkpoint in the same folder, if there is one."""
+    others = sorted(
+        (p for p in path.parent.glob("*.pt") if p != path),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    return f"; the newest other checkpoint there is {others[0]}" if others else ""
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories can't be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class CheckpointManager:
+    """Decides which files to write at the end of an epoch. Each policy is independent:
+
+    - ``best.pt``: whenever the monitored metric improves (``save_best``);
+    - ``epoch=NNN-<monitor>=X.pt``: the ``save_top_k`` best epochs by the monitor;
+    - ``last.pt``: every epoch (``save_last``), and mid-epoch every ``every_n_steps``;
+    - ``epoch=NNN.pt``: every ``every_n_epochs`` epochs, kept.
+    """
+
+    def __init__(
+        self,
+        directory: Path | str,
+        monitor: str = "val_loss",
+        mode: str = "min",
+        save_best: bool = True,
+        save_top_k: int = 1,
+        save_last: bool = True,
+        every_n_epochs: int = 0,
+    ) -> None:
+        self.directory = Path(directory)
+        self.monitor, self.mode = monitor, mode
+        self.save_best, self.save_top_k = save_best, save_top_k
+        self.save_last, self.every_n_epochs = save_last, every_n_epochs
+        self.best_score: float | None = None
+        self.top_k: list[tuple[float, str]] = []  # (score, file name), best first
+
+    @property
+    def last_path(self) -> Path:
+        return self.directory / "last.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.directory / "best.pt"
+
+    def is_better(self, score: float, reference: float | None) -> bool:
+        if reference is None:
+            return not math.isnan(score)
+        return score < reference if self.mode == "min" else score > reference
+
+    def plan(self, epoch: int, metrics: dict[str, float]) -> tuple[list[Path], list[Path]]:
+        """Update the bookkeeping for this epoch; return (files to write, files to delete).
+
+        Call it before building the checkpoint so the saved state already includes
+        this epoch's decision; write the files, then delete the evicted ones.
+        """
+        writes: list[Path] = []
+        score = metrics.get(self.monitor)
+        if score is None:
+            raise KeyError(f"checkpoint monitor {self.monitor!r} not in metrics {sorted(metrics)}")
+        if self.save_best and self.is_better(score, self.best_score):
+            writes.append(self.best_path)
+        if self.is_better(score, self.best_score):
+            self.best_score = score
+        evicted = self._update_top_k(epoch, score, writes)
+        if self.every_n_epochs and epoch % self.every_n_epochs == 0:
+            writes.append(self.directory / f"epoch={epoch:03d}.pt")
+        if self.save_last:
+            writes.append(self.last_path)
+        return writes, evicted
+
+    def _update_top_k(self, epoch: int, score: float, writes: list[Path]) -> list[Path]:
+        if self.save_top_k == 0 or math.isnan(score):
+            return []
+        name = f"epoch={epoch:03d}-{self.monitor}={score:.4f}.pt"
+        candidates = [*self.top_k, (score, name)]
+        candidates.sort(key=lambda item: item[0], reverse=self.mode == "max")
+        keep = candidates if self.save_top_k < 0 else candidates[: self.save_top_k]
+        evicted = [self.directory / n for s, n in candidates if (s, n) not in keep]
+        if (score, name) in keep:
+            writes.append(self.directory / name)
+        self.top_k = keep
+        return [path for path in evicted if path.name != name]
+
+    def write(self, state: dict[str, Any], writes: list[Path], evicted: list[Path]) -> None:
+        data = serialize(state) if writes else b""  # serialize once, write to every file
+        for path in writes:
+            write_atomic(data, path)
+        for path in evicted:  # only after the new files are safely on disk
+            path.unlink(missing_ok=True)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_score": self.best_score, "top_k": [list(item) for item in self.top_k]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_score = state["best_score"]
+        self.top_k = [(float(score), str(name)) for score, name in state["top_k"]]

@@ -1,0 +1,78 @@
+"""Optimizers and LR schedulers built from ``optimizer.*`` and ``lr_scheduler.*``."""
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch.optim import lr_scheduler as sched
+
+from ..config.schema import LRSchedulerConfig, OptimizerConfig
+
+
+@dataclass
+class SchedulerSpec:
+    """A scheduler and when the trainer steps it."""
+
+    scheduler: sched.LRScheduler | sched.ReduceLROnPlateau
+    interval: str = "epoch"  # epoch | step
+    monitor: str | None = None  # ReduceLROnPlateau steps on this metric
+
+
+def build_optimizer(params, config: OptimizerConfig) -> torch.optim.Optimizer:
+    params = [p for p in params if p.requires_grad]  # frozen layers are not optimized
+    if config.name == "sgd":
+        return torch.optim.SGD(
+            params,
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
+        )
+    optimizer_class = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[config.name]
+    return optimizer_class(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def build_scheduler(
+    optimizer: torch.optim.Optimizer,
+    config: LRSchedulerConfig,
+    epochs: int,
+    steps_per_epoch: int,
+) -> SchedulerSpec | None:
+    """The main scheduler, preceded by ``warmup`` units of linear warm-up when asked."""
+    interval = "step" if config.name == "onecycle" else config.interval
+    length = epochs * steps_per_epoch if interval == "step" else epochs
+    if config.name == "plateau":
+        plateau = sched.ReduceLROnPlateau(
+            optimizer, mode=config.mode, factor=config.factor, patience=config.patience
+        )
+        return SchedulerSpec(plateau, "epoch", config.monitor)
+    main = _main_scheduler(optimizer, config, max(1, length - config.warmup))
+    if config.warmup:
+        warmup = sched.LinearLR(
+            optimizer, start_factor=config.warmup_start_factor, total_iters=config.warmup
+        )
+        if main is None:
+            return SchedulerSpec(warmup, interval)
+        main = sched.SequentialLR(optimizer, [warmup, main], milestones=[config.warmup])
+    return SchedulerSpec(main, interval) if main is not None else None
+
+
+def _main_scheduler(optimizer, config: LRSchedulerConfig, length: int):
+    if config.name == "none":
+        return None
+    if config.name == "step":
+        return sched.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
+    if config.name == "multistep":
+        return sched.MultiStepLR(optimizer, milestones=list(config.milestones), gamma=config.gamma)
+    if config.name == "exponential":
+        return sched.ExponentialLR(optimizer, gamma=config.gamma)
+    if config.name == "cosine":
+        t_max = config.t_max or length
+        return sched.CosineAnnealingLR(optimizer, T_max=t_max, eta_min=config.eta_min)
+    if config.name == "onecycle":
+        return sched.OneCycleLR(optimizer, max_lr=config.max_lr, total_steps=max(1, length))
+    raise ValueError(f"unknown lr_scheduler.name {config.name!r}")
+
+
+def steps_per_epoch(num_batches: int, accumulate_grad_batches: int) -> int:
+    return math.ceil(num_batches / accumulate_grad_batches)

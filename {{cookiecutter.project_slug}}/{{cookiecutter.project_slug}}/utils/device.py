@@ -1,0 +1,23 @@
+"""Pick the device a run uses."""
+
+import torch
+
+
+def select_device(name: str = "auto", local_rank: int | None = None) -> torch.device:
+    """``auto`` prefers CUDA, then Apple's MPS, then CPU. Under torchrun each rank takes
+    ``cuda:LOCAL_RANK`` so two processes never share one GPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            name = "cuda"
+        elif torch.backends.mps.is_available():
+            name = "mps"
+        else:
+            name = "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"trainer.device={name!r} but CUDA is not available; use device=cpu")
+        if local_rank is not None:
+            name = f"cuda:{local_rank}"
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("trainer.device='mps' but MPS is not available; use device=cpu")
+    return torch.device(name)
