@@ -47,7 +47,8 @@ class MNISTDataModule(BaseDataModule):
         from torchvision import datasets  # deferred: slow to import, and only these need it
 
         try:
-            return getattr(datasets, self.dataset_name)(self.config.root, train=train, download=False)
+            dataset_class = getattr(datasets, self.dataset_name)
+            return dataset_class(self.config.root, train=train, download=False)
         except RuntimeError as error:
             if "not found" not in str(error).lower():
                 raise

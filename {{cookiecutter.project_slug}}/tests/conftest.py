@@ -1,0 +1,107 @@
+"""Shared fixtures: a fast config, small MNIST-format IDX files, and a way to run the
+project's scripts in a real subprocess, exactly as a user would."""
+
+import gzip
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from {{cookiecutter.project_slug}}.config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Small and quick: every test that trains uses these unless it needs otherwise.
+FAST = [
+    "trainer.epochs=2",
+    "trainer.progress_bar=false",
+    "data.batch_size=64",
+    "logger.curves=false",
+    "logger.tensorboard=false",
+    "logger.wandb=false",
+]
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    """Tests never touch the network (W&B included) and use few threads."""
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    torch.set_num_threads(1)
+
+
+def write_idx(root: Path, folder: str = "MNIST", n_train: int = 600, n_test: int = 200) -> Path:
+    """Write four small uncompressed IDX files (the real MNIST format) under root/folder/raw.
+
+    Each class gets a distinct bright block so a model can learn it quickly.
+    """
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        images = rng.integers(0, 60, size=(n, 28, 28), dtype=np.uint8)
+        for i, label in enumerate(labels):
+            row, col = divmod(int(label), 5)
+            images[i, 4 + row * 10 : 12 + row * 10, 1 + col * 5 : 6 + col * 5] = 250
+        header = struct.pack(">IIII", 2051, n, 28, 28)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.tobytes())
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
+            struct.pack(">II", 2049, n) + labels.tobytes()
+        )
+    return root
+
+
+def gzip_files(folder: Path) -> None:
+    """Compress IDX files in place (torchvision reads either form)."""
+    for path in folder.glob("*-ubyte"):
+        path.with_suffix(path.suffix + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory) -> Path:
+    """Small MNIST and FashionMNIST IDX files, written once per test session."""
+    root = tmp_path_factory.mktemp("data")
+    write_idx(root, "MNIST")
+    write_idx(root, "FashionMNIST")
+    return root
+
+
+@pytest.fixture
+def mnist_root(data_root) -> Path:
+    return data_root
+
+
+@pytest.fixture
+def fast_args(tmp_path, data_root) -> list[str]:
+    """CLI overrides for a quick run into tmp_path/run; works for every dataset option."""
+    return [*FAST, f"data.root={data_root}", f"output_dir={tmp_path / 'run'}"]
+
+
+@pytest.fixture
+def config_factory(fast_args):
+    """``config_factory("trainer.epochs=3")``: the default config plus ``fast_args`` and
+    overrides (later ones win), writing into tmp_path/run unless output_dir is overridden."""
+
+    def make(*overrides: str):
+        return load_config(overrides=[*fast_args, *overrides])
+
+    return make
+
+
+def run_script(script: str, *args: str, cwd: Path = PROJECT_ROOT, timeout: float = 300, env=None):
+    """Run ``python <script> args...`` in a subprocess; return the CompletedProcess."""
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / script), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+    )
