@@ -13,6 +13,9 @@ import sys
 SLUG = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
 NAME = json.loads(r'''{{ cookiecutter.project_name | tojson }}''')
 
+# Longer slugs would push generated import lines past the 100-column lint limit.
+MAX_LENGTH = 40
+
 # Packages the generated project imports: a slug with one of these names would shadow it.
 DEPENDENCIES = {
     "torch",
@@ -47,6 +50,8 @@ def problems(slug: str) -> list[str]:
             "it must be a lowercase Python identifier: start with a letter or _, "
             "then only a-z, 0-9 and _"
         )
+    if len(slug) > MAX_LENGTH:
+        found.append(f"it is {len(slug)} characters long; at most {MAX_LENGTH} are allowed")
     if keyword.iskeyword(slug) or keyword.issoftkeyword(slug):
         found.append("it is a Python keyword")
     if slug in sys.stdlib_module_names:

@@ -1,7 +1,6 @@
 """Shared fixtures: a fast config, small MNIST-format IDX files, and a way to run the
 project's scripts in a real subprocess, exactly as a user would."""
 
-import gzip
 import os
 import struct
 import subprocess
@@ -57,12 +56,6 @@ def write_idx(root: Path, folder: str = "MNIST", n_train: int = 600, n_test: int
     return root
 
 
-def gzip_files(folder: Path) -> None:
-    """Compress IDX files in place (torchvision reads either form)."""
-    for path in folder.glob("*-ubyte"):
-        path.with_suffix(path.suffix + ".gz").write_bytes(gzip.compress(path.read_bytes()))
-
-
 @pytest.fixture(scope="session")
 def data_root(tmp_path_factory) -> Path:
     """Small MNIST and FashionMNIST IDX files, written once per test session."""
@@ -105,3 +98,16 @@ def run_script(script: str, *args: str, cwd: Path = PROJECT_ROOT, timeout: float
         timeout=timeout,
         env=environment,
     )
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory, data_root) -> Path:
+    """One uninterrupted run with ``resume_tools.RESUME_ARGS``: the baseline that every
+    killed-and-resumed or signalled run must match exactly."""
+    from .resume_tools import RESUME_ARGS
+
+    run_dir = tmp_path_factory.mktemp("reference") / "run"
+    args = [*FAST, f"data.root={data_root}", *RESUME_ARGS, f"output_dir={run_dir}"]
+    proc = run_script("train.py", *args)
+    assert proc.returncode == 0, proc.stderr
+    return run_dir

@@ -1,3 +1,3 @@
-"""{{ cookiecutter.project_name }}: {{ cookiecutter.description }}"""
+"""The {{ cookiecutter.project_slug }} package: config, data, model, trainer, logger, saver, utils."""
 
 __version__ = "0.1.0"

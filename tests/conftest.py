@@ -1,0 +1,61 @@
+"""Helpers for the template's own tests: bake with pytest-cookies, then check or run
+the generated project with the same Python that runs these tests."""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+OPTIONS = {
+    key: value
+    for key, value in json.loads((TEMPLATE / "cookiecutter.json").read_text()).items()
+    if isinstance(value, list) and not key.startswith("_")
+}
+# Files that legitimately contain ``${{ }}`` (GitHub Actions), copied without rendering.
+UNRENDERED = (".github/workflows/",)
+
+
+def all_combinations() -> list[dict[str, str]]:
+    keys = sorted(OPTIONS)
+    return [
+        dict(zip(keys, values, strict=True))
+        for values in itertools.product(*(OPTIONS[k] for k in keys))
+    ]
+
+
+def combination_id(context: dict[str, str]) -> str:
+    return "-".join(f"{key}={value}" for key, value in context.items())
+
+
+def run(args: list[str], cwd: Path, timeout: float = 1800, env=None) -> subprocess.CompletedProcess:
+    environment = {
+        **os.environ,
+        "WANDB_MODE": "offline",
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    return subprocess.run(
+        args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environment
+    )
+
+
+def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return run([sys.executable, "-m", "ruff", *args], cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def bake(cookies):
+    """``bake(dataset="mnist")``: bake with these answers, assert it worked, return the path."""
+
+    def make(**context: str) -> Path:
+        result = cookies.bake(extra_context=context)
+        assert result.exception is None, result.exception
+        assert result.exit_code == 0
+        return Path(result.project_path)
+
+    return make

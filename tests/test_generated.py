@@ -1,0 +1,72 @@
+"""Baked projects work: their own test suites pass and a short training run succeeds,
+for the default and for every dataset and logger option."""
+
+import json
+import sys
+
+import pytest
+
+from .conftest import run
+
+# (answers, which generated tests to run): the default runs the whole suite; the
+# other variants skip the tests marked slow (resume kills, torchrun, compile), which
+# exercise code that does not change with the option.
+VARIANTS = [
+    ({}, []),
+    ({"dataset": "mnist"}, ["-m", "not slow"]),
+    ({"dataset": "fashion_mnist", "logger": "none"}, ["-m", "not slow"]),
+    ({"logger": "wandb"}, ["-m", "not slow"]),
+    ({"logger": "none"}, ["-m", "not slow"]),
+]
+
+
+def variant_id(variant) -> str:
+    answers = variant[0]
+    return "-".join(f"{k}={v}" for k, v in answers.items()) or "default"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", VARIANTS, ids=[variant_id(v) for v in VARIANTS])
+def test_generated_suite_passes(bake, variant):
+    answers, pytest_args = variant
+    project = bake(**answers)
+    result = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
+        cwd=project,
+    )
+    tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
+    assert result.returncode == 0, tail
+    assert " passed" in result.stdout and " failed" not in result.stdout, tail
+
+
+@pytest.mark.parametrize("dataset", ["digits", "mnist", "fashion_mnist"])
+def test_short_training_run(bake, tmp_path, dataset):
+    """``python train.py`` in a freshly baked project, MNIST data written as IDX files."""
+    project = bake(dataset=dataset)
+    data_root = tmp_path / "data"
+    folder = "FashionMNIST" if dataset == "fashion_mnist" else "MNIST"
+    # The generated project's own IDX writer, run in its own interpreter.
+    write = (
+        "import pathlib, sys; from tests.conftest import write_idx; "
+        "write_idx(pathlib.Path(sys.argv[1]), sys.argv[2])"
+    )
+    assert run([sys.executable, "-c", write, str(data_root), folder], cwd=project).returncode == 0
+    run_dir = tmp_path / "run"
+    args = [
+        "trainer.epochs=2",
+        f"data.root={data_root}",
+        f"output_dir={run_dir}",
+        "trainer.progress_bar=false",
+    ]
+    result = run([sys.executable, "train.py", *args], cwd=project, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "test_accuracy:" in result.stdout
+    metrics = json.loads((run_dir / "test_metrics.json").read_text())
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    for name in (
+        "metrics.csv",
+        "curves.png",
+        "checkpoints/best.pt",
+        "checkpoints/last.pt",
+    ):
+        assert (run_dir / name).exists(), name

@@ -1,0 +1,86 @@
+"""Models: abstract base classes fail early and clearly, shapes, summaries, freezing."""
+
+import pytest
+import torch
+from torch import nn
+
+from {{cookiecutter.project_slug}}.config import ConfigError, load_config
+from {{cookiecutter.project_slug}}.model import (
+    MLP,
+    BaseModel,
+    build_metrics,
+    build_model,
+)
+from {{cookiecutter.project_slug}}.model.models import SmallCNN
+from {{cookiecutter.project_slug}}.trainer import BaseTrainer
+
+
+def test_model_without_forward_fails_at_construction_naming_it():
+    class Forgetful(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(2, 2)
+
+    with pytest.raises(TypeError, match="forward"):
+        Forgetful()
+
+
+def test_trainer_without_steps_fails_at_construction_naming_them():
+    class Half(BaseTrainer):
+        def training_step(self, batch, batch_idx):
+            return {}
+
+    with pytest.raises(TypeError, match="validation_step"):
+        Half(None, None, None, None)
+
+
+def test_course_mlp_is_784_128_64_10():
+    model = MLP((1, 28, 28), 10, [128, 64])
+    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(784, 128), (128, 64), (64, 10)]
+    assert model(torch.randn(5, 1, 28, 28)).shape == (5, 10)
+    assert model.num_parameters() == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+
+
+@pytest.mark.parametrize("shape", [(1, 8, 8), (1, 28, 28), (3, 32, 32)])
+def test_cnn_sizes_itself_from_the_input(shape):
+    model = SmallCNN(shape, 7)
+    assert model(torch.randn(2, *shape)).shape == (2, 7)
+
+
+def test_build_model_from_config_and_unknown_name():
+    config = load_config(overrides=["model.name=cnn", "model.channels=[4,8]"])
+    model = build_model(config.model, (1, 28, 28), 10)
+    assert isinstance(model, SmallCNN)
+    config.model.name = "transformer"
+    with pytest.raises(ConfigError, match="model.name='transformer'"):
+        build_model(config.model, (1, 28, 28), 10)
+
+
+def test_freeze_and_unfreeze_by_module_name():
+    model = MLP((1, 8, 8), 10, [16])
+    model.freeze(["features"])
+    assert not any(p.requires_grad for p in model.features.parameters())
+    assert all(p.requires_grad for p in model.head.parameters())
+    assert model.num_parameters(trainable_only=True) == 16 * 10 + 10
+    model.unfreeze(["features"])
+    assert all(p.requires_grad for p in model.parameters())
+    with pytest.raises(ValueError, match="backbone"):
+        model.freeze(["backbone"])
+
+
+def test_freeze_from_config_and_summary():
+    config = load_config(overrides=["model.freeze=[features]"])
+    model = build_model(config.model, (1, 8, 8), 10)
+    assert "trainable" in model.summary()
+    assert model.num_parameters(trainable_only=True) < model.num_parameters()
+
+
+def test_metrics_by_name():
+    logits = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.15, 0.05], [0.2, 0.3, 0.5]])
+    targets = torch.tensor([1, 1, 0])
+    metrics = build_metrics(["accuracy", "top2_accuracy"])
+    assert metrics["accuracy"](logits, targets).item() == pytest.approx(1 / 3)
+    assert metrics["top2_accuracy"](logits, targets).item() == pytest.approx(2 / 3)
+    with pytest.raises(ConfigError, match="f1"):
+        build_metrics(["f1"])
