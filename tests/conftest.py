@@ -37,6 +37,9 @@ def run(args: list[str], cwd: Path, timeout: float = 1800, env=None) -> subproce
         **os.environ,
         "WANDB_MODE": "offline",
         "PYTHONUNBUFFERED": "1",
+        # One intra-op thread per process: generated suites and training runs go side by
+        # side under pytest -n, and OpenMP threads spinning on shared cores are 10-30x slower.
+        "OMP_NUM_THREADS": "1",
         **(env or {}),
     }
     return subprocess.run(

@@ -23,6 +23,7 @@ def evaluate(checkpoint_path: Path, overrides: list[str]) -> dict[str, float]:
     if "model" not in checkpoint or "config" not in checkpoint:
         raise CheckpointError(f"{checkpoint_path} holds no model weights and config")
     config = load_config(overrides=overrides, base=checkpoint["config"])
+    config.model.weights = None  # the checkpoint holds the weights: no pretrained file needed
     datamodule = build_datamodule(config.data, seed=config.seed)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
     model.load_state_dict(checkpoint["model"])

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from torch.distributed.elastic.multiprocessing.errors import record
+
 from {{cookiecutter.project_slug}}.config import (
     ConfigError,
     load_config,
@@ -43,7 +45,12 @@ def build_config(argv: list[str] | None):
         checkpoint = load_checkpoint(resume)
         if "config" not in checkpoint:
             raise ConfigError(f"resume={resume}: the checkpoint holds no config")
-        return load_config(overrides=overrides, base=checkpoint["config"])
+        base = dict(checkpoint["config"])
+        if Path(resume).resolve().parent.name == "checkpoints":
+            # Continue in the checkpoint's own run directory, whatever the cwd (a relative
+            # output_dir would otherwise start a new run elsewhere); output_dir= still wins.
+            base["output_dir"] = str(Path(resume).resolve().parent.parent)
+        return load_config(overrides=overrides, base=base)
     return load_config(path, overrides)
 
 
@@ -56,7 +63,7 @@ def resolve_run_dir(config) -> Path:
 
 
 def run(config) -> dict[str, float]:
-    info = init_distributed()
+    info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
@@ -108,6 +115,7 @@ def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
         "curves": "curves.png",
         "checkpoints": "checkpoints/",
         "tensorboard": "tensorboard/",
+        "wandb": "wandb/",
         "test metrics": "test_metrics.json",
     }
     print(f"outputs in {run_dir.resolve()}:")
@@ -116,6 +124,9 @@ def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
             print(f"  {label:<13} {run_dir / name}")
 
 
+# Under torchrun, an uncaught exception's traceback goes to an error file that torchrun
+# prints in its failure summary (outside torchrun it only enables faulthandler).
+@record
 def main(argv: list[str] | None = None) -> int:
     try:
         config = build_config(argv)
@@ -131,15 +142,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except TrainingInterrupted as stop:
-        if stop.checkpoint is not None:
-            resume = f"python train.py resume={stop.checkpoint}"
-            print(f"stopped; resume with: {resume}", file=sys.stderr)
+        if stop.checkpoint is not None and dist.is_main_process():
+            launcher = (
+                "torchrun [same options] train.py" if dist.is_enabled() else "python train.py"
+            )
+            print(f"stopped; resume with: {launcher} resume={stop.checkpoint}", file=sys.stderr)
+        # The ranks stopped at the same step; leave together, or torchrun, seeing one rank
+        # exit, kills the others while rank 0 still reports.
+        dist.barrier()
         return 128 + stop.signum
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
-        dist.cleanup()
+        dist.cleanup()  # leave the process group, also after an error
     return 0
 
 

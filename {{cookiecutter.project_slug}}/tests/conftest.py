@@ -28,9 +28,12 @@ FAST = [
 
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch):
-    """Tests never touch the network (W&B included) and use few threads."""
+    """Tests never touch the network (W&B included) and use one intra-op thread, here and
+    in every subprocess they start: tests run side by side (pytest -n), and OpenMP
+    threads spinning on shared cores slow small models down 10-30x."""
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     torch.set_num_threads(1)
 
 

@@ -101,9 +101,11 @@ def test_all_keys_lists_nested_keys():
         ("trainer.early_stopping.monitor=val_f1", "val_f1"),
     ],
 )
-def test_cli_config_errors_exit_2_and_create_no_run_directory(tmp_path, override, expected):
-    run_dir = tmp_path / "run"
-    result = run_script("train.py", f"output_dir={run_dir}", override)
+def test_cli_config_errors_exit_2_and_create_no_run_directory(
+    tmp_path, fast_args, override, expected
+):
+    run_dir = tmp_path / "run"  # where fast_args points output_dir
+    result = run_script("train.py", *fast_args, override)
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr

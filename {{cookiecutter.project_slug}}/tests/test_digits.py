@@ -23,6 +23,7 @@ def test_default_run_reaches_95_percent_test_accuracy(tmp_path):
         "data.name=digits",
         f"output_dir={tmp_path / 'run'}",
         "trainer.progress_bar=false",
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "run" / "test_metrics.json").read_text())

@@ -54,7 +54,11 @@ NOT_NEGATIVE = (
     "trainer.checkpoint.every_n_epochs",
     "trainer.checkpoint.every_n_steps",
     "lr_scheduler.warmup",
+    "logger.histogram_every_n_epochs",
 )
+# The experiment tracker chosen when the project was generated: only its code and
+# dependency are in the project.
+TRACKER = "{{ cookiecutter.logger }}"
 
 
 class ConfigError(ValueError):
@@ -182,5 +186,33 @@ def _validate(config: DictConfig) -> None:
             f"trainer.device={config.trainer.device!r} is not allowed; "
             "use auto, cpu, mps, cuda or cuda:N"
         )
-    if config.lr_scheduler.name == "plateau" and config.lr_scheduler.warmup:
+    _validate_training_controls(config)
+    _validate_tracker(config)
+
+
+def _validate_tracker(config: DictConfig) -> None:
+    for tracker in ("tensorboard", "wandb"):
+        if config.logger[tracker] and tracker != TRACKER:
+            raise ConfigError(
+                f"logger.{tracker}=true, but this project was generated with logger={TRACKER}, "
+                f"so it has no {tracker} logger"
+            )
+
+
+def _validate_training_controls(config: DictConfig) -> None:
+    """Combinations that would otherwise be silently ignored or misbehave."""
+    for key in ("trainer.limit_train_batches", "trainer.limit_val_batches", "trainer.num_threads"):
+        value = OmegaConf.select(config, key)
+        if value is not None and value < 1:
+            raise ConfigError(f"{key} must be at least 1 (or null), got {value}")
+    scheduler = config.lr_scheduler
+    if scheduler.name == "plateau" and scheduler.warmup:
         raise ConfigError("lr_scheduler.warmup is not supported with lr_scheduler.name=plateau")
+    if scheduler.name == "plateau" and scheduler.interval == "step":
+        raise ConfigError(
+            "lr_scheduler.name=plateau steps on an epoch metric; use lr_scheduler.interval=epoch"
+        )
+    if scheduler.name == "onecycle" and scheduler.warmup:
+        raise ConfigError(
+            "lr_scheduler.name=onecycle has its own warm-up phase; set lr_scheduler.warmup=0"
+        )

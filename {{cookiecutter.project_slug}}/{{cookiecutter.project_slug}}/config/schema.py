@@ -33,6 +33,7 @@ class ModelConfig:
     dropout: float = 0.0
     weights: Optional[str] = None  # torchvision weights for resnet18, e.g. IMAGENET1K_V1
     freeze: List[str] = field(default_factory=list)  # module names to freeze, e.g. [backbone]
+    freeze_batchnorm: bool = True  # frozen modules' BatchNorm stays in eval mode (stats fixed)
 
 
 @dataclass
@@ -94,6 +95,9 @@ class TrainerConfig:
     progress_bar: bool = True
     compile: bool = False  # torch.compile the model
     deterministic: bool = False
+    # Intra-op CPU threads (torch.set_num_threads); null = PyTorch's default, one per core.
+    # Use 1 when other jobs share the cores: spinning OpenMP threads then slow small models.
+    num_threads: Optional[int] = None
     nonfinite_loss: str = "raise"  # raise | skip
     fast_dev_run: bool = False  # one train and one val batch, no checkpoints
     overfit_batches: int = 0  # train and validate on the same first N batches

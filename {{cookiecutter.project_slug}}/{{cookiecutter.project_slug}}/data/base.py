@@ -116,6 +116,12 @@ def normalize(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
 class BaseDataModule(abc.ABC):
     """Owns the datasets and builds their DataLoaders with the settings in ``data.*``."""
 
+    # Image data modules set these to the normalization applied to pixels in [0, 1]
+    # (a float, or one value per channel). They are saved in every checkpoint, so
+    # predict.py prepares new images exactly like the training data. None: no normalization.
+    mean: float | list[float] | None = None
+    std: float | list[float] | None = None
+
     def __init__(self, config: DataConfig, seed: int = 0, dist_info: DistInfo | None = None):
         self.config = config
         self.seed = seed
@@ -140,6 +146,10 @@ class BaseDataModule(abc.ABC):
     def input_shape(self) -> tuple[int, ...]:
         """Shape of one input sample, e.g. (1, 28, 28); models size themselves from it."""
         return tuple(self.train_set[0][0].shape)
+
+    def preprocessing(self) -> dict:
+        """What predict.py needs to turn a new image into a model input, as plain types."""
+        return {"input_shape": list(self.input_shape), "mean": self.mean, "std": self.std}
 
     def train_dataloader(self, shuffle: bool | None = None) -> DataLoader:
         shuffle = self.config.shuffle if shuffle is None else shuffle

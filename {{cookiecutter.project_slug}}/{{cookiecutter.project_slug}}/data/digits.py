@@ -1,10 +1,31 @@
 """scikit-learn's bundled 8x8 handwritten digits: 1,797 real images, no download needed."""
 
+import importlib.util
+from pathlib import Path
+
+import numpy as np
 import torch
 
 from .base import BaseDataModule, InMemoryDataset, normalize, split_indices
 
 TEST_FRACTION = 0.2
+
+
+def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """(images (1797, 8, 8) float64 in 0..16, targets (1797,) int): ``load_digits()``'s
+    arrays, read straight from the CSV scikit-learn ships, as ``load_digits`` itself does.
+    Importing ``sklearn.datasets`` (and scipy) takes longer than all the rest of start-up;
+    if the file ever moves, this falls back to it."""
+    spec = importlib.util.find_spec("sklearn")  # locates the package without importing it
+    if spec is not None and spec.submodule_search_locations:
+        csv = Path(spec.submodule_search_locations[0], "datasets", "data", "digits.csv.gz")
+        if csv.is_file():
+            data = np.loadtxt(csv, delimiter=",")
+            return data[:, :-1].reshape(-1, 8, 8), data[:, -1].astype(int)
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return digits.images, digits.target
 
 
 class DigitsDataModule(BaseDataModule):
@@ -13,11 +34,9 @@ class DigitsDataModule(BaseDataModule):
     ``data.val_fraction`` of the rest for validation."""
 
     def setup(self):
-        from sklearn.datasets import load_digits  # deferred: only digits runs pay for sklearn
-
-        digits = load_digits()
-        images = torch.from_numpy(digits.images).float().unsqueeze(1) / 16.0
-        targets = torch.from_numpy(digits.target).long()
+        digit_images, digit_targets = load_digits_arrays()
+        images = torch.from_numpy(digit_images).float().unsqueeze(1) / 16.0
+        targets = torch.from_numpy(digit_targets).long()
         train_idx, val_idx, test_idx = split_indices(
             len(targets), self.config.val_fraction, TEST_FRACTION, self.config.split_seed
         )

@@ -33,7 +33,8 @@ def build_loggers(
         loggers.append(
             TensorBoardLogger(
                 run_dir / "tensorboard",
-                purge_step=resume_step,
+                # Steps <= the checkpoint's were logged before it was saved: keep them.
+                purge_step=None if resume_step is None else resume_step + 1,
                 log_graph=config.logger.log_graph,
                 log_images=config.logger.log_images,
             )
@@ -52,6 +53,8 @@ def build_loggers(
                 OmegaConf.to_container(config, resolve=True),
                 watch=config.logger.wandb_watch,
                 resume=resume_epoch is not None,
+                log_images=config.logger.log_images,
+                watch_log_freq=config.trainer.log_every_n_steps,
             )
         )
 {%- endif %}

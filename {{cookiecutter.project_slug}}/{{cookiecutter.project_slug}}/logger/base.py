@@ -6,6 +6,12 @@ from typing import Any
 import torch
 
 
+def panel_name(name: str) -> str:
+    """``val_accuracy`` -> ``val/accuracy``: trackers group ``train/`` and ``val/`` panels."""
+    split, sep, rest = name.partition("_")
+    return f"{split}/{rest}" if sep and split in ("train", "val", "test") else name
+
+
 class BaseLogger(abc.ABC):
     """A backend implements ``log_metrics``; the rest are optional hooks."""
 

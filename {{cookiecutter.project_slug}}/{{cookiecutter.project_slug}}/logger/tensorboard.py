@@ -1,19 +1,29 @@
 """TensorBoard: scalars, the model graph, weight/gradient histograms, prediction grids."""
 
 import logging
+import warnings
 from pathlib import Path
+from typing import Any
 
 import torch
+from omegaconf import OmegaConf
 
-from .base import BaseLogger
+from .base import BaseLogger, panel_name
 
 log = logging.getLogger(__name__)
 
 
-def tag(name: str) -> str:
-    """``val_accuracy`` -> ``val/accuracy`` so TensorBoard groups train and val panels."""
-    split, sep, rest = name.partition("_")
-    return f"{split}/{rest}" if sep and split in ("train", "val", "test") else name
+def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"optimizer": {"lr": 0.1}}`` -> ``{"optimizer.lr": 0.1}``; lists and None as text,
+    the types the HPARAMS tab accepts."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            ok = isinstance(value, bool | int | float | str)
+            flat[f"{prefix}{key}"] = value if ok else str(value)
+    return flat
 
 
 class TensorBoardLogger(BaseLogger):
@@ -34,21 +44,39 @@ class TensorBoardLogger(BaseLogger):
         self.log_graph = log_graph
         self.wants_predictions = log_images
 
+    def log_hyperparams(self, params: dict[str, Any]) -> None:
+        """The config as text (TEXT tab) and as hyperparameters beside the validation
+        metrics (HPARAMS tab), written into this run rather than a new sub-run."""
+        from torch.utils.tensorboard.summary import hparams
+
+        config_yaml = OmegaConf.to_yaml(params)
+        self.writer.add_text("config", "    " + config_yaml.replace("\n", "\n    "), 0)
+        metric_names = ["loss", *params.get("metrics", [])]
+        experiment, session_start, _ = hparams(
+            flatten(params), {f"val/{name}": None for name in metric_names}
+        )
+        self.writer.file_writer.add_summary(experiment)
+        self.writer.file_writer.add_summary(session_start)
+
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
         for name, value in metrics.items():
             self.writer.add_scalar(name, value, step)
 
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
+        # x = global step (the ``epoch`` scalar maps it back): a resumed run's purge_step
+        # then also drops epoch points a killed run logged after its last checkpoint.
         for name, value in metrics.items():
-            if name not in ("epoch", "epoch_time"):
-                self.writer.add_scalar(tag(name), value, epoch)
+            if name != "epoch_time":
+                self.writer.add_scalar(panel_name(name), value, step)
         self.writer.flush()
 
     def log_model(self, model: torch.nn.Module, example_input: torch.Tensor) -> None:
         if not self.log_graph:
             return
         try:
-            self.writer.add_graph(model, example_input)
+            with warnings.catch_warnings():  # add_graph traces with torch.jit, now deprecated
+                warnings.simplefilter("ignore", FutureWarning)
+                self.writer.add_graph(model, example_input)
         except Exception as error:  # tracing fails on some models; the run must not
             log.warning("could not draw the model graph in TensorBoard: %s", error)
 

@@ -1,4 +1,5 @@
-"""Weights & Biases: config, per-step and per-epoch metrics, optional ``wandb.watch``.
+"""Weights & Biases: config, per-step and per-epoch metrics, prediction grids, and
+optional ``wandb.watch`` (gradient and parameter histograms).
 
 Set ``WANDB_MODE=offline`` to log without an account or network; sync later with
 ``wandb sync <run_dir>/wandb/offline-run-*``.
@@ -10,12 +11,16 @@ from typing import Any
 
 import torch
 
-from .base import BaseLogger
+from .base import BaseLogger, panel_name
 
 log = logging.getLogger(__name__)
 
+RUN_ID_FILE = "wandb_run_id.txt"
+
 
 class WandbLogger(BaseLogger):
+    """One W&B run per training run; a resumed training continues the same W&B run."""
+
     def __init__(
         self,
         run_dir: Path | str,
@@ -23,39 +28,62 @@ class WandbLogger(BaseLogger):
         config: dict[str, Any],
         watch: bool = False,
         resume: bool = False,
+        log_images: bool = True,
+        watch_log_freq: int = 100,
     ) -> None:
         import wandb  # deferred: only runs that log to W&B import it
 
         self.wandb = wandb
         run_dir = Path(run_dir)
-        id_file = run_dir / "wandb_run_id.txt"
-        # Re-using the id makes a resumed training continue the same W&B run.
-        run_id = (
-            id_file.read_text().strip() if resume and id_file.exists() else wandb.util.generate_id()
-        )
-        id_file.write_text(run_id)
+        id_file = run_dir / RUN_ID_FILE
+        run_id = id_file.read_text().strip() if resume and id_file.exists() else None
         self.run = wandb.init(
             project=project,
             name=run_dir.name,
             id=run_id,
             dir=str(run_dir),
             config=config,
-            resume="allow",
+            resume="allow" if run_id else None,
         )
-        self.watch = watch
-        log.info("W&B run %s (files in %s)", self.run.url or self.run.id, self.run.dir)
+        id_file.write_text(self.run.id)
+        self.watch, self.watch_log_freq = watch, watch_log_freq
+        self.wants_predictions = log_images
+        self._log_location()
+
+    def _log_location(self) -> None:
+        if self.run.offline:
+            log.info(
+                "W&B offline run %s in %s; upload it with: wandb sync %s",
+                self.run.id,
+                self.run.dir,
+                Path(self.run.dir).parent,
+            )
+        else:
+            log.info("W&B run %s (files in %s)", self.run.url, self.run.dir)
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
         self.run.log(dict(metrics), step=step)
 
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
-        self.run.log(
-            {name.replace("_", "/", 1): value for name, value in metrics.items()}, step=step
-        )
+        self.run.log({panel_name(name): value for name, value in metrics.items()}, step=step)
 
     def log_model(self, model: torch.nn.Module, example_input: torch.Tensor) -> None:
         if self.watch:
-            self.run.watch(model, log="all", log_freq=100)
+            self.run.watch(model, log="all", log_freq=self.watch_log_freq)
+
+    def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        from .figures import prediction_grid
+
+        canvas = FigureCanvasAgg(prediction_grid(images, predictions, targets, classes))
+        canvas.draw()
+        pixels = torch.frombuffer(bytearray(canvas.buffer_rgba()), dtype=torch.uint8)
+        width, height = canvas.get_width_height()
+        picture = pixels.view(height, width, 4)[..., :3].numpy()
+        image = self.wandb.Image(picture, caption=f"epoch {epoch}")
+        # commit=False: joins the step of this epoch's metrics, logged just before.
+        self.run.log({"val/predictions": image}, commit=False)
 
     def finalize(self) -> None:
         self.run.finish()

@@ -25,6 +25,7 @@ def build_model(config: ModelConfig, input_shape: tuple[int, ...], num_classes: 
         raise ConfigError(f"model.name={config.name!r} is not one of {sorted(MODELS)}")
     try:
         model = MODELS[config.name].from_config(config, input_shape, num_classes)
+        model.freeze_batchnorm = config.freeze_batchnorm
         if config.freeze:
             model.freeze(list(config.freeze))
     except ValueError as error:  # a bad option value: report it like any config error

@@ -5,10 +5,18 @@ import abc
 import torch
 from torch import nn
 
+BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+
 
 class BaseModel(nn.Module, abc.ABC):
     """Subclass this and implement ``forward``. A subclass that forgets it fails when
     it is built: ``TypeError: Can't instantiate abstract class ... 'forward'``."""
+
+    # Frozen BatchNorm layers stay in eval mode, so their running statistics (buffers,
+    # which requires_grad=False does not protect) stay fixed too and a frozen module is
+    # truly unchanged by training. Set from ``model.freeze_batchnorm``; False gives the
+    # plain requires_grad=False behaviour, where running stats still adapt to the data.
+    freeze_batchnorm: bool = True
 
     @classmethod
     def from_config(cls, config, input_shape: tuple[int, ...], num_classes: int) -> "BaseModel":
@@ -28,11 +36,26 @@ class BaseModel(nn.Module, abc.ABC):
         return f"{self}\nparameters: {total:,} total, {trainable:,} trainable"
 
     def freeze(self, module_names: list[str] | tuple[str, ...] = ()) -> None:
-        """Stop training the named submodules (all parameters when no name is given)."""
+        """Stop training the named submodules (all parameters when no name is given):
+        ``requires_grad=False``, so the optimizer skips them and no gradient is computed.
+        Names are dotted module paths (``backbone``, ``backbone.layer4``); an unknown name
+        raises ``ValueError`` listing the top-level modules."""
         self._set_requires_grad(module_names, False)
 
     def unfreeze(self, module_names: list[str] | tuple[str, ...] = ()) -> None:
+        """Train the named submodules again (all parameters when no name is given)."""
         self._set_requires_grad(module_names, True)
+
+    def train(self, mode: bool = True) -> "BaseModel":
+        """``nn.Module.train``, except frozen BatchNorm layers stay in eval mode
+        (see ``freeze_batchnorm``). A BatchNorm counts as frozen when none of its
+        parameters requires grad."""
+        super().train(mode)
+        if mode and self.freeze_batchnorm:
+            for module in self.modules():
+                if isinstance(module, BATCHNORM) and _is_frozen(module):
+                    module.eval()
+        return self
 
     def _set_requires_grad(self, module_names, flag: bool) -> None:
         modules = dict(self.named_modules())
@@ -44,3 +67,10 @@ class BaseModel(nn.Module, abc.ABC):
         for module in targets:
             for parameter in module.parameters():
                 parameter.requires_grad_(flag)
+        self.train(self.training)  # re-apply the BatchNorm rule to the new frozen set
+
+
+def _is_frozen(module: nn.Module) -> bool:
+    """True if the module has parameters of its own and none of them requires grad."""
+    params = list(module.parameters(recurse=False))
+    return bool(params) and not any(p.requires_grad for p in params)

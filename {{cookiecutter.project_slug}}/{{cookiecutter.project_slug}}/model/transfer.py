@@ -1,6 +1,13 @@
 """Transfer learning as the course teaches it: a torchvision backbone, a new head,
-and the backbone frozen with ``model.freeze=[backbone]``."""
+and the backbone frozen with ``model.freeze=[backbone]``.
 
+Pretrained weights come only from the local torch hub cache
+(``$TORCH_HOME/hub/checkpoints``, default ``~/.cache/torch/hub/checkpoints``); the
+project never downloads, so a missing file is an error that says where to put it.
+"""
+
+import pickle
+import zipfile
 from pathlib import Path
 
 import torch
@@ -9,8 +16,12 @@ from torch import nn
 from .base import BaseModel
 
 
-def _cached_weights(weights_name: str):
-    """Resolve torchvision weights, refusing to download: only the local cache is used."""
+class WeightsNotFoundError(FileNotFoundError):
+    """Pretrained weights were asked for but are not in the local cache."""
+
+
+def cached_weights_path(weights_name: str) -> Path:
+    """Where torchvision would cache ``ResNet18_Weights.<weights_name>``."""
     from torchvision.models import ResNet18_Weights
 
     try:
@@ -18,21 +29,33 @@ def _cached_weights(weights_name: str):
     except KeyError:
         allowed = [w.name for w in ResNet18_Weights]
         raise ValueError(f"model.weights={weights_name!r} is not one of {allowed}") from None
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
-    if not cached.is_file():
-        raise FileNotFoundError(
-            f"pretrained weights {weights_name} are not in the local cache: {cached} is missing.\n"
-            f"This project does not download. Copy the file from {weights.url} there (or set "
-            "TORCH_HOME to a folder whose hub/checkpoints/ holds it), or train from scratch "
-            "with model.weights=null."
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+
+
+def load_cached_weights(weights_name: str) -> dict[str, torch.Tensor]:
+    """The state dict of the named weights, read from the cache with ``weights_only=True``."""
+    path = cached_weights_path(weights_name)
+    if not path.is_file():
+        raise WeightsNotFoundError(
+            f"pretrained weights {weights_name} are not in the local cache: {path} is missing.\n"
+            f"This project does not download. Copy resnet18 weights ({path.name}, from "
+            "https://download.pytorch.org/models/) to that path, or set TORCH_HOME to a folder "
+            "whose hub/checkpoints/ holds it, or train from scratch with model.weights=null."
         )
-    return weights
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as error:
+        reason = str(error).splitlines()[0]
+        raise WeightsNotFoundError(
+            f"cannot read pretrained weights {path} ({reason}); replace the file"
+        ) from None
 
 
 class ResNetClassifier(BaseModel):
     """ResNet-18 features (``backbone``) + a fresh linear ``head``.
 
     Grayscale inputs are repeated to three channels, so pretrained RGB filters apply.
+    ``weights=None`` starts from random weights (what the tests use: nothing to download).
     """
 
     def __init__(
@@ -41,10 +64,15 @@ class ResNetClassifier(BaseModel):
         super().__init__()
         from torchvision.models import resnet18  # deferred: only transfer runs import it
 
+        if input_shape[0] not in (1, 3):
+            raise ValueError(f"resnet18 takes 1- or 3-channel images, got shape {input_shape}")
         self.in_channels = input_shape[0]
-        self.backbone = resnet18(weights=_cached_weights(weights) if weights else None)
+        self.backbone = resnet18(weights=None)
+        if weights:
+            # Loaded by hand rather than through torchvision so nothing can trigger a download.
+            self.backbone.load_state_dict(load_cached_weights(weights))
         features = self.backbone.fc.in_features
-        self.backbone.fc = nn.Identity()
+        self.backbone.fc = nn.Identity()  # the ImageNet classifier is replaced by `head`
         self.head = nn.Linear(features, num_classes)
 
     @classmethod
@@ -53,5 +81,5 @@ class ResNetClassifier(BaseModel):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.in_channels == 1:
-            x = x.expand(-1, 3, -1, -1)
+            x = x.expand(-1, 3, -1, -1)  # a view: no copy of the grayscale batch
         return self.head(self.backbone(x))

@@ -173,6 +173,19 @@ class CheckpointManager:
         for path in evicted:  # only after the new files are safely on disk
             path.unlink(missing_ok=True)
 
+    def remove_stale(self, resumed: bool) -> list[Path]:
+        """Delete what a killed run leaves behind: temporary files of an unfinished write
+        and, when resuming, top-k files the restored bookkeeping no longer lists (written
+        after the checkpoint we resume from, or evicted but not yet deleted)."""
+        stale = list(self.directory.glob(".*.pt.*.tmp"))
+        if resumed:
+            kept = {name for _, name in self.top_k}
+            pattern = f"epoch=[0-9][0-9][0-9]*-{self.monitor}=*.pt"
+            stale += [p for p in self.directory.glob(pattern) if p.name not in kept]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return stale
+
     def state_dict(self) -> dict[str, Any]:
         return {"best_score": self.best_score, "top_k": [list(item) for item in self.top_k]}
 

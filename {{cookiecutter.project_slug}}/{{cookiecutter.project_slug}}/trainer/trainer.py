@@ -32,3 +32,27 @@ class ClassificationTrainer(BaseTrainer):
         self, logits: torch.Tensor, targets: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         return {name: metric(logits, targets) for name, metric in self.metrics.items()}
+
+    def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
+        if self.dist.is_main and self.loggers.wants_predictions:
+            self.log_predictions(epoch)
+
+    @torch.no_grad()
+    def log_predictions(self, epoch: int, count: int = 16) -> None:
+        """Predicted and true labels of the first ``count`` validation images (the same
+        images every epoch, so the grids can be compared). Skipped for non-image inputs."""
+        val_set = self.datamodule.val_set
+        samples = [val_set[index] for index in range(min(count, len(val_set)))]
+        images = torch.stack([inputs for inputs, _ in samples])
+        if images.dim() != 4:  # (N, C, H, W) images only
+            return
+        targets = torch.stack([torch.as_tensor(target) for _, target in samples])
+        training = self.raw_model.training
+        self.raw_model.eval()
+        try:
+            with self._autocast():
+                logits = self.raw_model(images.to(self.device))
+        finally:
+            self.raw_model.train(training)
+        predictions = logits.argmax(dim=1).cpu()
+        self.loggers.log_predictions(images, predictions, targets, self.datamodule.classes, epoch)

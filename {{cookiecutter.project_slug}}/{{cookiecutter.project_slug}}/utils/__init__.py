@@ -3,11 +3,18 @@
 from .device import select_device
 from .dist import DistInfo, init_distributed
 from .meters import MetricTracker
-from .seed import get_rng_state, seed_everything, seed_worker, set_rng_state
+from .seed import (
+    enable_determinism,
+    get_rng_state,
+    seed_everything,
+    seed_worker,
+    set_rng_state,
+)
 
 __all__ = [
     "DistInfo",
     "MetricTracker",
+    "enable_determinism",
     "get_rng_state",
     "init_distributed",
     "seed_everything",

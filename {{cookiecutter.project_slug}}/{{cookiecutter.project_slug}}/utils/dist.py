@@ -23,10 +23,11 @@ class DistInfo:
         return self.rank == 0
 
 
-def init_distributed() -> DistInfo:
+def init_distributed(device: str = "auto") -> DistInfo:
     """Join the process group torchrun describes in the environment (RANK, WORLD_SIZE...).
 
-    NCCL when CUDA is present, gloo otherwise. Without torchrun this returns a
+    NCCL when the run uses CUDA (``trainer.device`` auto or cuda*), gloo otherwise
+    (CPU, or ``trainer.device=cpu`` on a GPU machine). Without torchrun this returns a
     single-process DistInfo and touches nothing.
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -38,11 +39,19 @@ def init_distributed() -> DistInfo:
         world_size=world_size,
     )
     if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        if backend == "nccl":
+        wants_cuda = device in ("auto", "cuda") or device.startswith("cuda:")
+        if wants_cuda and torch.cuda.is_available():
+            # Before any CUDA work: every rank's collectives and default tensors on its own GPU.
             torch.cuda.set_device(info.local_rank)
-        dist.init_process_group(backend=backend)
+            dist.init_process_group(backend="nccl", device_id=torch.device("cuda", info.local_rank))
+        else:
+            dist.init_process_group(backend="gloo")
     return info
+
+
+def is_main_process() -> bool:
+    """Rank 0, or the only process; readable before and after the process group exists."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def cleanup() -> None:
@@ -64,6 +73,32 @@ def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     if is_enabled():
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return tensor
+
+
+def max_over_ranks(value: int) -> int:
+    """The largest ``value`` any rank holds, so every rank takes the same decision
+    (e.g. stop if any rank got a signal). A collective: call it where all ranks are."""
+    if not is_enabled():
+        return value
+    tensor = torch.tensor(value, dtype=torch.int64, device=collective_device())
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return int(tensor.item())
+
+
+def all_gather_object(obj: Any) -> list[Any]:
+    """Every rank's ``obj``, in rank order (``[obj]`` for one process)."""
+    if not is_enabled():
+        return [obj]
+    gathered: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, obj)
+    return gathered
+
+
+def collective_device() -> torch.device:
+    """Where tensors for collectives must live: the rank's GPU under NCCL, else the CPU."""
+    if is_enabled() and dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 def broadcast_object(obj: Any, src: int = 0) -> Any:

@@ -22,19 +22,47 @@ class MetricTracker:
             total = self._sums.get(name)
             if total is None:
                 total = self._sums[name] = torch.zeros((), dtype=torch.float32, device=value.device)
-            total.add_(value.detach().float(), alpha=batch_size)
+            # detach()/float() only when they do something: each is a dispatcher call.
+            if value.requires_grad:
+                value = value.detach()
+            if value.dtype != torch.float32:
+                value = value.float()
+            total.add_(value, alpha=batch_size)
         self.count += batch_size
 
     def compute(self) -> dict[str, float]:
         """Averages over every sample seen (on every rank)."""
-        if not self._sums:
+        names, packed = self._summed_over_ranks()
+        if packed is None:
             return {}
-        names = list(self._sums)
-        device = self._sums[names[0]].device
-        count = torch.tensor(float(self.count), device=device)
-        packed = dist.all_reduce_sum(torch.stack([*self._sums.values(), count]))
         *totals, samples = packed.tolist()
         return {name: total / samples for name, total in zip(names, totals, strict=True)}
+
+    def reduced(self) -> "MetricTracker":
+        """A tracker holding the sums and count of all ranks (a collective under torchrun),
+        so one rank can checkpoint the whole unfinished epoch."""
+        names, packed = self._summed_over_ranks()
+        tracker = MetricTracker()
+        if packed is not None:
+            tracker._sums = dict(zip(names, packed[:-1].clone().unbind(), strict=True))
+            tracker.count = round(packed[-1].item())
+        return tracker
+
+    def _summed_over_ranks(self) -> tuple[list[str], torch.Tensor | None]:
+        """Metric names and ``[sum per name..., count]`` added over ranks (None if empty)."""
+        names = list(self._sums)
+        if dist.is_enabled():
+            # A rank whose shard was empty has no names: without the union it would skip
+            # the all-reduce below and leave the other ranks waiting in it.
+            names = sorted(set().union(*dist.all_gather_object(names)))
+        if not names:
+            return names, None
+        device = next(iter(self._sums.values())).device if self._sums else None
+        device = device or dist.collective_device()
+        zero = torch.zeros((), device=device)
+        count = torch.tensor(float(self.count), device=device)
+        packed = torch.stack([*(self._sums.get(name, zero) for name in names), count])
+        return names, dist.all_reduce_sum(packed)
 
     def state_dict(self) -> dict:
         return {"sums": {k: v.detach().cpu() for k, v in self._sums.items()}, "count": self.count}

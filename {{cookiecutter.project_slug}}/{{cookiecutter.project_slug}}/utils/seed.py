@@ -14,10 +14,16 @@ def seed_everything(seed: int, deterministic: bool = False) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)
     if deterministic:
-        # cuBLAS needs this workspace setting to be deterministic (torch reproducibility docs).
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True)
-        torch.backends.cudnn.benchmark = False
+        enable_determinism()
+
+
+def enable_determinism() -> None:
+    """Demand deterministic kernels: an op without a deterministic version raises instead
+    of silently varying between runs (``trainer.deterministic=true``)."""
+    # cuBLAS needs this workspace setting to be deterministic (torch reproducibility docs).
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = False
 
 
 def seed_worker(worker_id: int) -> None:

@@ -1,0 +1,71 @@
+"""Time from ``python train.py`` to the first training step, phase by phase.
+
+    BENCH_SPAWN_TIME=<time.time() before spawning> python startup_probe.py PROJECT [args...]
+
+Loads the project's ``train.py`` as a module (its imports run exactly as they would),
+wraps the functions ``train.main`` calls, runs ``main`` and exits at the first
+``training_step``, printing ``BENCH_STARTUP {json}`` with the wall-clock time at which each
+phase ended, in seconds since the parent spawned this process.
+"""
+
+import time
+
+STARTED = time.time()  # first line: interpreter start-up is everything before it
+
+import functools  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+SPAWNED = float(os.environ.get("BENCH_SPAWN_TIME", STARTED))
+marks: dict[str, float] = {"interpreter": STARTED - SPAWNED}
+
+
+def mark(name: str) -> None:
+    marks[name] = time.time() - SPAWNED
+
+
+def after(name: str, function):
+    """``function``, marking ``name`` when it returns."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        result = function(*args, **kwargs)
+        mark(name)
+        return result
+
+    return wrapper
+
+
+def main() -> None:
+    project = Path(sys.argv[1]).resolve()
+    sys.argv = [str(project / "train.py"), *sys.argv[2:]]
+    sys.path.insert(0, str(project))
+    os.chdir(project)
+    spec = importlib.util.spec_from_file_location("train", project / "train.py")
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)  # train.py's imports: torch, the package, omegaconf...
+    mark("imports")
+    train.build_config = after("config", train.build_config)
+    train.seed_everything = after("seed", train.seed_everything)
+    train.build_datamodule = after("data", train.build_datamodule)
+    train.build_model = after("model", train.build_model)
+    trainer_class = train.ClassificationTrainer
+    trainer_class.__init__ = after("trainer_init", trainer_class.__init__)
+    train.build_loggers = after("loggers", train.build_loggers)
+    first_step = trainer_class.training_step
+
+    def training_step(self, batch, batch_idx):
+        mark("first_step")
+        print("BENCH_STARTUP " + json.dumps(marks), flush=True)
+        os._exit(0)  # the first step is all we time
+        return first_step(self, batch, batch_idx)
+
+    trainer_class.training_step = training_step
+    sys.exit(train.main(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

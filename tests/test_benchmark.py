@@ -1,0 +1,53 @@
+"""The benchmark in benchmarks/ must keep running against the template as it changes:
+a tiny case (a few steps on a few hundred images) through the real command, checking
+that it reports every column and section. Never asserts a timing."""
+
+import json
+import math
+import sys
+
+from .conftest import TEMPLATE, run
+
+COLUMNS = ["case", "variant", "steps/s", "epoch s", "ratio", "CPU ratio", "train CPU ratio"]
+HEADER = "| " + " | ".join([*COLUMNS, "peak RSS MiB"]) + " |"
+
+
+def test_benchmark_runs_and_reports(cookies, tmp_path):
+    baked = cookies.bake()
+    assert baked.exit_code == 0, baked.exception
+    raw = tmp_path / "bench.json"
+    done = run(
+        [
+            sys.executable,
+            str(TEMPLATE / "benchmarks" / "run.py"),
+            "--quick",
+            f"--project={baked.project_path}",
+            f"--work-dir={tmp_path / 'work'}",
+            "--data-size=600",
+            "--models=mlp",
+            "--batch-sizes=32",
+            "--variants=plain,trainer",  # Lightning is optional; not needed to catch rot
+            "--steps=3",
+            "--startup-repeats=1",
+            "--no-memory",  # whole training runs: too slow for this check
+            "--no-datapath",  # one more process; its code is a plain DataLoader pass
+            f"--json={raw}",
+        ],
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert HEADER in lines
+    rows = [line for line in lines if line.startswith("| mlp b32 cpu |")]
+    assert [row.split("|")[2].strip() for row in rows] == ["plain", "trainer"]
+    assert "start-up, default project: `python train.py` to the first training step" in done.stdout
+    assert "| first_step |" in done.stdout  # the phase breakdown reached the training step
+
+    results = json.loads(raw.read_text())
+    for row in results["loops"]:
+        assert row["steps"] == 3
+        for key in ("epoch_s", "epoch_cpu_s", "steps_per_s", "peak_rss_mb", "ratio"):
+            assert math.isfinite(row[key]) and row[key] > 0, (key, row)
+    plain = next(row for row in results["loops"] if row["variant"] == "plain")
+    assert plain["ratio"] == 1.0  # ratios are relative to the plain loop

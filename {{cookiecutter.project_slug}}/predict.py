@@ -1,0 +1,192 @@
+"""Predict classes for new images (or a saved tensor) with a trained checkpoint.
+
+    python predict.py checkpoint=runs/<run>/checkpoints/best.pt input=<image, folder or .pt>
+        [output=predictions.csv] [key=value ...]
+
+``input`` is a PNG/JPG image, a ``.pt`` file, or a folder of them (not recursive).
+Images are converted to grayscale (RGB for 3-channel models), resized to the model's
+input size, scaled to [0, 1] and normalized with the mean/std that the checkpoint
+recorded from the training data, so they are prepared exactly like the training set.
+A ``.pt`` file (read with ``weights_only=True``) holds a tensor that already IS a
+model input: ``(C, H, W)`` or ``(N, C, H, W)``, normalized like the data module's output.
+
+Prints one line per input and writes ``output`` (CSV: file, class, probability).
+Overrides such as ``trainer.device=cpu`` apply to the checkpoint's config.
+"""
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from {{cookiecutter.project_slug}}.config import ConfigError, load_config, parse_cli
+from {{cookiecutter.project_slug}}.data import DatasetNotFoundError, build_datamodule
+from {{cookiecutter.project_slug}}.model import BaseModel, build_model
+from {{cookiecutter.project_slug}}.saver import CheckpointError, load_checkpoint
+from {{cookiecutter.project_slug}}.utils import select_device
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+TENSOR_SUFFIXES = (".pt",)
+
+
+class PredictInputError(ValueError):
+    """An input path or file cannot be used; the message names it and says why."""
+
+
+def load_model(checkpoint_path: Path, overrides: list[str]):
+    """The trained model (eval mode, on its device), class names and preprocessing."""
+    checkpoint = load_checkpoint(checkpoint_path)  # weights_only: never runs pickled code
+    if "model" not in checkpoint or "config" not in checkpoint:
+        raise CheckpointError(f"{checkpoint_path} holds no model weights and config")
+    config = load_config(overrides=overrides, base=checkpoint["config"])
+    config.model.weights = None  # the checkpoint holds the weights: no pretrained file needed
+    preprocessing = checkpoint.get("preprocessing")
+    classes = checkpoint.get("classes")
+    if preprocessing is None or classes is None:
+        # Older checkpoints: recompute from the data module (needs the training data).
+        datamodule = build_datamodule(config.data, seed=config.seed)
+        preprocessing, classes = datamodule.preprocessing(), datamodule.classes
+    try:
+        device = select_device(config.trainer.device)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    model = build_model(config.model, tuple(preprocessing["input_shape"]), len(classes))
+    model.load_state_dict(checkpoint["model"])
+    model.to(device).eval()
+    return model, list(classes), preprocessing, config.data.eval_batch_size
+
+
+def collect_inputs(path: Path) -> list[Path]:
+    """The image and tensor files named by ``input=`` (a file, or a folder's files)."""
+    if not path.exists():
+        raise PredictInputError(f"input {path} does not exist")
+    suffixes = IMAGE_SUFFIXES + TENSOR_SUFFIXES
+    if path.is_file():
+        if path.suffix.lower() not in suffixes:
+            raise PredictInputError(f"input {path}: unsupported file type; use {list(suffixes)}")
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+    if not files:
+        raise PredictInputError(f"input folder {path} holds no {'/'.join(suffixes)} files")
+    return files
+
+
+def normalize(pixels: torch.Tensor, preprocessing: dict) -> torch.Tensor:
+    """Pixels in [0, 1], shape (C, H, W) -> the training data's normalization."""
+    mean, std = preprocessing.get("mean"), preprocessing.get("std")
+    if mean is None or std is None:
+        return pixels
+    mean = torch.as_tensor(mean, dtype=pixels.dtype).reshape(-1, 1, 1)
+    std = torch.as_tensor(std, dtype=pixels.dtype).reshape(-1, 1, 1)
+    return (pixels - mean) / std
+
+
+def load_image(path: Path, preprocessing: dict) -> torch.Tensor:
+    """A PNG/JPG as one normalized model input of shape ``input_shape``."""
+    channels, height, width = preprocessing["input_shape"]
+    try:
+        with Image.open(path) as image:
+            image = image.convert("L" if channels == 1 else "RGB")
+            if image.size != (width, height):
+                # Area averaging when shrinking (no aliasing); bilinear when enlarging.
+                shrinking = image.width >= width and image.height >= height
+                resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+                image = image.resize((width, height), resample)
+            array = np.asarray(image, dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise PredictInputError(f"cannot read image {path}: {error}") from None
+    pixels = torch.from_numpy(array.copy()).float() / 255.0
+    pixels = pixels.unsqueeze(0) if pixels.ndim == 2 else pixels.permute(2, 0, 1)
+    return normalize(pixels, preprocessing)
+
+
+def load_tensor(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tensor]:
+    """A saved tensor of model inputs; names ``file.pt[i]`` for a batch."""
+    try:
+        tensor = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # unpickling refused, corrupt zip, not a torch file...
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise PredictInputError(f"cannot read tensor file {path}: {reason}") from None
+    expected = tuple(preprocessing["input_shape"])
+    if not isinstance(tensor, torch.Tensor):
+        raise PredictInputError(f"{path} holds a {type(tensor).__name__}, not a tensor")
+    if tuple(tensor.shape) == expected:
+        return [path.name], tensor.unsqueeze(0).float()
+    if tensor.ndim == len(expected) + 1 and tuple(tensor.shape[1:]) == expected:
+        return [f"{path.name}[{i}]" for i in range(len(tensor))], tensor.float()
+    raise PredictInputError(
+        f"{path} holds a tensor of shape {tuple(tensor.shape)}; expected {expected} "
+        f"or (N, {', '.join(map(str, expected))}), normalized like the training data"
+    )
+
+
+def load_inputs(files: list[Path], preprocessing: dict) -> tuple[list[str], torch.Tensor]:
+    names, tensors = [], []
+    for path in files:
+        if path.suffix.lower() in TENSOR_SUFFIXES:
+            file_names, batch = load_tensor(path, preprocessing)
+        else:
+            file_names, batch = [path.name], load_image(path, preprocessing).unsqueeze(0)
+        names += file_names
+        tensors.append(batch)
+    return names, torch.cat(tensors)
+
+
+@torch.no_grad()
+def predict_probabilities(model: BaseModel, inputs: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Softmax class probabilities, computed ``batch_size`` inputs at a time."""
+    device = next(model.parameters()).device
+    chunks = [model(batch.to(device)).softmax(dim=1).cpu() for batch in inputs.split(batch_size)]
+    return torch.cat(chunks)
+
+
+def write_csv(path: Path, rows: list[tuple[str, str, float]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "class", "probability"])
+        writer.writerows((name, label, f"{p:.6f}") for name, label, p in rows)
+
+
+def predict(
+    checkpoint_path: Path, input_path: Path, output: Path, overrides: list[str]
+) -> list[tuple[str, str, float]]:
+    """Run the checkpoint's model on every input; write and return (file, class, probability)."""
+    files = collect_inputs(input_path)
+    model, classes, preprocessing, batch_size = load_model(checkpoint_path, overrides)
+    names, inputs = load_inputs(files, preprocessing)
+    probabilities = predict_probabilities(model, inputs, batch_size)
+    best, indices = probabilities.max(dim=1)
+    rows = [
+        (n, classes[i], p) for n, i, p in zip(names, indices.tolist(), best.tolist(), strict=True)
+    ]
+    write_csv(output, rows)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        _, overrides, args = parse_cli(argv, script_keys=("checkpoint", "input", "output"))
+        for key, hint in (("checkpoint", "a .pt checkpoint"), ("input", "an image, folder or .pt")):
+            if key not in args:
+                raise ConfigError(f"missing {key}=<{hint}>")
+        output = Path(args.get("output", "predictions.csv"))
+        rows = predict(Path(args["checkpoint"]), Path(args["input"]), output, overrides)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (CheckpointError, DatasetNotFoundError, PredictInputError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    width = max(len(name) for name, _, _ in rows)
+    for name, label, probability in rows:
+        print(f"{name:<{width}}  {label}  ({probability:.4f})")
+    print(f"predictions written to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

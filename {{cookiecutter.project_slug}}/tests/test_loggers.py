@@ -1,0 +1,204 @@
+"""Loggers: console + train.log + metrics.csv always, backends behind one interface, and
+no TensorBoard or W&B code at all unless the project was generated with it."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from {{cookiecutter.project_slug}}.config import ConfigError
+from {{cookiecutter.project_slug}}.config.loader import TRACKER
+from {{cookiecutter.project_slug}}.data import build_datamodule
+from {{cookiecutter.project_slug}}.logger import BaseLogger, build_loggers, read_metrics
+from {{cookiecutter.project_slug}}.model import build_model
+from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
+
+from .conftest import PROJECT_ROOT
+
+PACKAGE = PROJECT_ROOT / "{{cookiecutter.project_slug}}"
+TRACKER_IMPORT = re.compile(
+    r"^\s*(import|from)\s+(tensorboard|wandb|tensorboardX|torch\.utils\.tensorboard)\b", re.M
+)
+
+SHORT = ["trainer.limit_train_batches=3", "trainer.limit_val_batches=2"]
+
+# Imports the logger package, trains in this process, and reports which trackers got loaded.
+PROBE = """\
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import {{cookiecutter.project_slug}}.logger
+import train
+code = train.main(sys.argv[2:])
+print(json.dumps({"code": code, "loaded": sorted(
+    name for name in ("tensorboard", "wandb", "torch.utils.tensorboard") if name in sys.modules
+)}))
+"""
+
+
+class RecordingLogger(BaseLogger):
+    """A user's own backend: records every call it receives."""
+
+    wants_predictions = True
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def log_hyperparams(self, params):
+        self.calls.append(("hyperparams", params))
+
+    def log_metrics(self, metrics, step):
+        self.calls.append(("metrics", dict(metrics), step))
+
+    def log_epoch(self, epoch, metrics, step):
+        self.calls.append(("epoch", epoch, dict(metrics), step))
+
+    def log_model(self, model, example_input):
+        model(example_input)  # as graph tracing does: must not move BatchNorm stats or the RNG
+        self.calls.append(("model", tuple(example_input.shape), model.training))
+
+    def log_histograms(self, model, epoch):
+        grads = [p.grad for p in model.parameters() if p.requires_grad]
+        has_grads = all(g is not None and bool(g.abs().sum() > 0) for g in grads)
+        self.calls.append(("histograms", epoch, has_grads))
+
+    def log_predictions(self, images, predictions, targets, classes, epoch):
+        self.calls.append(("predictions", epoch, len(images), len(predictions), len(classes)))
+
+    def named(self, kind: str) -> list[tuple]:
+        return [call for call in self.calls if call[0] == kind]
+
+
+def make_trainer(config, run_dir: Path, extra: BaseLogger) -> ClassificationTrainer:
+    datamodule = build_datamodule(config.data, seed=config.seed)
+    model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    trainer = ClassificationTrainer(model, datamodule, config, run_dir)
+    trainer.loggers = build_loggers(config, run_dir)
+    trainer.loggers.loggers.append(extra)  # composable: one more backend, no trainer change
+    return trainer
+
+
+def test_console_train_log_and_csv_with_no_tracker_imported(fast_args, tmp_path):
+    """A real training run in a fresh interpreter: per-epoch lines on stdout and in
+    train.log, one metrics.csv row per epoch, and neither tracker ever imported."""
+    run_dir = tmp_path / "run"
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE, str(PROJECT_ROOT), *fast_args, *SHORT],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert probe.returncode == 0, probe.stderr
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert result == {"code": 0, "loaded": []}
+    for text in (probe.stdout, (run_dir / "train.log").read_text()):
+        assert "epoch 1/2 | train_loss" in text and "epoch 2/2 | train_loss" in text
+    rows, columns = read_metrics(run_dir / "metrics.csv")
+    assert [row["epoch"] for row in rows] == ["1", "2"]
+    assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy", "lr"} <= set(columns)
+
+
+def test_generated_without_a_tracker_means_no_tracker_code():
+    """Source text: only the chosen tracker's module exists, and nothing else imports one."""
+    sources = [*PACKAGE.rglob("*.py"), *PROJECT_ROOT.glob("*.py")]
+    importers = {
+        path.relative_to(PROJECT_ROOT).as_posix()
+        for path in sources
+        if TRACKER_IMPORT.search(path.read_text(encoding="utf-8"))
+    }
+    expected = {
+        "tensorboard": {"{{cookiecutter.project_slug}}/logger/tensorboard.py"},
+        "wandb": {"{{cookiecutter.project_slug}}/logger/wandb.py"},
+        "none": set(),
+    }[TRACKER]
+    assert importers == expected
+    assert (PACKAGE / "logger" / "tensorboard.py").exists() == (TRACKER == "tensorboard")
+    assert (PACKAGE / "logger" / "wandb.py").exists() == (TRACKER == "wandb")
+    dependencies = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert ('"tensorboard' in dependencies) == (TRACKER == "tensorboard")
+    assert ('"wandb' in dependencies) == (TRACKER == "wandb")
+
+
+@pytest.mark.parametrize("tracker", ["tensorboard", "wandb"])
+def test_a_tracker_the_project_lacks_is_a_config_error(config_factory, tracker):
+    if tracker == TRACKER:
+        pytest.skip(f"this project was generated with logger={tracker}")
+    with pytest.raises(ConfigError, match=f"logger.{tracker}=true.*logger={TRACKER}"):
+        config_factory(f"logger.{tracker}=true")
+
+
+def test_a_custom_logger_receives_every_hook(config_factory, tmp_path):
+    """Added to the collection, a user's logger gets the config and graph input once, each
+    epoch's metrics, histograms while gradients still exist, and prediction samples."""
+    config = config_factory(
+        "trainer.log_every_n_steps=2",
+        "logger.histogram_every_n_epochs=2",
+        "trainer.epochs=2",
+        "trainer.limit_train_batches=5",
+    )
+    recorder = RecordingLogger()
+    trainer = make_trainer(config, tmp_path / "run", recorder)
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    trainer.fit()
+
+    [(_, params)] = recorder.named("hyperparams")
+    assert params["optimizer"]["lr"] == config.optimizer.lr
+    [(_, input_shape, training)] = recorder.named("model")
+    assert input_shape == (1, *trainer.datamodule.input_shape) and training is False
+    epochs = recorder.named("epoch")
+    assert [call[1] for call in epochs] == [1, 2]
+    assert epochs[-1][3] == trainer.state.global_step
+    assert {"train_loss", "val_loss", "val_accuracy", "lr"} <= set(epochs[-1][2])
+    steps = [call[2] for call in recorder.named("metrics")]
+    assert steps == list(range(2, trainer.state.global_step + 1, 2))
+    assert recorder.named("histograms") == [("histograms", 2, True)]  # epoch 2 only
+    count = min(16, len(trainer.datamodule.val_set))
+    assert recorder.named("predictions") == [
+        ("predictions", epoch, count, count, trainer.datamodule.num_classes) for epoch in (1, 2)
+    ]
+
+
+def test_resumed_run_does_not_log_config_or_graph_again(config_factory, tmp_path):
+    config = config_factory("trainer.epochs=1")
+    first = make_trainer(config, tmp_path / "run", RecordingLogger())
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    first.fit()
+    config = config_factory("trainer.epochs=2")
+    recorder = RecordingLogger()
+    make_trainer(config, tmp_path / "run", recorder).fit(
+        resume_from=tmp_path / "run" / "checkpoints" / "last.pt"
+    )
+    assert recorder.named("hyperparams") == [] and recorder.named("model") == []
+    assert [call[1] for call in recorder.named("epoch")] == [2]
+
+
+def test_logging_leaves_training_unchanged(config_factory, tmp_path):
+    """Graph tracing, prediction grids and histograms run in eval mode or after the step
+    and never touch the RNG: with dropout and batch norm, losses match exactly."""
+    overrides = (
+        "model.name=cnn",
+        "model.channels=[4,8]",
+        "model.dropout=0.3",
+        "trainer.limit_train_batches=4",
+        "logger.histogram_every_n_epochs=1",
+    )
+    losses = []
+    for name, extra in (("plain", None), ("logged", RecordingLogger())):
+        config = config_factory(*overrides, f"output_dir={tmp_path / name}")
+        torch.manual_seed(0)
+        trainer = make_trainer(config, tmp_path / name, extra or BaseLoggerStub())
+        (tmp_path / name / "checkpoints").mkdir(parents=True)
+        metrics = trainer.fit()
+        losses.append((metrics["train_loss"], metrics["val_loss"]))
+    assert losses[0] == losses[1]
+
+
+class BaseLoggerStub(BaseLogger):
+    """Receives nothing optional: the baseline for the comparison above."""
+
+    def log_metrics(self, metrics, step):
+        pass

@@ -1,0 +1,83 @@
+"""Exact resume: kill train.py with SIGKILL at chosen points (and once from outside, at
+whatever moment), resume from last.pt, and get the same weights and metrics.csv as a
+run that was never interrupted (CPU)."""
+
+import signal
+
+import pytest
+
+from {{cookiecutter.project_slug}}.logger import read_metrics
+from {{cookiecutter.project_slug}}.saver import load_checkpoint
+
+from .conftest import run_script
+from .resume_tools import (
+    RESUME_ARGS,
+    assert_same_run,
+    run_killed,
+    start_train,
+    wait_for_mid_epoch_checkpoint,
+    write_killer,
+)
+
+# Several real train.py subprocesses each: run in the default bake's full suite.
+pytestmark = pytest.mark.slow
+
+
+def test_sigkill_at_every_kill_point_then_resume_is_exact(tmp_path, fast_args, reference_run):
+    killer = write_killer(tmp_path)
+    run_dir = tmp_path / "run"
+    last = run_dir / "checkpoints" / "last.pt"
+    args = [*fast_args, *RESUME_ARGS]
+
+    # 1. Mid-epoch, one step after the mid-epoch checkpoint at step 6: step 7 is lost.
+    run_killed(killer, "step:7", args)
+    state = load_checkpoint(last)["trainer"]
+    assert (state["epoch"], state["global_step"], state["batch_in_epoch"]) == (0, 6, 6)
+    assert not (run_dir / "metrics.csv").exists() or not read_metrics(run_dir / "metrics.csv")[0]
+
+    # 2. During a checkpoint write: best.pt's temp file is on disk, the rename never
+    #    happens. Epoch 1's metrics row is already in metrics.csv; last.pt is still step 6.
+    run_killed(killer, "replace:best.pt:1", [*args, f"resume={last}"])
+    assert load_checkpoint(last)["trainer"]["global_step"] == 6
+    assert [row["epoch"] for row in read_metrics(run_dir / "metrics.csv")[0]] == ["1"]
+    assert list(last.parent.glob(".*.tmp")), "the kill should have left best.pt's temp file"
+
+    # 3. Right after epoch 2's checkpoints (resuming mid-epoch 1 again, from step 6).
+    run_killed(killer, "epoch_end:2", [*args, f"resume={last}"])
+    assert load_checkpoint(last)["trainer"]["epoch"] == 2
+
+    # 4. From the epoch boundary to the end.
+    done = run_script("train.py", *args, f"resume={last}")
+    assert done.returncode == 0, done.stderr
+
+    assert_same_run(reference_run, run_dir)
+    assert load_checkpoint(last)["trainer"]["global_step"] == 24
+    assert not list(last.parent.glob(".*.tmp")), "resume should clear stale temp files"
+    # train.log is appended by every process, not rewritten.
+    assert (run_dir / "train.log").read_text().count("resumed from") == 3
+
+
+def test_external_kill_9_mid_run_then_resume_from_another_cwd_is_exact(
+    tmp_path, fast_args, reference_run
+):
+    """A real ``kill -9`` from outside, at whatever moment after the first mid-epoch
+    checkpoint; the run used a relative output_dir and is resumed from another cwd."""
+    start_cwd, other_cwd = tmp_path / "a", tmp_path / "b"
+    start_cwd.mkdir()
+    other_cwd.mkdir()
+    args = [arg for arg in fast_args if not arg.startswith("output_dir=")]
+    args = [*args, *RESUME_ARGS, "output_dir=run"]  # relative to start_cwd
+    run_dir = start_cwd / "run"
+    proc = start_train(args, cwd=start_cwd)
+    try:
+        wait_for_mid_epoch_checkpoint(proc, run_dir / "checkpoints" / "last.pt")
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+
+    resume = (run_dir / "checkpoints" / "last.pt").resolve()
+    done = run_script("train.py", f"resume={resume}", cwd=other_cwd)
+    assert done.returncode == 0, done.stderr
+    assert not (other_cwd / "run").exists(), "resume must continue the checkpoint's own run dir"
+    assert_same_run(reference_run, run_dir)

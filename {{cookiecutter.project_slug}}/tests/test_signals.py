@@ -1,0 +1,98 @@
+"""SIGINT/SIGTERM stop cleanly (finish the step, save last.pt, say how to resume) and the
+resumed run is exact; a second Ctrl-C quits at once; a non-finite loss stops the run
+(naming the step) without overwriting good checkpoints, or is skipped by config."""
+
+import math
+import signal
+
+import pytest
+import torch
+
+from {{cookiecutter.project_slug}}.logger import read_metrics
+from {{cookiecutter.project_slug}}.saver import load_checkpoint
+
+from .conftest import run_script
+from .resume_tools import (
+    RESUME_ARGS,
+    assert_same_run,
+    run_wrapped,
+    start_train,
+    wait_for_mid_epoch_checkpoint,
+    wrapped_command,
+    write_killer,
+)
+
+# Several real train.py subprocesses each: run in the default bake's full suite.
+pytestmark = pytest.mark.slow
+
+
+def _stop_with(proc, signum: int, last, after_step: int = 0) -> int:
+    """Send ``signum`` once a mid-epoch last.pt exists; check the clean stop; return the
+    step saved in last.pt."""
+    seen = wait_for_mid_epoch_checkpoint(proc, last, after_step)["trainer"]["global_step"]
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signum, stderr
+    assert f"resume with: python train.py resume={last}" in stderr
+    assert "Traceback" not in stderr
+    saved = load_checkpoint(last)["trainer"]["global_step"]
+    assert saved >= seen  # the step in flight was finished and saved, not dropped
+    return saved
+
+
+def test_sigint_then_sigterm_then_resume_is_exact(tmp_path, fast_args, reference_run):
+    run_dir = tmp_path / "run"
+    last = run_dir / "checkpoints" / "last.pt"
+    args = [*fast_args, *RESUME_ARGS]
+
+    step = _stop_with(start_train(args), signal.SIGINT, last)
+    step = _stop_with(start_train([*args, f"resume={last}"]), signal.SIGTERM, last, step)
+    done = run_script("train.py", *args, f"resume={last}")
+    assert done.returncode == 0, done.stderr
+    assert_same_run(reference_run, run_dir)
+
+
+def test_second_sigint_quits_at_once(tmp_path, fast_args):
+    """The wrapper makes the step after the first SIGINT hang; only the second one ends it."""
+    command = wrapped_command(write_killer(tmp_path), "stall:0", [*fast_args, *RESUME_ARGS])
+    proc = start_train([], command=command)
+    wait_for_mid_epoch_checkpoint(proc, tmp_path / "run" / "checkpoints" / "last.pt")
+    proc.send_signal(signal.SIGINT)
+    for line in proc.stdout:  # wait until the first signal is being handled
+        if "stalling" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in stderr and "resume with" not in stderr
+    assert "Traceback" not in stderr
+
+
+def _finite(state: dict) -> bool:
+    return all(torch.isfinite(t).all() for t in state["model"].values())
+
+
+def test_nonfinite_loss_stops_naming_the_step_and_keeps_good_checkpoints(tmp_path, fast_args):
+    # Step 13 = epoch 2, batch 5; last.pt was saved at step 12, best.pt at epoch 1.
+    args = [*fast_args, *RESUME_ARGS, "trainer.log_every_n_steps=1"]
+    proc = run_wrapped(write_killer(tmp_path), "nan:13", args)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "training loss became nan" in proc.stderr and "optimizer step 13" in proc.stderr
+    checkpoints = tmp_path / "run" / "checkpoints"
+    last, best = load_checkpoint(checkpoints / "last.pt"), load_checkpoint(checkpoints / "best.pt")
+    assert last["trainer"]["global_step"] == 12 and _finite(last)
+    assert best["trainer"]["epoch"] == 1 and _finite(best)
+    assert [row["epoch"] for row in read_metrics(tmp_path / "run" / "metrics.csv")[0]] == ["1"]
+
+
+def test_nonfinite_loss_skip_skips_the_batch(tmp_path, fast_args):
+    args = [*fast_args, *RESUME_ARGS, "trainer.nonfinite_loss=skip"]
+    proc = run_wrapped(write_killer(tmp_path), "nan:13", args)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipping batch 4 of epoch 2: loss is nan" in proc.stdout
+    last = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert last["trainer"]["global_step"] == 23  # one of 24 steps skipped
+    assert _finite(last)
+    rows, _ = read_metrics(tmp_path / "run" / "metrics.csv")
+    assert len(rows) == 3 and all(math.isfinite(float(row["train_loss"])) for row in rows)
