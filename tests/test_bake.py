@@ -54,7 +54,7 @@ def test_options_choose_files_and_dependencies(bake, context):
     if logger != "wandb":
         assert "import wandb" not in source
     if logger != "tensorboard":
-        assert "tensorboard" not in source.replace("tensorboard:", "")
+        assert "torch.utils.tensorboard" not in source and "import tensorboard" not in source
 
 
 def test_slug_is_derived_from_the_name(cookies):

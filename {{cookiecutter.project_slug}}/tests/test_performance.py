@@ -73,7 +73,8 @@ def test_imports_leave_heavy_optional_modules_unloaded():
     torchvision or scikit-learn: those load only when a run uses them."""
     code = (
         "import json, sys, train, evaluate\n"
-        "import {{cookiecutter.project_slug}}.logger, {{cookiecutter.project_slug}}.saver\n"
+        "import {{cookiecutter.project_slug}}.logger\n"
+        "import {{cookiecutter.project_slug}}.saver\n"
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
     )
     done = subprocess.run(

@@ -1,3 +1,3 @@
-"""The {{ cookiecutter.project_slug }} package: config, data, model, trainer, logger, saver, utils."""
+"""The {{ cookiecutter.project_slug }} package: config, data, model, trainer, logger."""
 
 __version__ = "0.1.0"
