@@ -93,18 +93,20 @@ elif point == "nan":  # one batch, the one of optimizer step N, has a NaN loss
         return outputs
 
     trainer.ClassificationTrainer.training_step = nan_training_step
-elif point == "stall":  # once a stop signal arrived, the step takes "forever"
+elif point == "stall":  # once the loop decides to stop, stopping takes "forever"
     import time
 
-    after_step = base.BaseTrainer._after_optimizer_step
+    stop_agreed = base.BaseTrainer._stop_agreed
 
-    def _after_optimizer_step(self, *args, **kwargs):
-        after_step(self, *args, **kwargs)
-        if self._stop_signal is not None:
+    # Patched at the stop decision itself, wherever the first signal lands in a step.
+    def _stop_agreed(self, *args, **kwargs):
+        if stop_agreed(self, *args, **kwargs):
             print("stalling", flush=True)
             time.sleep(600)
+            return True
+        return False
 
-    base.BaseTrainer._after_optimizer_step = _after_optimizer_step
+    base.BaseTrainer._stop_agreed = _stop_agreed
 else:
     raise SystemExit(f"unknown point {point}")
 
