@@ -172,10 +172,11 @@ def measure_loops(args) -> list[dict]:
 
 
 def summarize(results: dict[tuple, list[dict]]) -> list[dict]:
-    """Medians over repeats of the steady-state epochs (the first epoch is warm-up)."""
+    """Per run, the mean of its steady-state epochs (the first is warm-up), so work done
+    every few epochs is counted at its rate; then the median over repeats."""
 
     def steady(runs: list[dict], key: str) -> float:
-        return statistics.median(t for run in runs for t in (run[key][1:] or run[key]))
+        return statistics.median(statistics.fmean(run[key][1:] or run[key]) for run in runs)
 
     rows = []
     for (model, batch, device, variant), runs in results.items():
@@ -213,11 +214,13 @@ def measure_startup(args, train_args: list[str], label: str) -> dict:
     """Phases of ``python train.py`` up to the first training step (median of repeats),
     plus the slowest imports from one ``-X importtime`` run."""
     probe = [sys.executable, str(HERE / "startup_probe.py"), str(args.project), *train_args]
-    runs = []
-    for _ in range(args.startup_repeats):
-        env = {"BENCH_SPAWN_TIME": repr(time.time())}
-        stdout, _ = run_child(probe, env=env)
-        runs.append(tagged(stdout, "BENCH_STARTUP"))
+    floor = [sys.executable, str(HERE / "startup_floor.py")]
+    runs, floors = [], []
+    for _ in range(args.startup_repeats):  # interleaved: load changes hit both alike
+        for command, into in ((probe, runs), (floor, floors)):
+            env = {"BENCH_SPAWN_TIME": repr(time.time())}
+            stdout, _ = run_child(command, env=env)
+            into.append(tagged(stdout, "BENCH_STARTUP"))
     baseline = []
     for _ in range(args.startup_repeats):
         started = time.time()
@@ -230,6 +233,7 @@ def measure_startup(args, train_args: list[str], label: str) -> dict:
     return {
         "label": label,
         "marks": marks,
+        "floor": {name: statistics.median(run[name] for run in floors) for name in floors[0]},
         "python_bare_s": statistics.median(baseline),
         "top_imports": importtime_top(stderr),
     }
@@ -304,8 +308,9 @@ def report(args, loops, startup, memory, datapath) -> str:
         f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU'}; "
         f"torch {torch.__version__}, Python {platform.python_version()}; "
         f"date {time.strftime('%Y-%m-%d')}; torch threads per process: {args.threads or 'default'}",
-        f"{args.repeats} repeat(s) x {args.epochs} epochs, first epoch dropped as warm-up; "
-        f"{args.steps or 'all'} train steps per epoch; medians.",
+        f"{args.repeats} repeat(s) x {args.epochs} epochs; per run the mean of the epochs "
+        f"after the first (warm-up), then the median over repeats; {args.steps or 'all'} "
+        "train steps per epoch.",
         "",
         table(
             COLUMNS,
@@ -333,7 +338,7 @@ def report(args, loops, startup, memory, datapath) -> str:
             f"torchvision per-item PIL {datapath['pil_s']:.2f} s: factor {factor:.1f}x",
         ]
     for item in startup:
-        marks = item["marks"]
+        marks, floor = item["marks"], item["floor"]
         phases, previous = [], 0.0
         for name, at in marks.items():
             phases.append([name, f"{at - previous:.2f}", f"{at:.2f}"])
@@ -342,6 +347,12 @@ def report(args, loops, startup, memory, datapath) -> str:
             "",
             f"start-up, {item['label']}: `python train.py` to the first training step "
             f"{marks['first_step']:.2f} s (bare `python -c pass`: {item['python_bare_s']:.2f} s)",
+            "",
+            f"floor, a hand-written script (`startup_floor.py`: import torch, MLP, Adam, one "
+            f"forward): {floor['first_step']:.2f} s, of which import torch "
+            f"{floor['imports']:.2f} s and building Adam (torch._dynamo) "
+            f"{floor['optimizer'] - floor['imports']:.2f} s; the project adds "
+            f"{marks['first_step'] - floor['first_step']:+.2f} s",
             "",
             table(["phase", "s", "cumulative s"], phases),
             "",
@@ -377,7 +388,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--devices", default=None, help="default: cpu, plus cuda if present")
     parser.add_argument("--variants", default=None, help="default: plain,trainer[,lightning]")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=3, help="per run; the first is warm-up")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=6,
+        help="per run; the first is warm-up, the 5th draws the Trainer's grid and histograms",
+    )
     parser.add_argument("--steps", type=int, default=400, help="train steps per epoch; 0 = all")
     parser.add_argument("--data-size", type=int, default=60000, help="training images written")
     parser.add_argument("--threads", type=int, default=1, help="torch threads; 0 = torch default")

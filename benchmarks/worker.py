@@ -92,14 +92,14 @@ def import_project(project: Path):
     return slug, modules
 
 
-def build(mods, args, run_dir: Path):
+def build(mods, args, run_dir: Path, epochs: int | None = None):
     """Config, seeded data module and model, exactly as train.py builds them."""
     overrides = [
         "data.name=mnist",
         f"data.root={args.data}",
         f"data.batch_size={args.batch_size}",
         f"model.name={args.model}",
-        f"trainer.epochs={args.epochs}",
+        f"trainer.epochs={epochs or args.epochs}",
         f"trainer.device={args.device}",
         f"seed={args.seed}",
         f"output_dir={run_dir}",
@@ -165,7 +165,10 @@ def run_plain(mods, args, run_dir: Path, clock: Clock) -> int:
 
 # --------------------------------------------------------------------------- the Trainer
 def run_trainer(mods, args, run_dir: Path, clock: Clock) -> int:
-    config, datamodule, model = build(mods, args, run_dir)
+    # Configured for many more epochs than are timed: work done "every N epochs and at the
+    # last" (prediction grid, histograms) then lands at the rate a long run pays, instead
+    # of on every timed epoch. The loop stops itself after --epochs.
+    config, datamodule, model = build(mods, args, run_dir, epochs=args.epochs + 100)
     base = mods["trainer"].ClassificationTrainer
 
     class TimedTrainer(base):  # marks epoch boundaries; the loop itself is untouched
@@ -178,6 +181,8 @@ def run_trainer(mods, args, run_dir: Path, clock: Clock) -> int:
         def _end_epoch(self, epoch, metrics):
             super()._end_epoch(epoch, metrics)
             clock.end_epoch()
+            if epoch == args.epochs:
+                self.state.should_stop = True  # set after this epoch's logging decisions
 
     trainer = TimedTrainer(model, datamodule, config, run_dir)
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)

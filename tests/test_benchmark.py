@@ -43,11 +43,14 @@ def test_benchmark_runs_and_reports(cookies, tmp_path):
     assert [row.split("|")[2].strip() for row in rows] == ["plain", "trainer"]
     assert "start-up, default project: `python train.py` to the first training step" in done.stdout
     assert "| first_step |" in done.stdout  # the phase breakdown reached the training step
+    assert "floor, a hand-written script" in done.stdout
 
     results = json.loads(raw.read_text())
     for row in results["loops"]:
         assert row["steps"] == 3
         for key in ("epoch_s", "epoch_cpu_s", "steps_per_s", "peak_rss_mb", "ratio"):
             assert math.isfinite(row[key]) and row[key] > 0, (key, row)
+    floor = results["startup"][0]["floor"]
+    assert 0 < floor["imports"] <= floor["optimizer"] <= floor["first_step"]
     plain = next(row for row in results["loops"] if row["variant"] == "plain")
     assert plain["ratio"] == 1.0  # ratios are relative to the plain loop

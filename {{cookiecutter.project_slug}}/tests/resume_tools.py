@@ -32,6 +32,7 @@ RESUME_ARGS = [
     "trainer.checkpoint.save_top_k=2",
     "trainer.early_stopping.enabled=false",
     "lr_scheduler.name=cosine",
+    "trainer.train_metrics=true",  # mid-epoch checkpoints then hold several running sums
 ]
 TIMING_COLUMNS = {"epoch_time"}
 

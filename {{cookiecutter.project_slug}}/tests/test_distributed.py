@@ -157,7 +157,8 @@ def test_resume_mid_epoch_under_torchrun(tmp_path, fast_args):
     epoch with the same metrics as the uninterrupted run: the checkpoint holds the
     running sums of both ranks, and each rank skips the batches it had done."""
     keep_mid_epoch = ["trainer.checkpoint.every_n_steps=2", "trainer.checkpoint.save_last=false"]
-    args = [*fast_args, *QUICK, "trainer.limit_train_batches=3", *keep_mid_epoch]
+    train_metrics = "trainer.train_metrics=true"  # resumed sums of a metric beside the loss
+    args = [*fast_args, *QUICK, "trainer.limit_train_batches=3", *keep_mid_epoch, train_metrics]
     first = torchrun(*args, "trainer.epochs=1")
     assert first.returncode == 0, first.stdout[-5000:]
     (uninterrupted,) = read_rows(tmp_path / "run" / "metrics.csv")

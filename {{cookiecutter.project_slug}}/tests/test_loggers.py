@@ -99,7 +99,7 @@ def test_console_train_log_and_csv_with_no_tracker_imported(fast_args, tmp_path)
         assert "epoch 1/2 | train_loss" in text and "epoch 2/2 | train_loss" in text
     rows, columns = read_metrics(run_dir / "metrics.csv")
     assert [row["epoch"] for row in rows] == ["1", "2"]
-    assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy", "lr"} <= set(columns)
+    assert {"train_loss", "val_loss", "val_accuracy", "lr"} <= set(columns)
 
 
 def test_generated_without_a_tracker_means_no_tracker_code():
@@ -133,12 +133,15 @@ def test_a_tracker_the_project_lacks_is_a_config_error(config_factory, tracker):
 
 def test_a_custom_logger_receives_every_hook(config_factory, tmp_path):
     """Added to the collection, a user's logger gets the config and graph input once, each
-    epoch's metrics, histograms while gradients still exist, and prediction samples."""
+    epoch's metrics, histograms while gradients still exist, and prediction samples
+    at the first epoch, every ``images_every_n_epochs`` epochs and at the last."""
     config = config_factory(
         "trainer.log_every_n_steps=2",
         "logger.histogram_every_n_epochs=2",
-        "trainer.epochs=2",
+        "logger.images_every_n_epochs=3",
+        "trainer.epochs=4",
         "trainer.limit_train_batches=5",
+        "trainer.early_stopping.enabled=false",
     )
     recorder = RecordingLogger()
     trainer = make_trainer(config, tmp_path / "run", recorder)
@@ -150,16 +153,33 @@ def test_a_custom_logger_receives_every_hook(config_factory, tmp_path):
     [(_, input_shape, training)] = recorder.named("model")
     assert input_shape == (1, *trainer.datamodule.input_shape) and training is False
     epochs = recorder.named("epoch")
-    assert [call[1] for call in epochs] == [1, 2]
+    assert [call[1] for call in epochs] == [1, 2, 3, 4]
     assert epochs[-1][3] == trainer.state.global_step
     assert {"train_loss", "val_loss", "val_accuracy", "lr"} <= set(epochs[-1][2])
     steps = [call[2] for call in recorder.named("metrics")]
     assert steps == list(range(2, trainer.state.global_step + 1, 2))
-    assert recorder.named("histograms") == [("histograms", 2, True)]  # epoch 2 only
+    assert recorder.named("histograms") == [("histograms", 2, True), ("histograms", 4, True)]
     count = min(16, len(trainer.datamodule.val_set))
     assert recorder.named("predictions") == [
-        ("predictions", epoch, count, count, trainer.datamodule.num_classes) for epoch in (1, 2)
+        ("predictions", epoch, count, count, trainer.datamodule.num_classes) for epoch in (1, 3, 4)
     ]
+
+
+def test_early_stopped_run_still_logs_its_final_predictions(config_factory, tmp_path):
+    """The grid is drawn on the epoch early stopping ends, not only every N epochs."""
+    config = config_factory(
+        "trainer.epochs=10",
+        "trainer.limit_train_batches=2",
+        "logger.images_every_n_epochs=5",
+        "trainer.early_stopping.patience=2",
+        "trainer.early_stopping.min_delta=1e9",  # no epoch after the first counts as better
+    )
+    recorder = RecordingLogger()
+    trainer = make_trainer(config, tmp_path / "run", recorder)
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    trainer.fit()
+    assert trainer.state.epoch == 3 and trainer.state.should_stop
+    assert [call[1] for call in recorder.named("predictions")] == [1, 3]
 
 
 def test_resumed_run_does_not_log_config_or_graph_again(config_factory, tmp_path):

@@ -26,6 +26,8 @@ def tensorboard_run(tmp_path_factory, data_root):
         "trainer.early_stopping.enabled=false",
         "logger.tensorboard=true",
         "logger.histogram_every_n_epochs=1",
+        "logger.images_every_n_epochs=1",
+        "trainer.train_metrics=true",
     )
     assert result.returncode == 0, result.stderr
     events = EventAccumulator(

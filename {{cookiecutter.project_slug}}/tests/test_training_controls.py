@@ -396,6 +396,7 @@ def test_epoch_metrics_are_weighted_by_batch_size(tmp_path, config_factory):
         f"data.eval_batch_size={val_bs}",
         "data.shuffle=false",
         "trainer.epochs=1",
+        "trainer.train_metrics=true",
     )
     trainer = make_trainer(config, tmp_path / "run")
     with torch.no_grad():  # larger weights spread the per-sample losses apart
@@ -438,6 +439,7 @@ def test_overfit_batches_trains_and_validates_on_the_same_batches(tmp_path, conf
         "data.batch_size=32",
         "optimizer.lr=0.01",
         "trainer.epochs=30",
+        "trainer.train_metrics=true",
     )
     recorder = Recorder()
     trainer = make_trainer(config, tmp_path / "run", recorder, trainer_class=CountingTrainer)
@@ -482,6 +484,18 @@ def test_limit_batches_counts_batches_seen(tmp_path, config_factory):
     trainer.fit()
     assert len(trainer.seen["train"]) == 6 and len(trainer.seen["val"]) == 4
     assert trainer.state.global_step == 6
+
+
+def test_train_metrics_are_opt_in_and_a_train_monitor_says_so(config_factory, tmp_path):
+    """By default only the training loss is tracked; monitoring train_accuracy then fails
+    at construction naming the key that turns training metrics on."""
+    monitor = ("trainer.checkpoint.monitor=train_accuracy", "trainer.checkpoint.mode=max")
+    with pytest.raises(ConfigError, match=r"train_<metric> needs trainer.train_metrics=true"):
+        make_trainer(config_factory(*monitor), tmp_path / "off")
+    config = config_factory(*monitor, "trainer.train_metrics=true", "trainer.epochs=1")
+    recorder = Recorder()
+    make_trainer(config, tmp_path / "on", recorder).fit()
+    assert {"train_loss", "train_accuracy", "train_top3_accuracy"} <= set(recorder.epochs[-1])
 
 
 @pytest.mark.parametrize("key", ["trainer.limit_train_batches", "trainer.limit_val_batches"])

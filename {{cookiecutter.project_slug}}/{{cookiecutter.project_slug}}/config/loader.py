@@ -55,6 +55,7 @@ NOT_NEGATIVE = (
     "trainer.checkpoint.every_n_steps",
     "lr_scheduler.warmup",
     "logger.histogram_every_n_epochs",
+    "logger.images_every_n_epochs",
 )
 # The experiment tracker chosen when the project was generated: only its code and
 # dependency are in the project.

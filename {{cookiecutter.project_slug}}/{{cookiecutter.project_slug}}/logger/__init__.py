@@ -36,7 +36,6 @@ def build_loggers(
                 # Steps <= the checkpoint's were logged before it was saved: keep them.
                 purge_step=None if resume_step is None else resume_step + 1,
                 log_graph=config.logger.log_graph,
-                log_images=config.logger.log_images,
             )
         )
 {%- endif %}
@@ -53,7 +52,6 @@ def build_loggers(
                 OmegaConf.to_container(config, resolve=True),
                 watch=config.logger.wandb_watch,
                 resume=resume_epoch is not None,
-                log_images=config.logger.log_images,
                 watch_log_freq=config.trainer.log_every_n_steps,
             )
         )

@@ -29,7 +29,7 @@ def prediction_grid(
     """Green caption when right, red when wrong: ``pred 3 / true 3``.
 
     One ``imshow`` of a tiled canvas rather than one subplot per image: drawing 16 axes
-    takes seconds, and this runs every epoch."""
+    takes seconds, and this runs every few epochs."""
     import matplotlib  # deferred: only used when predictions are logged
 
     matplotlib.use("Agg")
@@ -41,7 +41,7 @@ def prediction_grid(
     height, width = images.shape[2:]
     gap, label_band = max(1, width // 14), math.ceil(height * 0.3) + 1
     canvas = tile(images, columns, gap, label_band)
-    inches_per_pixel = 1.6 / (width + gap)
+    inches_per_pixel = 1.2 / (width + gap)
     figure = Figure(
         figsize=(canvas.shape[2] * inches_per_pixel, canvas.shape[1] * inches_per_pixel)
     )

@@ -29,12 +29,13 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 class TensorBoardLogger(BaseLogger):
     """Writes event files under ``<run_dir>/tensorboard`` (``tensorboard --logdir runs``)."""
 
+    wants_predictions = True
+
     def __init__(
         self,
         log_dir: Path | str,
         purge_step: int | None = None,
         log_graph: bool = True,
-        log_images: bool = True,
     ) -> None:
         from torch.utils.tensorboard import SummaryWriter  # deferred: slow import
 
@@ -42,7 +43,6 @@ class TensorBoardLogger(BaseLogger):
         # purge_step drops events a crashed run wrote after the checkpoint we resume from.
         self.writer = SummaryWriter(log_dir=str(self.log_dir), purge_step=purge_step)
         self.log_graph = log_graph
-        self.wants_predictions = log_images
 
     def log_hyperparams(self, params: dict[str, Any]) -> None:
         """The config as text (TEXT tab) and as hyperparameters beside the validation

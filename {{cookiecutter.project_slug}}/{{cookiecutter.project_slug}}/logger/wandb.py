@@ -21,6 +21,8 @@ RUN_ID_FILE = "wandb_run_id.txt"
 class WandbLogger(BaseLogger):
     """One W&B run per training run; a resumed training continues the same W&B run."""
 
+    wants_predictions = True
+
     def __init__(
         self,
         run_dir: Path | str,
@@ -28,7 +30,6 @@ class WandbLogger(BaseLogger):
         config: dict[str, Any],
         watch: bool = False,
         resume: bool = False,
-        log_images: bool = True,
         watch_log_freq: int = 100,
     ) -> None:
         import wandb  # deferred: only runs that log to W&B import it
@@ -47,7 +48,6 @@ class WandbLogger(BaseLogger):
         )
         id_file.write_text(self.run.id)
         self.watch, self.watch_log_freq = watch, watch_log_freq
-        self.wants_predictions = log_images
         self._log_location()
 
     def _log_location(self) -> None:

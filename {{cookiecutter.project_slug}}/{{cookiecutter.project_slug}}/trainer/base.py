@@ -529,7 +529,8 @@ class BaseTrainer(abc.ABC):
 
     def _check_monitors(self) -> None:
         names = ["loss", *self.config.metrics]
-        allowed = [f"{split}_{name}" for split in ("train", "val") for name in names]
+        allowed = [f"val_{name}" for name in names]
+        allowed += [f"train_{name}" for name in (names if self.cfg.train_metrics else ["loss"])]
         monitors = {
             "trainer.early_stopping.monitor": self.early_stopping.monitor,
             "trainer.checkpoint.monitor": self.checkpoints.monitor,
@@ -538,8 +539,11 @@ class BaseTrainer(abc.ABC):
             monitors["lr_scheduler.monitor"] = self.config.lr_scheduler.monitor
         for key, value in monitors.items():
             if value not in allowed:
+                hint = ""
+                if value.startswith("train_") and not self.cfg.train_metrics:
+                    hint = " (train_<metric> needs trainer.train_metrics=true)"
                 raise ConfigError(
-                    f"{key}={value!r} is not a logged metric; choose one of {allowed}"
+                    f"{key}={value!r} is not a logged metric; choose one of {allowed}{hint}"
                 )
 
     def _raise_if_nonfinite(self, epoch: int) -> None:

@@ -15,11 +15,14 @@ class ClassificationTrainer(BaseTrainer):
         super().__init__(*args, **kwargs)
         self.criterion = build_loss(self.config.loss, self.config.label_smoothing)
         self.metrics = build_metrics(list(self.config.metrics))
+        self.train_metrics = self.cfg.train_metrics  # read once: it is checked every step
 
     def training_step(self, batch, batch_idx: int) -> dict[str, torch.Tensor]:
         inputs, targets = batch
         logits = self.model(inputs)
         loss = self.criterion(logits, targets)
+        if not self.train_metrics:  # trainer.train_metrics=false (default): the loss only
+            return {"loss": loss}
         return {"loss": loss, **self.compute_metrics(logits.detach(), targets)}
 
     def validation_step(self, batch, batch_idx: int) -> dict[str, torch.Tensor]:
@@ -34,8 +37,16 @@ class ClassificationTrainer(BaseTrainer):
         return {name: metric(logits, targets) for name, metric in self.metrics.items()}
 
     def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
-        if self.dist.is_main and self.loggers.wants_predictions:
+        if self.dist.is_main and self.loggers.wants_predictions and self.is_image_epoch(epoch):
             self.log_predictions(epoch)
+
+    def is_image_epoch(self, epoch: int) -> bool:
+        """The first epoch (an early look that data and labels match), every
+        ``logger.images_every_n_epochs`` epochs, and the last one (planned, or the one early
+        stopping ends on), so every run shows its final predictions."""
+        every = self.config.logger.images_every_n_epochs
+        last = epoch == self.epochs or self.state.should_stop
+        return every > 0 and (epoch == 1 or epoch % every == 0 or last)
 
     @torch.no_grad()
     def log_predictions(self, epoch: int, count: int = 16) -> None:
