@@ -171,6 +171,34 @@ def measure_loops(args) -> list[dict]:
     return summarize(results)
 
 
+def measure_interleaved(args) -> list[dict]:
+    """Per case, the training phase of the plain loop and of the Trainer alternating in one
+    process (``worker.run_interleaved``): per-step CPU time and the median of the
+    per-round ratios, the first round dropped as warm-up."""
+    rows = []
+    for device in args.devices:
+        for model in args.models:
+            for batch in args.batch_sizes:
+                name = f"{model}-b{batch}-{device}-interleaved"
+                print(f"  {name}", file=sys.stderr, flush=True)
+                out = args.work / name
+                result = worker(args, out, "interleaved", model, batch, device, epochs=args.rounds)
+                plain, trainer = result["plain_cpu_s"][1:], result["trainer_cpu_s"][1:]
+                ratios = [t / p for t, p in zip(trainer, plain, strict=True)]
+                per_step = 1e6 / result["steps_per_epoch"]
+                rows.append(
+                    {
+                        "case": f"{model} b{batch} {device}",
+                        "steps": result["steps_per_epoch"],
+                        "plain_us": statistics.median(plain) * per_step,
+                        "trainer_us": statistics.median(trainer) * per_step,
+                        "ratio": statistics.median(ratios),
+                        "rounds": len(plain),
+                    }
+                )
+    return rows
+
+
 def summarize(results: dict[tuple, list[dict]]) -> list[dict]:
     """Per run, the mean of its steady-state epochs (the first is warm-up), so work done
     every few epochs is counted at its rate; then the median over repeats."""
@@ -300,7 +328,7 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def report(args, loops, startup, memory, datapath) -> str:
+def report(args, loops, interleaved, startup, memory, datapath) -> str:
     import torch
 
     parts = [
@@ -329,6 +357,27 @@ def report(args, loops, startup, memory, datapath) -> str:
             ],
         ),
     ]
+    if interleaved:
+        parts += [
+            "",
+            "training phase in one process, plain loop and Trainer alternating on the same "
+            f"model and DataLoader ({args.steps or 'all'} steps per round; CPU time; ratio = "
+            "median of the per-round ratios, the first round dropped):",
+            "",
+            table(
+                ["case", "plain us/step", "Trainer us/step", "Trainer / plain", "rounds"],
+                [
+                    [
+                        row["case"],
+                        f"{row['plain_us']:.0f}",
+                        f"{row['trainer_us']:.0f}",
+                        f"{row['ratio']:.3f}",
+                        str(row["rounds"]),
+                    ]
+                    for row in interleaved
+                ],
+            ),
+        ]
     if datapath:
         factor = datapath["pil_s"] / datapath["tensor_s"]
         parts += [
@@ -396,6 +445,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--steps", type=int, default=400, help="train steps per epoch; 0 = all")
     parser.add_argument("--data-size", type=int, default=60000, help="training images written")
+    parser.add_argument(
+        "--rounds", type=int, default=12, help="rounds of the interleaved training-phase check"
+    )
+    parser.add_argument("--no-interleaved", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="torch threads; 0 = torch default")
     parser.add_argument("--rss-steps", type=int, default=0, help="steps/epoch of the RSS check")
     parser.add_argument("--startup-repeats", type=int, default=3)
@@ -407,6 +460,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats, args.epochs, args.steps = 1, 2, min(args.steps or 100, 100)
+        args.rounds = 3
         args.startup_repeats, args.rss_steps = 1, args.rss_steps or 20
     args.models = args.models.split(",")
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
@@ -432,6 +486,10 @@ def main(argv: list[str] | None = None) -> int:
         args.data = write_idx(args.work / "data", args.data_size, max(args.data_size // 6, 100))
         print("timing the loops:", file=sys.stderr, flush=True)
         loops = measure_loops(args)
+        interleaved = None
+        if not args.no_interleaved:
+            print("the training phase, interleaved in one process:", file=sys.stderr, flush=True)
+            interleaved = measure_interleaved(args)
         datapath = None
         if not args.no_datapath:
             print("data path...", file=sys.stderr, flush=True)
@@ -447,9 +505,15 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_memory:
             print("memory...", file=sys.stderr, flush=True)
             memory = measure_memory(args)
-        print(report(args, loops, startup, memory, datapath))
+        print(report(args, loops, interleaved, startup, memory, datapath))
         if args.json:
-            raw = {"loops": loops, "startup": startup, "memory": memory, "datapath": datapath}
+            raw = {
+                "loops": loops,
+                "interleaved": interleaved,
+                "startup": startup,
+                "memory": memory,
+                "datapath": datapath,
+            }
             args.json.write_text(json.dumps(raw, indent=2, default=str) + "\n")
     return 0
 

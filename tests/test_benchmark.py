@@ -39,7 +39,8 @@ def test_benchmark_runs_and_reports(cookies, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert HEADER in lines
-    rows = [line for line in lines if line.startswith("| mlp b32 cpu |")]
+    first_table = lines[lines.index(HEADER) : lines.index("", lines.index(HEADER))]
+    rows = [line for line in first_table if line.startswith("| mlp b32 cpu |")]
     assert [row.split("|")[2].strip() for row in rows] == ["plain", "trainer"]
     assert "start-up, default project: `python train.py` to the first training step" in done.stdout
     assert "| first_step |" in done.stdout  # the phase breakdown reached the training step
