@@ -35,6 +35,7 @@ COLUMNS = [
     "ratio",
     "CPU ratio",
     "train CPU ratio",
+    "faults/step",
     "peak RSS MiB",
 ]
 
@@ -210,8 +211,9 @@ def summarize(results: dict[tuple, list[dict]]) -> list[dict]:
     for (model, batch, device, variant), runs in results.items():
         row = {"case": f"{model} b{batch} {device}", "variant": variant}
         row["steps"] = runs[0]["steps_per_epoch"]
-        for key in ("epoch_s", "epoch_cpu_s", "train_s", "train_cpu_s"):
+        for key in ("epoch_s", "epoch_cpu_s", "train_s", "train_cpu_s", "faults"):
             row[key] = steady(runs, key)
+        row["faults_per_step"] = row["faults"] / row["steps"]
         row["steps_per_s"] = row["steps"] / row["train_s"]
         row["peak_rss_mb"] = statistics.median(run["peak_rss_mb"] for run in runs)
         row["runs"] = len(runs)
@@ -335,7 +337,8 @@ def report(args, loops, interleaved, startup, memory, datapath) -> str:
         f"machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
         f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU'}; "
         f"torch {torch.__version__}, Python {platform.python_version()}; "
-        f"date {time.strftime('%Y-%m-%d')}; torch threads per process: {args.threads or 'default'}",
+        f"date {time.strftime('%Y-%m-%d')}; torch threads per process: "
+        f"{args.threads or 'default'}; malloc thresholds: {args.malloc}",
         f"{args.repeats} repeat(s) x {args.epochs} epochs; per run the mean of the epochs "
         f"after the first (warm-up), then the median over repeats; {args.steps or 'all'} "
         "train steps per epoch.",
@@ -351,6 +354,7 @@ def report(args, loops, interleaved, startup, memory, datapath) -> str:
                     fmt(row["ratio"], ".3f"),
                     fmt(row["cpu_ratio"], ".3f"),
                     fmt(row["train_cpu_ratio"], ".3f"),
+                    f"{row['faults_per_step']:.0f}",
                     f"{row['peak_rss_mb']:.0f}",
                 ]
                 for row in loops
@@ -449,6 +453,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rounds", type=int, default=12, help="rounds of the interleaved training-phase check"
     )
     parser.add_argument("--no-interleaved", action="store_true")
+    parser.add_argument(
+        "--malloc",
+        choices=["fixed", "default"],
+        default="fixed",
+        help="glibc allocator thresholds for every child (see main)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads; 0 = torch default")
     parser.add_argument("--rss-steps", type=int, default=0, help="steps/epoch of the RSS check")
     parser.add_argument("--startup-repeats", type=int, default=3)
@@ -475,6 +485,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads > 0:
         # Oversubscribed OpenMP threads spin and wreck timings on a shared machine.
         THREADS_ENV["OMP_NUM_THREADS"] = str(args.threads)
+    if args.malloc == "fixed":
+        # glibc moves its mmap/trim thresholds as a process frees memory, so whether a big
+        # tensor gets fresh (faulting) pages depends on the heap's history: two processes
+        # running the same loop differed by 20 % and 1.6x the page faults. Fixed
+        # thresholds give every variant the same allocator; --malloc default measures
+        # glibc's own behaviour.
+        THREADS_ENV["MALLOC_MMAP_THRESHOLD_"] = str(32 * 2**20)
+        THREADS_ENV["MALLOC_TRIM_THRESHOLD_"] = str(4 * 2**30)
     with tempfile.TemporaryDirectory(prefix="bench-") as temp:
         args.work = (args.work_dir or Path(temp)).resolve()
         args.work.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,11 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def minor_faults() -> int:
+    """Page faults served without I/O so far: each fresh page the allocator maps costs one."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def peak_rss_mb() -> float:
     # ru_maxrss is in KiB on Linux, bytes on macOS.
     scale = 1 if sys.platform == "darwin" else 1024
@@ -50,6 +55,7 @@ class Clock:
         self.marks: list[tuple[float, float]] = []  # (wall, cpu) at start and each epoch end
         self.train: list[tuple[float, float]] = []  # (wall, cpu) seconds of each train phase
         self.rss: list[float] = []  # RSS (MiB) after each epoch
+        self.faults: list[int] = [minor_faults()]  # at start and each epoch end
         self._train_started = (0.0, 0.0)
 
     @staticmethod
@@ -58,6 +64,7 @@ class Clock:
 
     def start(self) -> None:
         self.marks = [self.now()]
+        self.faults = [minor_faults()]
 
     def start_train(self) -> None:
         self._train_started = self.now()
@@ -69,6 +76,7 @@ class Clock:
     def end_epoch(self) -> None:
         self.marks.append(self.now())
         self.rss.append(rss_mb())
+        self.faults.append(minor_faults())
 
     def result(self) -> dict:
         epochs = [(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(self.marks)]
@@ -78,6 +86,7 @@ class Clock:
             "train_s": [wall for wall, _ in self.train],
             "train_cpu_s": [cpu for _, cpu in self.train],
             "rss_mb": self.rss,
+            "faults": [b - a for a, b in itertools.pairwise(self.faults)],
         }
 
 

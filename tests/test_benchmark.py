@@ -9,7 +9,7 @@ import sys
 from .conftest import TEMPLATE, run
 
 COLUMNS = ["case", "variant", "steps/s", "epoch s", "ratio", "CPU ratio", "train CPU ratio"]
-HEADER = "| " + " | ".join([*COLUMNS, "peak RSS MiB"]) + " |"
+HEADER = "| " + " | ".join([*COLUMNS, "faults/step", "peak RSS MiB"]) + " |"
 
 
 def test_benchmark_runs_and_reports(cookies, tmp_path):
@@ -51,6 +51,7 @@ def test_benchmark_runs_and_reports(cookies, tmp_path):
         assert row["steps"] == 3
         for key in ("epoch_s", "epoch_cpu_s", "steps_per_s", "peak_rss_mb", "ratio"):
             assert math.isfinite(row[key]) and row[key] > 0, (key, row)
+        assert row["faults"] >= 0  # a count (a warm allocator may map no new page)
     floor = results["startup"][0]["floor"]
     assert 0 < floor["imports"] <= floor["optimizer"] <= floor["first_step"]
     plain = next(row for row in results["loops"] if row["variant"] == "plain")
