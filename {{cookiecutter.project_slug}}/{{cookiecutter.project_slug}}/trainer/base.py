@@ -269,7 +269,9 @@ class BaseTrainer(abc.ABC):
         self._raise_if_nonfinite(epoch)
         return {f"train_{name}": value for name, value in self.train_tracker.compute().items()}
 
-    @torch.no_grad()
+    # inference_mode: no_grad without autograd's view and version bookkeeping (Lightning
+    # validates under it too); tensors made here can never enter a backward pass.
+    @torch.inference_mode()
     def evaluate(
         self, loader, prefix: str = "val", max_batches: int | None = None
     ) -> dict[str, float]:
