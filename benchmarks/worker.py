@@ -128,6 +128,23 @@ def steps_in(loader, limit: int | None) -> int:
 
 
 # --------------------------------------------------------------------------- plain loop
+def plain_train_phase(model, loader, optimizer, loss_fn, steps, log_every, device) -> float:
+    """The course's training loop over ``steps`` batches; returns the last loss read."""
+    model.train()
+    last_loss = float("nan")
+    for batch, (x, y) in enumerate(loader):
+        if batch >= steps:
+            break
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        if batch % log_every == 0:
+            last_loss = loss.item()  # the course prints the loss every n batches
+    return last_loss
+
+
 def run_plain(mods, args, run_dir: Path, clock: Clock) -> int:
     config, datamodule, model = build(mods, args, run_dir)
     device = torch.device(mods["utils"].select_device(config.trainer.device))
@@ -137,22 +154,15 @@ def run_plain(mods, args, run_dir: Path, clock: Clock) -> int:
     loss_fn = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.optimizer.lr)
     steps = steps_in(train_loader, args.steps)
+    log_every = config.trainer.log_every_n_steps
     run_dir.mkdir(parents=True, exist_ok=True)
     clock.start()
     for epoch in range(1, args.epochs + 1):
         datamodule.set_epoch(epoch)  # the same shuffle order as the Trainer's
         clock.start_train()
-        model.train()
-        for batch, (x, y) in enumerate(train_loader):
-            if batch >= steps:
-                break
-            x, y = x.to(device), y.to(device)
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-            if batch % config.trainer.log_every_n_steps == 0:
-                last_loss = loss.item()  # the course prints the loss every n batches
+        last_loss = plain_train_phase(
+            model, train_loader, optimizer, loss_fn, steps, log_every, device
+        )
         clock.end_train()
         model.eval()
         val_loss, correct, seen = 0.0, 0, 0
@@ -173,6 +183,16 @@ def run_plain(mods, args, run_dir: Path, clock: Clock) -> int:
 
 
 # --------------------------------------------------------------------------- the Trainer
+def start_trainer(mods, trainer_class, model, datamodule, config, run_dir: Path):
+    """The Trainer with the loggers ``train.py`` gives it (console, CSV, TensorBoard)."""
+    trainer = trainer_class(model, datamodule, config, run_dir)
+    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    mods["logger"].setup_logging(run_dir)
+    # curves.png is drawn once, after training: not part of the loop being measured.
+    trainer.loggers = mods["logger"].build_loggers(config, run_dir)
+    return trainer
+
+
 def run_trainer(mods, args, run_dir: Path, clock: Clock) -> int:
     # Configured for many more epochs than are timed: work done "every N epochs and at the
     # last" (prediction grid, histograms) then lands at the rate a long run pays, instead
@@ -193,11 +213,7 @@ def run_trainer(mods, args, run_dir: Path, clock: Clock) -> int:
             if epoch == args.epochs:
                 self.state.should_stop = True  # set after this epoch's logging decisions
 
-    trainer = TimedTrainer(model, datamodule, config, run_dir)
-    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    mods["logger"].setup_logging(run_dir)
-    # curves.png is drawn once, after training: not part of the loop being measured.
-    trainer.loggers = mods["logger"].build_loggers(config, run_dir)
+    trainer = start_trainer(mods, TimedTrainer, model, datamodule, config, run_dir)
     clock.start()
     trainer.fit()
     return trainer.num_train_batches
@@ -271,16 +287,14 @@ def run_lightning(mods, args, run_dir: Path, clock: Clock) -> int:
 
 
 # --------------------------------------------------------------------------- interleaved
-def run_interleaved(mods, args, run_dir: Path, clock: Clock) -> dict:
+def run_interleaved(mods, args, run_dir: Path) -> dict:
     """The training phase of the plain loop and of the Trainer in one process, on the same
     model, DataLoader and shuffle order, alternating round by round (the order flipping
-    each round). Separate processes differ by up to +-15 % in speed for the same code
+    each round). Separate processes differ by up to 20 % in speed for the same code
     (memory layout); here both loops share it, so the ratio isolates the per-step overhead."""
     config, datamodule, model = build(mods, args, run_dir, epochs=args.epochs + 100)
-    trainer = mods["trainer"].ClassificationTrainer(model, datamodule, config, run_dir)
-    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    mods["logger"].setup_logging(run_dir)
-    trainer.loggers = mods["logger"].build_loggers(config, run_dir)
+    trainer_class = mods["trainer"].ClassificationTrainer
+    trainer = start_trainer(mods, trainer_class, model, datamodule, config, run_dir)
     loader = datamodule.train_dataloader()
     steps = trainer.num_train_batches = steps_in(loader, args.steps)
     trainer.optimizer, trainer.scheduler = trainer.configure_optimizers()
@@ -288,18 +302,9 @@ def run_interleaved(mods, args, run_dir: Path, clock: Clock) -> dict:
     loss_fn = torch.nn.CrossEntropyLoss()
     log_every = config.trainer.log_every_n_steps
 
-    def plain(epoch: int) -> None:  # the training phase of run_plain, verbatim
+    def plain(epoch: int) -> None:
         datamodule.set_epoch(epoch)
-        model.train()
-        for batch, (x, y) in enumerate(loader):
-            if batch >= steps:
-                break
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-            if batch % log_every == 0:
-                loss.item()
+        plain_train_phase(model, loader, optimizer, loss_fn, steps, log_every, trainer.device)
 
     def with_trainer(epoch: int) -> None:
         trainer.state.batch_in_epoch = 0
@@ -374,7 +379,7 @@ def main() -> None:
     if args.variant == "datapath":
         result = run_datapath(mods, args, args.out, clock)
     elif args.variant == "interleaved":
-        result = run_interleaved(mods, args, args.out, clock)
+        result = run_interleaved(mods, args, args.out)
     else:
         steps = VARIANTS[args.variant](mods, args, args.out, clock)
         result = {"steps_per_epoch": steps, **clock.result()}
