@@ -10,7 +10,7 @@ PACKAGE = Path({{cookiecutter.project_slug}}.__file__).parent
 
 # What each package may import from the others (utils and config are shared ground).
 ALLOWED = {
-    "config": set(),
+    "config": {"utils"},  # utils is the ground floor: it imports no sibling
     "utils": set(),
     "data": {"config", "utils"},
     "model": {"config", "utils"},

@@ -13,6 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
+from ..utils.errors import ConfigError
 from .schema import Config
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
@@ -60,10 +61,6 @@ NOT_NEGATIVE = (
 # The experiment tracker chosen when the project was generated: only its code and
 # dependency are in the project.
 TRACKER = "{{ cookiecutter.logger }}"
-
-
-class ConfigError(ValueError):
-    """A config value or key is wrong; the message says which, and what is allowed."""
 
 
 def parse_cli(argv: list[str] | None, script_keys: tuple[str, ...] = ()) -> tuple:

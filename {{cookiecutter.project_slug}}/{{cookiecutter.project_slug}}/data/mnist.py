@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from ..utils.errors import DataError
 from .base import BaseDataModule, InMemoryDataset, normalize, split_indices
 
 FILES = (
@@ -18,7 +19,7 @@ FILES = (
 )
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(DataError, FileNotFoundError):
     """The dataset's files are not where the config says."""
 
 

@@ -16,8 +16,10 @@ from typing import Any
 
 import torch
 
+from ..utils.errors import UserError
 
-class CheckpointError(RuntimeError):
+
+class CheckpointError(UserError, RuntimeError):
     """A checkpoint could not be read; the message names the file and what to do."""
 
 

@@ -34,6 +34,7 @@ from ..utils import (
     select_device,
     set_rng_state,
 )
+from ..utils.errors import UserError
 from .early_stopping import EarlyStopping
 from .optim import SchedulerSpec, build_optimizer, build_scheduler, steps_per_epoch
 
@@ -53,7 +54,7 @@ class TrainingInterrupted(Exception):
         self.signum, self.checkpoint = signum, checkpoint
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(UserError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
