@@ -33,6 +33,7 @@ def combination_id(context: dict[str, str]) -> str:
 
 
 def run(args: list[str], cwd: Path, timeout: float = 1800, env=None) -> subprocess.CompletedProcess:
+    """``env`` adds to (or, with a None value, removes from) the environment below."""
     environment = {
         **os.environ,
         "WANDB_MODE": "offline",
@@ -42,6 +43,7 @@ def run(args: list[str], cwd: Path, timeout: float = 1800, env=None) -> subproce
         "OMP_NUM_THREADS": "1",
         **(env or {}),
     }
+    environment = {key: value for key, value in environment.items() if value is not None}
     return subprocess.run(
         args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environment
     )

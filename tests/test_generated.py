@@ -8,15 +8,17 @@ import pytest
 
 from .conftest import run
 
-# (answers, which generated tests to run): the default runs the whole suite; the
-# other variants skip the tests marked slow (resume kills, torchrun, compile), which
-# exercise code that does not change with the option.
+# (answers, which generated tests to run, environment): the default runs the whole
+# suite as a user would, with no variable set (the generated conftest pins its own
+# threads); the other variants skip the tests marked slow (resume kills, torchrun,
+# compile), which exercise code that does not change with the option.
+AS_A_USER = {"OMP_NUM_THREADS": None, "WANDB_MODE": None}
 VARIANTS = [
-    ({}, []),
-    ({"dataset": "mnist"}, ["-m", "not slow"]),
-    ({"dataset": "fashion_mnist", "logger": "none"}, ["-m", "not slow"]),
-    ({"logger": "wandb"}, ["-m", "not slow"]),
-    ({"logger": "none"}, ["-m", "not slow"]),
+    ({}, [], AS_A_USER),
+    ({"dataset": "mnist"}, ["-m", "not slow"], {}),
+    ({"dataset": "fashion_mnist", "logger": "none"}, ["-m", "not slow"], {}),
+    ({"logger": "wandb"}, ["-m", "not slow"], {}),
+    ({"logger": "none"}, ["-m", "not slow"], {}),
 ]
 
 
@@ -28,11 +30,12 @@ def variant_id(variant) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS, ids=[variant_id(v) for v in VARIANTS])
 def test_generated_suite_passes(bake, variant):
-    answers, pytest_args = variant
+    answers, pytest_args, env = variant
     project = bake(**answers)
     result = run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
         cwd=project,
+        env=env,
     )
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
     assert result.returncode == 0, tail

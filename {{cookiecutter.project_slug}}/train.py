@@ -23,16 +23,28 @@ from {{cookiecutter.project_slug}}.config import (
     parse_cli,
     save_config,
 )
-from {{cookiecutter.project_slug}}.data import DatasetNotFoundError, build_datamodule
-from {{cookiecutter.project_slug}}.logger import build_loggers, setup_logging
+from {{cookiecutter.project_slug}}.data import build_datamodule
+from {{cookiecutter.project_slug}}.logger import (
+    build_loggers,
+    check_metrics_file,
+    setup_logging,
+)
 from {{cookiecutter.project_slug}}.model import build_model
-from {{cookiecutter.project_slug}}.saver import CheckpointError, load_checkpoint
+from {{cookiecutter.project_slug}}.saver import check_resumable, load_checkpoint
 from {{cookiecutter.project_slug}}.trainer import (
     ClassificationTrainer,
-    NonFiniteLossError,
     TrainingInterrupted,
 )
 from {{cookiecutter.project_slug}}.utils import dist, init_distributed, seed_everything
+from {{cookiecutter.project_slug}}.utils.errors import RunDirError, error_boundary
+from {{cookiecutter.project_slug}}.utils.run_dir import (
+    RunLock,
+    check_free,
+    check_output_dir,
+    clear_run,
+    create_unique_dir,
+    remove_unused,
+)
 
 log = logging.getLogger("train")
 
@@ -45,42 +57,109 @@ def build_config(argv: list[str] | None):
         checkpoint = load_checkpoint(resume)
         if "config" not in checkpoint:
             raise ConfigError(f"resume={resume}: the checkpoint holds no config")
-        base = dict(checkpoint["config"])
+        base = dict(checkpoint["config"], overwrite=False)  # an opt-in is never inherited
         if Path(resume).resolve().parent.name == "checkpoints":
             # Continue in the checkpoint's own run directory, whatever the cwd (a relative
             # output_dir would otherwise start a new run elsewhere); output_dir= still wins.
             base["output_dir"] = str(Path(resume).resolve().parent.parent)
-        return load_config(overrides=overrides, base=base)
-    return load_config(path, overrides)
+        config = load_config(overrides=overrides, base=base)
+    else:
+        config = load_config(path, overrides)
+    if config.resume and config.overwrite:
+        raise ConfigError("resume= continues a run and overwrite=true replaces it; choose one")
+    return config
 
 
-def resolve_run_dir(config) -> Path:
-    """``output_dir`` or ``runs/<timestamp>``, chosen by rank 0 and shared with all ranks
-    (one directory per run, not per process). Creates nothing."""
+def claim_run_dir(config, info) -> tuple[Path, RunLock | None, bool]:
+    """Rank 0 creates (or opens) the run directory and locks it, and every rank learns
+    the directory, or leaves with the reason it cannot be used.
+    Returns (run_dir, the lock on rank 0, whether this run created the directory)."""
+    claimed, error = (None, None, False), None
+    if info.is_main:
+        try:
+            claimed = _claim(config)
+        except (RunDirError, OSError) as problem:  # OSError: a path that cannot be created
+            error = problem
+    message = dist.broadcast_object(None if error is None else str(error))
+    if error is not None:
+        raise error
+    if message is not None:
+        raise RunDirError(message)
+    run_dir, lock, created = claimed
+    return Path(dist.broadcast_object(str(run_dir))), lock, created
+
+
+def _claim(config) -> tuple[Path, RunLock, bool]:
     if config.output_dir is None:
-        config.output_dir = dist.broadcast_object(f"runs/{time.strftime('%Y%m%d-%H%M%S')}")
-    return Path(config.output_dir)
+        # A timestamp names the run; mkdir settles two runs started in the same second.
+        run_dir = create_unique_dir(Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+        created = True
+    else:
+        run_dir = Path(config.output_dir)
+        created = not run_dir.exists()
+        run_dir.mkdir(parents=True, exist_ok=True)
+    lock = RunLock(run_dir).acquire()
+    try:
+        # Checked again under the lock: another run may have finished here meanwhile.
+        check_free(run_dir, bool(config.resume), config.overwrite)
+    except RunDirError:
+        lock.release()
+        raise
+    return run_dir, lock, created
+
+
+def check_resume(config, model) -> dict | None:
+    """The checkpoint to resume from, once read and checked against the built model."""
+    if not config.resume:
+        return None
+    checkpoint = load_checkpoint(config.resume)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    check_resumable(checkpoint, config.resume, model, trainable)
+    return checkpoint
 
 
 def run(config) -> dict[str, float]:
     info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
+    # Everything that can reject the inputs runs first, and writes nothing.
+    if config.output_dir is not None:
+        check_output_dir(Path(config.output_dir), bool(config.resume), config.overwrite)
+        if config.resume and (Path(config.output_dir) / "metrics.csv").is_file():
+            check_metrics_file(Path(config.output_dir) / "metrics.csv")
     datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
-    run_dir = resolve_run_dir(config)
-    trainer = ClassificationTrainer(model, datamodule, config, run_dir, dist_info=info)
-    # Everything that can reject the config has run: only now is anything written.
+    resumed = check_resume(config, model)
+    run_dir, lock, created = claim_run_dir(config, info)
+    try:
+        try:
+            trainer = ClassificationTrainer(model, datamodule, config, run_dir, dist_info=info)
+        except BaseException:
+            if created and lock is not None:
+                lock.release()
+                remove_unused(run_dir)
+            raise
+        config.output_dir = str(run_dir)
+        if config.overwrite and info.is_main:
+            clear_run(run_dir)
+        return train_and_test(config, trainer, model, resumed)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, float]:
+    info, run_dir = trainer.dist, Path(config.output_dir)
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     setup_logging(run_dir, info.is_main)
     if info.is_main:
         save_config(config, run_dir / "config.yaml")
-    resumed = load_checkpoint(config.resume)["trainer"] if config.resume else None
+    state = resumed["trainer"] if resumed else None
     trainer.loggers = build_loggers(
         config,
         run_dir,
         info.is_main,
-        resume_epoch=resumed["epoch"] if resumed else None,
-        resume_step=resumed["global_step"] if resumed else None,
+        resume_epoch=state["epoch"] if state else None,
+        resume_step=state["global_step"] if state else None,
     )
     log.info("run directory: %s", run_dir.resolve())
     log.info("model: %s", model.summary())
@@ -127,20 +206,10 @@ def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
 # Under torchrun, an uncaught exception's traceback goes to an error file that torchrun
 # prints in its failure summary (outside torchrun it only enables faulthandler).
 @record
+@error_boundary
 def main(argv: list[str] | None = None) -> int:
     try:
-        config = build_config(argv)
-    except (ConfigError, CheckpointError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    try:
-        run(config)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (DatasetNotFoundError, CheckpointError, NonFiniteLossError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        run(build_config(argv))
     except TrainingInterrupted as stop:
         if stop.checkpoint is not None and dist.is_main_process():
             launcher = (
@@ -151,9 +220,6 @@ def main(argv: list[str] | None = None) -> int:
         # exit, kills the others while rank 0 still reports.
         dist.barrier()
         return 128 + stop.signum
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     finally:
         dist.cleanup()  # leave the process group, also after an error
     return 0

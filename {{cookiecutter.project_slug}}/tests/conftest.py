@@ -26,15 +26,27 @@ FAST = [
 ]
 
 
+# One intra-op thread, in this process and in every script a test runs, whatever the
+# caller's environment or core count. Tests run side by side (pytest -n), where OpenMP
+# threads spinning on shared cores slow small models down 10-30x; and a bit-exact
+# comparison (a resumed run against an uninterrupted one) only holds when both sides
+# use the same thread count, since the order of a sum changes with the threads.
+THREADS = 1
+TEST_ENV = {
+    "OMP_NUM_THREADS": str(THREADS),
+    "WANDB_MODE": "offline",  # tests never touch the network
+    "WANDB_SILENT": "true",
+    "PYTHONUNBUFFERED": "1",
+}
+torch.set_num_threads(THREADS)
+
+
 @pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    """Tests never touch the network (W&B included) and use one intra-op thread, here and
-    in every subprocess they start: tests run side by side (pytest -n), and OpenMP
-    threads spinning on shared cores slow small models down 10-30x."""
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    torch.set_num_threads(1)
+def _test_env(monkeypatch):
+    """The same environment for code a test runs in-process."""
+    for name, value in TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    torch.set_num_threads(THREADS)
 
 
 def write_idx(root: Path, folder: str = "MNIST", n_train: int = 600, n_test: int = 200) -> Path:
@@ -90,16 +102,33 @@ def config_factory(fast_args):
     return make
 
 
+def script_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every script a test runs: ``TEST_ENV`` over the caller's, so
+    a session fixture made before any test starts runs exactly like the tests."""
+    return {**os.environ, **TEST_ENV, **(env or {})}
+
+
 def run_script(script: str, *args: str, cwd: Path = PROJECT_ROOT, timeout: float = 300, env=None):
     """Run ``python <script> args...`` in a subprocess; return the CompletedProcess."""
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.run(
         [sys.executable, str(PROJECT_ROOT / script), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=environment,
+        env=script_env(env),
+    )
+
+
+def start_script(script: str, *args: str, cwd: Path = PROJECT_ROOT, env=None) -> subprocess.Popen:
+    """Start ``python <script> args...`` in the background (output captured)."""
+    return subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / script), *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=script_env(env),
     )
 
 

@@ -7,7 +7,6 @@ monkeypatches the trainer or ``os.replace`` and then runs ``train.py`` unchanged
 """
 
 import math
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import torch
 from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.saver import load_checkpoint
 
-from .conftest import PROJECT_ROOT
+from .conftest import PROJECT_ROOT, script_env
 
 # 3 epochs x 8 batches = 24 optimizer steps; last.pt mid-epoch at steps 3, 6, 9, ...;
 # dropout so the torch RNG state matters, no early stopping so every run is 3 epochs.
@@ -128,7 +127,9 @@ def wrapped_command(killer: Path, point: str, args: list[str]) -> list[str]:
 def run_wrapped(killer: Path, point: str, args: list[str], cwd: Path = PROJECT_ROOT):
     """Run train.py under the wrapper, patched at ``point``."""
     command = wrapped_command(killer, point, args)
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=300, env=script_env()
+    )
 
 
 def run_killed(killer: Path, point: str, args: list[str], cwd: Path = PROJECT_ROOT):
@@ -148,7 +149,7 @@ def start_train(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=script_env(),
     )
 
 

@@ -25,7 +25,7 @@ from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 from {{cookiecutter.project_slug}}.utils import DistInfo
 
-from .conftest import PROJECT_ROOT, run_script
+from .conftest import PROJECT_ROOT, run_script, script_env
 
 # torchrun waits for its workers; a hung collective must fail the test, not the CI job.
 TIMEOUT = 300
@@ -45,9 +45,13 @@ def start_torchrun(*args: str, script: Path | str = "train.py", cwd: Path = PROJ
         str(PROJECT_ROOT / script),
         *args,
     ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=cwd,
+        env=script_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -110,10 +114,11 @@ def test_torchrun_writes_one_run_and_matches_single_process(tmp_path, fast_args,
     """2 processes: one run directory, one set of artifacts, checkpoints that a
     single-process evaluate.py loads, and the same validation metrics as 1 process.
 
-    ``optimizer.lr=0`` keeps the weights at their (seeded, rank-0-broadcast) initial
-    values, so both runs validate the same model on the same (odd-sized) split."""
+    ``optimizer.lr=1e-300`` (every float32 update rounds to zero; lr=0 is refused by the
+    config) keeps the weights at their (seeded, rank-0-broadcast) initial values, so both
+    runs validate the same model on the same (odd-sized) split."""
     fraction = odd_val_fraction(config_factory)
-    same = ["trainer.epochs=1", "optimizer.lr=0", f"data.val_fraction={fraction}", *QUICK]
+    same = ["trainer.epochs=1", "optimizer.lr=1e-300", f"data.val_fraction={fraction}", *QUICK]
     ddp_cwd = tmp_path / "ddp"
     ddp_cwd.mkdir()
     # No output_dir: the ranks must agree on one runs/<timestamp> (rank 0 broadcasts it).

@@ -390,7 +390,9 @@ def test_epoch_metrics_are_weighted_by_batch_size(tmp_path, config_factory):
     config = config_factory(
         *BASE,
         "optimizer.name=sgd",
-        "optimizer.lr=0",  # weights stay put, so the epoch means can be recomputed
+        # Weights stay put, so the epoch means can be recomputed: lr=0 is refused by the
+        # config, and 1e-300 rounds every float32 update to exactly zero.
+        "optimizer.lr=1e-300",
         "optimizer.momentum=0",
         f"data.batch_size={train_bs}",
         f"data.eval_batch_size={val_bs}",

@@ -5,12 +5,16 @@ Order of precedence (later wins): schema defaults < configs/train.yaml (or ``-c 
 """
 
 import argparse
+import dataclasses
 import difflib
+import math
 import re
+from dataclasses import MISSING
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+import yaml
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ..utils.errors import ConfigError
@@ -40,24 +44,6 @@ CHOICES = {
     "trainer.early_stopping.mode": ("min", "max"),
     "trainer.checkpoint.mode": ("min", "max"),
 }
-AT_LEAST_ONE = (
-    "data.batch_size",
-    "data.eval_batch_size",
-    "trainer.epochs",
-    "trainer.accumulate_grad_batches",
-    "trainer.log_every_n_steps",
-)
-NOT_NEGATIVE = (
-    "data.num_workers",
-    "trainer.overfit_batches",
-    "trainer.gradient_clip_val",
-    "trainer.early_stopping.patience",
-    "trainer.checkpoint.every_n_epochs",
-    "trainer.checkpoint.every_n_steps",
-    "lr_scheduler.warmup",
-    "logger.histogram_every_n_epochs",
-    "logger.images_every_n_epochs",
-)
 # The experiment tracker chosen when the project was generated: only its code and
 # dependency are in the project.
 TRACKER = "{{ cookiecutter.logger }}"
@@ -110,7 +96,8 @@ def load_config(
             )
         config = _merge(config, _load_yaml(exp_path), str(exp_path))
     for item in overrides:
-        config = _merge(config, OmegaConf.from_dotlist([item]), f"override {item!r}")
+        config = _merge(config, _parse_override(item), f"override {item!r}")
+    _resolve(config)
     _validate(config)
     return config
 
@@ -137,19 +124,55 @@ def all_keys(node: Any = None, prefix: str = "") -> list[str]:
 
 
 def _load_yaml(path: Path) -> DictConfig:
+    if path.is_dir():
+        raise ConfigError(
+            f"config file {path} is a folder; give a YAML file, e.g. -c {path}/x.yaml"
+        )
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
-        return OmegaConf.load(path)
-    except Exception as error:  # yaml.YAMLError and friends
-        raise ConfigError(f"cannot parse {path}: {error}") from None
+        loaded = OmegaConf.load(path)
+    except (yaml.YAMLError, OmegaConfBaseException, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot parse {path}: {_one_line(error)}") from None
+    if not isinstance(loaded, DictConfig):
+        raise ConfigError(
+            f"config file {path} holds a list at its top level; it must be "
+            "a mapping of keys such as 'trainer: {epochs: 5}' (see configs/train.yaml)"
+        )
+    return loaded
+
+
+def _parse_override(item: str) -> DictConfig:
+    try:
+        return OmegaConf.from_dotlist([item])
+    except (yaml.YAMLError, OmegaConfBaseException) as error:
+        raise ConfigError(
+            f"cannot parse override {item!r}: {_one_line(error)}; "
+            "check its quotes and brackets, e.g. key='a b' or key=[1,2]"
+        ) from None
 
 
 def _parse_overrides(overrides) -> dict[str, Any]:
+    merged = OmegaConf.merge(*[_parse_override(item) for item in overrides]) if overrides else {}
+    return OmegaConf.to_container(OmegaConf.create(merged))
+
+
+def _resolve(config: DictConfig) -> None:
+    """Resolve every ``${...}`` now, so a bad interpolation fails before any work starts."""
     try:
-        return OmegaConf.to_container(OmegaConf.from_dotlist(list(overrides)))
+        OmegaConf.resolve(config)
     except OmegaConfBaseException as error:
-        raise ConfigError(f"cannot parse overrides {list(overrides)}: {error}") from None
+        key = getattr(error, "full_key", None) or "?"
+        raise ConfigError(
+            f"cannot resolve the interpolation in {key!r}: {_one_line(error)}; "
+            "set the variable or write the value itself"
+        ) from None
+
+
+def _one_line(error: Exception) -> str:
+    """A (often multi-line) parser message folded into one line."""
+    text = " ".join(str(error).split()).split(" full_key:")[0]  # OmegaConf appends its context
+    return text or type(error).__name__
 
 
 def _merge(config: DictConfig, other: DictConfig, source: str) -> DictConfig:
@@ -161,7 +184,7 @@ def _merge(config: DictConfig, other: DictConfig, source: str) -> DictConfig:
         hint = f"; did you mean {', '.join(close)}?" if close else "; see configs/train.yaml"
         raise ConfigError(f"unknown config key {key!r} in {source}{hint}") from None
     except OmegaConfBaseException as error:
-        message = str(error).splitlines()[0]
+        message = _one_line(error)
         key = getattr(error, "full_key", None) or "?"
         raise ConfigError(f"invalid value for {key!r} in {source}: {message}") from None
 
@@ -171,14 +194,7 @@ def _validate(config: DictConfig) -> None:
         value = OmegaConf.select(config, key)
         if value not in allowed:
             raise ConfigError(f"{key}={value!r} is not allowed; choose one of {list(allowed)}")
-    for key in AT_LEAST_ONE:
-        if OmegaConf.select(config, key) < 1:
-            raise ConfigError(f"{key} must be at least 1, got {OmegaConf.select(config, key)}")
-    for key in NOT_NEGATIVE:
-        if OmegaConf.select(config, key) < 0:
-            raise ConfigError(f"{key} must be 0 or more, got {OmegaConf.select(config, key)}")
-    if not 0.0 < config.data.val_fraction < 1.0:
-        raise ConfigError(f"data.val_fraction must be in (0, 1), got {config.data.val_fraction}")
+    _validate_ranges(config, Config)
     if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", config.trainer.device):
         raise ConfigError(
             f"trainer.device={config.trainer.device!r} is not allowed; "
@@ -186,6 +202,50 @@ def _validate(config: DictConfig) -> None:
         )
     _validate_training_controls(config)
     _validate_tracker(config)
+
+
+def _validate_ranges(node: DictConfig, schema: type, prefix: str = "") -> None:
+    """Every value against the range its schema field declares (``schema.ranged``)."""
+    for spec in dataclasses.fields(schema):
+        key, value = f"{prefix}{spec.name}", node[spec.name]
+        if dataclasses.is_dataclass(spec.type):
+            _validate_ranges(value, spec.type, f"{key}.")
+        elif "range" in spec.metadata and value is not None:
+            is_list = isinstance(value, ListConfig)
+            for item in value if is_list else [value]:
+                if not _in_range(item, **spec.metadata["range"]):
+                    default = spec.default_factory() if spec.default is MISSING else spec.default
+                    rule = _describe_range(type(item), **spec.metadata["range"])
+                    raise ConfigError(
+                        f"{key}={_show(value)} is not allowed: "
+                        f"{'each item' if is_list else 'it'} must be {rule}; "
+                        f"fix the config file or override it, e.g. {key}={_show(default)}"
+                    )
+
+
+def _in_range(value, low, high, low_open, high_open) -> bool:
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    above = value > low if low_open else value >= low
+    below = value < high if high_open else value <= high
+    return above and below
+
+
+def _describe_range(kind: type, low, high, low_open, high_open) -> str:
+    parts = []
+    if low != -math.inf:
+        parts.append(f"{'>' if low_open else '>='} {low:g}")
+    if high != math.inf:
+        parts.append(f"{'<' if high_open else '<='} {high:g}")
+    noun = "a whole number" if kind is int else "a finite number"
+    return f"{noun} {' and '.join(parts)}"
+
+
+def _show(value) -> str:
+    """A value as it is written in a YAML file or an override (null, [1, 2], 0.001)."""
+    if isinstance(value, ListConfig):
+        value = OmegaConf.to_container(value)
+    return "null" if value is None else str(value)
 
 
 def _validate_tracker(config: DictConfig) -> None:
@@ -199,10 +259,6 @@ def _validate_tracker(config: DictConfig) -> None:
 
 def _validate_training_controls(config: DictConfig) -> None:
     """Combinations that would otherwise be silently ignored or misbehave."""
-    for key in ("trainer.limit_train_batches", "trainer.limit_val_batches", "trainer.num_threads"):
-        value = OmegaConf.select(config, key)
-        if value is not None and value < 1:
-            raise ConfigError(f"{key} must be at least 1 (or null), got {value}")
     scheduler = config.lr_scheduler
     if scheduler.name == "plateau" and scheduler.warmup:
         raise ConfigError("lr_scheduler.warmup is not supported with lr_scheduler.name=plateau")

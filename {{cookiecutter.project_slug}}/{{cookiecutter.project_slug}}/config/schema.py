@@ -3,22 +3,58 @@
 OmegaConf checks keys and types against these dataclasses, so a typo such as
 ``trainer.epoch=3`` is an error instead of a silently ignored value.
 ``Optional`` and ``List`` come from ``typing`` because OmegaConf reads them.
+
+Numeric keys carry their allowed range next to their type (``at_least(1, 20)``,
+``positive(1e-3)``...); ``loader.py`` checks every value against it at load time, so
+``optimizer.lr=-1`` or ``trainer.epochs=0`` fails before a run directory exists.
 """
 
+import math
 from dataclasses import dataclass, field
 from typing import List, Optional
+
+
+def ranged(default, low=-math.inf, high=math.inf, low_open=False, high_open=False):
+    """A field whose value (or, for a list, each item) must lie in [low, high]; an open
+    end excludes the bound. ``None`` (where the type allows it) is always accepted."""
+    bounds = {"low": low, "high": high, "low_open": low_open, "high_open": high_open}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"range": bounds})
+    return field(default=default, metadata={"range": bounds})
+
+
+def at_least(low, default):
+    return ranged(default, low)
+
+
+def positive(default):
+    return ranged(default, 0, low_open=True)
+
+
+def non_negative(default):
+    return ranged(default, 0)
+
+
+def fraction(default):
+    """Strictly between 0 and 1, e.g. the share of samples held out."""
+    return ranged(default, 0, 1, low_open=True, high_open=True)
+
+
+def probability(default):
+    """From 0 (included) to 1 (excluded), e.g. dropout or momentum."""
+    return ranged(default, 0, 1, high_open=True)
 
 
 @dataclass
 class DataConfig:
     name: str = "digits"  # digits | mnist | fashion_mnist
     root: str = "data"  # where mnist/fashion_mnist IDX files live
-    val_fraction: float = 0.1  # share of the training split held out for validation
+    val_fraction: float = fraction(0.1)  # share of the training split held out for validation
     split_seed: int = 0  # fixed split, independent of the training seed
-    batch_size: int = 64  # per process under torchrun
-    eval_batch_size: int = 256
+    batch_size: int = at_least(1, 64)  # per process under torchrun
+    eval_batch_size: int = at_least(1, 256)
     shuffle: bool = True
-    num_workers: int = 0  # in-memory tensors need no worker processes
+    num_workers: int = non_negative(0)  # in-memory tensors need no worker processes
     pin_memory: bool = True  # only takes effect on CUDA
     drop_last: bool = False
     persistent_workers: bool = True  # only takes effect when num_workers > 0
@@ -27,10 +63,10 @@ class DataConfig:
 @dataclass
 class ModelConfig:
     name: str = "mlp"  # mlp | cnn | resnet18
-    hidden_sizes: List[int] = field(default_factory=lambda: [128, 64])
-    channels: List[int] = field(default_factory=lambda: [32, 64])  # cnn only
+    hidden_sizes: List[int] = at_least(1, [128, 64])
+    channels: List[int] = at_least(1, [32, 64])  # cnn only
     batch_norm: bool = True  # cnn only
-    dropout: float = 0.0
+    dropout: float = probability(0.0)
     weights: Optional[str] = None  # torchvision weights for resnet18, e.g. IMAGENET1K_V1
     freeze: List[str] = field(default_factory=list)  # module names to freeze, e.g. [backbone]
     freeze_batchnorm: bool = True  # frozen modules' BatchNorm stays in eval mode (stats fixed)
@@ -39,9 +75,9 @@ class ModelConfig:
 @dataclass
 class OptimizerConfig:
     name: str = "adam"  # adam | adamw | sgd
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    momentum: float = 0.9  # sgd only
+    lr: float = positive(1e-3)
+    weight_decay: float = non_negative(0.0)
+    momentum: float = probability(0.9)  # sgd only
     nesterov: bool = False  # sgd only
 
 
@@ -49,18 +85,18 @@ class OptimizerConfig:
 class LRSchedulerConfig:
     name: str = "none"  # none | step | multistep | exponential | cosine | plateau | onecycle
     interval: str = "epoch"  # epoch | step: when scheduler.step() is called
-    warmup: int = 0  # linear warm-up length, in units of `interval`
-    warmup_start_factor: float = 0.1
-    step_size: int = 10  # step
-    milestones: List[int] = field(default_factory=lambda: [10, 20])  # multistep
-    gamma: float = 0.1  # step | multistep | exponential
-    t_max: int = 0  # cosine; 0 = the whole run
-    eta_min: float = 0.0  # cosine
-    max_lr: float = 0.01  # onecycle
+    warmup: int = non_negative(0)  # linear warm-up length, in units of `interval`
+    warmup_start_factor: float = ranged(0.1, 0, 1, low_open=True)
+    step_size: int = at_least(1, 10)  # step
+    milestones: List[int] = at_least(1, [10, 20])  # multistep
+    gamma: float = positive(0.1)  # step | multistep | exponential
+    t_max: int = non_negative(0)  # cosine; 0 = the whole run
+    eta_min: float = non_negative(0.0)  # cosine
+    max_lr: float = positive(0.01)  # onecycle
     monitor: str = "val_loss"  # plateau
     mode: str = "min"  # plateau
-    factor: float = 0.1  # plateau
-    patience: int = 3  # plateau
+    factor: float = fraction(0.1)  # plateau
+    patience: int = non_negative(3)  # plateau
 
 
 @dataclass
@@ -68,8 +104,8 @@ class EarlyStoppingConfig:
     enabled: bool = True
     monitor: str = "val_loss"
     mode: str = "min"  # min | max
-    patience: int = 5
-    min_delta: float = 0.0
+    patience: int = non_negative(5)
+    min_delta: float = non_negative(0.0)
 
 
 @dataclass
@@ -77,21 +113,27 @@ class CheckpointConfig:
     monitor: str = "val_loss"
     mode: str = "min"  # min | max
     save_best: bool = True  # checkpoints/best.pt
-    save_top_k: int = 1  # epoch=NNN-<monitor>=X.pt files kept by the monitor; 0 none, -1 all
+    save_top_k: int = at_least(
+        -1, 1
+    )  # epoch=NNN-<monitor>=X.pt files kept by the monitor; 0 none, -1 all
     save_last: bool = True  # checkpoints/last.pt after every epoch
-    every_n_epochs: int = 0  # also keep checkpoints/epoch=NNN.pt every n epochs; 0 = off
-    every_n_steps: int = 0  # refresh last.pt every n optimizer steps (long epochs); 0 = off
+    every_n_epochs: int = non_negative(
+        0
+    )  # also keep checkpoints/epoch=NNN.pt every n epochs; 0 = off
+    every_n_steps: int = non_negative(
+        0
+    )  # refresh last.pt every n optimizer steps (long epochs); 0 = off
 
 
 @dataclass
 class TrainerConfig:
-    epochs: int = 20
+    epochs: int = at_least(1, 20)
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     precision: str = "32"  # 32 | bf16 | fp16 (fp16 needs CUDA)
-    accumulate_grad_batches: int = 1
-    gradient_clip_val: float = 0.0  # 0 = off
+    accumulate_grad_batches: int = at_least(1, 1)
+    gradient_clip_val: float = non_negative(0.0)  # 0 = off
     gradient_clip_algorithm: str = "norm"  # norm | value
-    log_every_n_steps: int = 50
+    log_every_n_steps: int = at_least(1, 50)
     # Also average ``metrics`` over the training batches (train_accuracy...). Off: on CPU
     # their small kernels cost 5-10 % of a small model's step; the loss is always tracked.
     train_metrics: bool = False
@@ -100,12 +142,12 @@ class TrainerConfig:
     deterministic: bool = False
     # Intra-op CPU threads (torch.set_num_threads); null = PyTorch's default, one per core.
     # Use 1 when other jobs share the cores: spinning OpenMP threads then slow small models.
-    num_threads: Optional[int] = None
+    num_threads: Optional[int] = at_least(1, None)
     nonfinite_loss: str = "raise"  # raise | skip
     fast_dev_run: bool = False  # one train and one val batch, no checkpoints
-    overfit_batches: int = 0  # train and validate on the same first N batches
-    limit_train_batches: Optional[int] = None
-    limit_val_batches: Optional[int] = None
+    overfit_batches: int = non_negative(0)  # train and validate on the same first N batches
+    limit_train_batches: Optional[int] = at_least(1, None)
+    limit_val_batches: Optional[int] = at_least(1, None)
     sync_batchnorm: bool = False  # under torchrun
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
@@ -118,12 +160,14 @@ class LoggerConfig:
     wandb_project: str = "my_project"
     wandb_watch: bool = False
     curves: bool = True  # curves.png at the end of training
-    histogram_every_n_epochs: int = 5  # tensorboard weight/gradient histograms; 0 = off
+    histogram_every_n_epochs: int = non_negative(
+        5
+    )  # tensorboard weight/gradient histograms; 0 = off
     log_graph: bool = True  # tensorboard model graph
     # grid of validation predictions (tensorboard/wandb) at the first epoch, every N epochs
     # and at the last; 0 = off. A matplotlib figure costs ~0.1 s: every epoch would slow
     # small runs.
-    images_every_n_epochs: int = 5
+    images_every_n_epochs: int = non_negative(5)
 
 
 @dataclass
@@ -132,8 +176,9 @@ class Config:
     seed: int = 42
     output_dir: Optional[str] = None  # None: runs/<timestamp>
     resume: Optional[str] = None  # path to a checkpoint to continue from
+    overwrite: bool = False  # true: replace the run already in output_dir, as a whole
     loss: str = "cross_entropy"  # cross_entropy | nll
-    label_smoothing: float = 0.0
+    label_smoothing: float = probability(0.0)
     metrics: List[str] = field(default_factory=lambda: ["accuracy"])  # accuracy, top3_accuracy, ...
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -6,7 +6,7 @@ from omegaconf import DictConfig
 
 from .base import BaseLogger, LoggerCollection
 from .console import ConsoleLogger, setup_logging
-from .csv_logger import CSVLogger, read_metrics
+from .csv_logger import CSVLogger, check_metrics_file, read_metrics
 from .curves import CurvesLogger, plot_curves
 
 
@@ -64,6 +64,7 @@ __all__ = [
     "CSVLogger",
     "LoggerCollection",
     "build_loggers",
+    "check_metrics_file",
     "plot_curves",
     "read_metrics",
     "setup_logging",

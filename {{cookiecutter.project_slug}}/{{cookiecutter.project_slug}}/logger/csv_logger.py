@@ -3,6 +3,7 @@
 import csv
 from pathlib import Path
 
+from ..utils.errors import RunDirError
 from .base import BaseLogger
 
 
@@ -33,7 +34,7 @@ class CSVLogger(BaseLogger):
             writer.writerow(metrics)
 
     def _truncate_after(self, epoch: int) -> None:
-        rows, fieldnames = read_metrics(self.path)
+        rows, fieldnames = check_metrics_file(self.path)
         self.fieldnames = fieldnames or None
         kept = [row for row in rows if int(row["epoch"]) <= epoch]
         with self.path.open("w", newline="", encoding="utf-8") as handle:
@@ -49,3 +50,20 @@ def read_metrics(path: Path | str) -> tuple[list[dict[str, str]], list[str]]:
         reader = csv.DictReader(handle)
         rows = [row for row in reader if None not in row.values()]
         return rows, list(reader.fieldnames or [])
+
+
+def check_metrics_file(path: Path) -> tuple[list[dict[str, str]], list[str]]:
+    """``read_metrics``, or one clear error if the file is not a metrics.csv this project
+    wrote (a resumed run appends to it, so it must be readable first)."""
+    try:
+        rows, fieldnames = read_metrics(path)
+        if rows and "epoch" not in fieldnames:
+            raise ValueError("it has no 'epoch' column")
+        for row in rows:
+            int(row["epoch"])
+    except (ValueError, UnicodeDecodeError, csv.Error) as error:
+        raise RunDirError(
+            f"{path} is corrupt ({str(error).splitlines()[0]}), so the resumed run cannot "
+            "append to it; restore it, or move it away to start a new metrics.csv"
+        ) from None
+    return rows, fieldnames

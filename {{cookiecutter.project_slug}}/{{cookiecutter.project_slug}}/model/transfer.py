@@ -13,10 +13,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..utils.errors import DataError
 from .base import BaseModel
 
 
-class WeightsNotFoundError(FileNotFoundError):
+class WeightsNotFoundError(DataError, FileNotFoundError):
     """Pretrained weights were asked for but are not in the local cache."""
 
 

@@ -45,6 +45,9 @@ def write_atomic(data: bytes, path: Path) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
+    except OSError as error:  # a full or read-only disk: name the file, keep the old one
+        Path(tmp_name).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from None
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise

@@ -1,0 +1,199 @@
+"""Run directories belong to one run: an existing run is never overwritten without
+``overwrite=true``, one process holds a run directory at a time, default names never
+collide, and a resume that does not fit writes nothing. Real concurrent processes."""
+
+import hashlib
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from {{cookiecutter.project_slug}}.logger import read_metrics
+from {{cookiecutter.project_slug}}.model import build_model
+from {{cookiecutter.project_slug}}.saver import CheckpointError, check_resumable
+from {{cookiecutter.project_slug}}.utils.run_dir import create_unique_dir
+
+from .conftest import run_script, start_script
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file below ``folder``: (size, mtime in ns, sha256), to prove nothing changed."""
+    return {
+        str(path.relative_to(folder)): (
+            path.stat().st_size,
+            path.stat().st_mtime_ns,
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+        )
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def one_error_line(result, code: int) -> str:
+    """The single ``error:`` line of a script that failed with exit ``code``."""
+    assert result.returncode == code, (result.returncode, result.stderr[-3000:])
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def finished_run(tmp_path, fast_args) -> Path:
+    run_dir = tmp_path / "run"
+    result = run_script("train.py", *fast_args, "trainer.checkpoint.save_top_k=-1")
+    assert result.returncode == 0, result.stderr
+    return run_dir
+
+
+def test_a_new_run_never_overwrites_a_finished_one(finished_run, fast_args):
+    before = snapshot(finished_run)
+    line = one_error_line(run_script("train.py", *fast_args), 1)
+    assert f"output_dir={finished_run} already holds a run" in line
+    assert f"resume={finished_run / 'checkpoints' / 'last.pt'}" in line
+    assert "another output_dir" in line
+    assert snapshot(finished_run) == before
+
+
+def test_overwrite_replaces_the_old_run_as_a_whole(finished_run, fast_args):
+    old_top_k = sorted(p.name for p in (finished_run / "checkpoints").glob("epoch=*"))
+    assert len(old_top_k) == 2  # save_top_k=-1 kept both epochs
+    result = run_script("train.py", *fast_args, "trainer.epochs=1", "overwrite=true")
+    assert result.returncode == 0, result.stderr
+    rows, _ = read_metrics(finished_run / "metrics.csv")
+    assert [row["epoch"] for row in rows] == ["1"]
+    top_k = sorted(p.name for p in (finished_run / "checkpoints").glob("epoch=*"))
+    assert len(top_k) == 1 and top_k[0].startswith("epoch=001")  # no file of the old run left
+
+
+def test_overwrite_is_not_inherited_by_a_resume_and_cannot_be_combined(finished_run, fast_args):
+    last = finished_run / "checkpoints" / "last.pt"
+    line = one_error_line(run_script("train.py", f"resume={last}", "overwrite=true"), 2)
+    assert "resume=" in line and "overwrite=true" in line
+
+
+def test_output_dir_that_is_a_file_is_refused(tmp_path, fast_args):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    line = one_error_line(run_script("train.py", *fast_args, f"output_dir={target}"), 1)
+    assert f"output_dir={target} is a file" in line
+    assert target.read_text() == "mine"
+
+
+def wait_for(condition, timeout: float = 120, proc=None) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process ended early: {proc.communicate()[1][-3000:]}")
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_one_process_per_run_dir_and_a_killed_lock_never_blocks_resume(tmp_path, fast_args):
+    run_dir = tmp_path / "run"
+    long_run = [*fast_args, "trainer.epochs=1000", "trainer.early_stopping.enabled=false"]
+    first = start_script("train.py", *long_run)
+    try:
+        last = run_dir / "checkpoints" / "last.pt"
+        wait_for(last.exists, proc=first)
+        for args in ([*fast_args], [f"resume={last}"]):  # a new run, and a resume
+            line = one_error_line(run_script("train.py", *args), 1)
+            assert f"{run_dir} is in use by another run (PID {first.pid})" in line
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate()
+    # flock died with the process: the killed run resumes at once.
+    epochs_done = torch.load(last, weights_only=True)["trainer"]["epoch"]
+    result = run_script("train.py", f"resume={last}", f"trainer.epochs={epochs_done + 1}")
+    assert result.returncode == 0, result.stderr
+    rows, _ = read_metrics(run_dir / "metrics.csv")
+    assert [int(row["epoch"]) for row in rows] == list(range(1, epochs_done + 2))
+
+
+def test_runs_started_together_get_their_own_directories(tmp_path, fast_args):
+    """The everyday sweep, ``for lr in ...; do python train.py optimizer.lr=$lr & done``.
+    The names of the next minute are taken already, so every run collides at least once
+    and the three race for the same suffixes."""
+    runs = tmp_path / "runs"
+    now = time.time()
+    for offset in range(-2, 120):
+        (runs / time.strftime("%Y%m%d-%H%M%S", time.localtime(now + offset))).mkdir(
+            parents=True, exist_ok=True
+        )
+    taken = set(runs.iterdir())
+    args = [arg for arg in fast_args if not arg.startswith("output_dir=")]
+    procs = [
+        start_script("train.py", *args, "trainer.epochs=1", f"optimizer.lr={lr}", cwd=tmp_path)
+        for lr in (0.001, 0.002, 0.003)
+    ]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr[-3000:]
+    new = sorted(set(runs.iterdir()) - taken)
+    assert len(new) == 3, new
+    assert all("-" in path.name[len("YYYYmmdd-HHMMSS") :] for path in new)  # suffixed names
+    lrs = set()
+    for run_dir in new:
+        rows, _ = read_metrics(run_dir / "metrics.csv")
+        assert [row["epoch"] for row in rows] == ["1"]
+        config = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)["config"]
+        lrs.add(config["optimizer"]["lr"])
+    assert lrs == {0.001, 0.002, 0.003}
+
+
+def test_create_unique_dir_appends_a_suffix(tmp_path):
+    assert create_unique_dir(tmp_path / "r") == tmp_path / "r"
+    assert create_unique_dir(tmp_path / "r") == tmp_path / "r-1"
+    assert create_unique_dir(tmp_path / "r") == tmp_path / "r-2"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["model.name=cnn"], "does not fit the configured model"),
+        (["model.hidden_sizes=[32]"], "does not fit the configured model"),
+        (["data.name=mnist"], "has shape"),  # 28x28 inputs instead of 8x8 (or the reverse)
+    ],
+)
+def test_a_resume_that_does_not_fit_writes_nothing(finished_run, overrides, expected):
+    if overrides == ["data.name=mnist"] and "{{ cookiecutter.dataset }}" != "digits":
+        pytest.skip("this project has no digits data; MNIST and FashionMNIST share a shape")
+    before = snapshot(finished_run)
+    last = finished_run / "checkpoints" / "last.pt"
+    line = one_error_line(run_script("train.py", f"resume={last}", *overrides), 1)
+    assert str(last) in line and expected in line
+    assert snapshot(finished_run) == before
+
+
+def test_checkpoint_with_another_class_count_or_optimizer_is_refused(config_factory):
+    config = config_factory()
+    model = build_model(config.model, (1, 8, 8), 10)
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.randn(2, 1, 8, 8)).sum().backward()
+    optimizer.step()
+    checkpoint = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "trainer": {},
+        "rng": {},
+        "config": {},
+    }
+    fewer_classes = build_model(config.model, (1, 8, 8), 5)
+    with pytest.raises(CheckpointError, match=r"head.*has shape \(10, .*\(5, "):
+        check_resumable(checkpoint, "c.pt", fewer_classes, list(fewer_classes.parameters()))
+    with pytest.raises(CheckpointError, match="optimizer state holds"):
+        check_resumable(checkpoint, "c.pt", model, list(model.parameters())[:-1])
+    with pytest.raises(CheckpointError, match="not a training checkpoint"):
+        check_resumable({"model": checkpoint["model"]}, "c.pt", model, [])
+    check_resumable(checkpoint, "c.pt", model, list(model.parameters()))  # fits: no error
+
+
+def test_a_corrupt_metrics_csv_stops_a_resume_before_any_write(finished_run):
+    (finished_run / "metrics.csv").write_bytes(b"\x00\xff\xfe garbage \x80\n1,2,3\n")
+    before = snapshot(finished_run)
+    last = finished_run / "checkpoints" / "last.pt"
+    line = one_error_line(run_script("train.py", f"resume={last}", "trainer.epochs=3"), 1)
+    assert f"{finished_run / 'metrics.csv'} is corrupt" in line
+    assert snapshot(finished_run) == before
