@@ -1,5 +1,31 @@
-"""Saver: atomic, ``weights_only``-safe checkpoints and the policy of which to keep."""
+"""Saver: atomic, ``weights_only``-safe checkpoints and the policy of which to keep;
+the scripts' output files, checked before any work and never replaced unasked."""
 
-from .checkpoint import CheckpointError, CheckpointManager, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    INFERENCE_KEYS,
+    CheckpointError,
+    CheckpointManager,
+    load_checkpoint,
+    load_model_weights,
+    load_training_checkpoint,
+    require_finite_weights,
+    require_training_checkpoint,
+    save_checkpoint,
+)
+from .output_file import OutputFileError, check_output_file, parse_overwrite, write_output
 
-__all__ = ["CheckpointError", "CheckpointManager", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "INFERENCE_KEYS",
+    "CheckpointError",
+    "CheckpointManager",
+    "OutputFileError",
+    "check_output_file",
+    "load_checkpoint",
+    "load_model_weights",
+    "load_training_checkpoint",
+    "parse_overwrite",
+    "require_finite_weights",
+    "require_training_checkpoint",
+    "save_checkpoint",
+    "write_output",
+]
