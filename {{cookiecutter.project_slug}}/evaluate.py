@@ -1,53 +1,114 @@
 """Evaluate a checkpoint on the test split.
 
-    python evaluate.py checkpoint=runs/<run>/checkpoints/best.pt [key=value ...]
+    python evaluate.py checkpoint=runs/<run>/checkpoints/best.pt
+        [output=metrics.json] [overwrite=true] [key=value ...]
 
-Prints each metric by name (``test_accuracy: 0.9712``) and writes them to
-``<run>/test_metrics.json``. The checkpoint's own config rebuilds the data and the
-model; overrides such as ``data.root=/data`` or ``trainer.device=cpu`` still apply.
+Prints each metric by name (``test_accuracy: 0.9712``) and saves them as JSON:
+
+- ``output=<file>`` given: to that file. An existing file is replaced only with
+  ``overwrite=true``.
+- otherwise, when the checkpoint lies in a run directory that train.py wrote (it sits
+  in ``<run>/checkpoints/`` and ``<run>/config.yaml`` exists): to
+  ``<run>/test_metrics.json``, the run's own file; the output says when it replaced one.
+- otherwise (e.g. ``checkpoint=downloads/model.pt``): nowhere; the output says so.
+
+The checkpoint (a training checkpoint whose weights are finite and fit its config's
+model) and the output path are checked before anything is computed or written. The
+checkpoint's own config rebuilds the data and the model; overrides such as
+``data.root=/data`` or ``trainer.device=cpu`` still apply.
 """
 
 import json
+import math
 import sys
 from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, load_config, parse_cli
-from {{cookiecutter.project_slug}}.data import DatasetNotFoundError, build_datamodule
+from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.model import build_model
-from {{cookiecutter.project_slug}}.saver import CheckpointError, load_checkpoint
+from {{cookiecutter.project_slug}}.saver import (
+    check_output_file,
+    load_model_weights,
+    load_training_checkpoint,
+    parse_overwrite,
+    write_output,
+)
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
+from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary
+
+RUN_METRICS_FILE = "test_metrics.json"
+
+
+def run_directory(checkpoint_path: Path) -> Path | None:
+    """``<run>`` when the checkpoint sits in ``<run>/checkpoints/`` beside the run's
+    ``config.yaml``; None for a checkpoint anywhere else (its folders are not ours)."""
+    folder = checkpoint_path.resolve().parent
+    if folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file():
+        return folder.parent
+    return None
+
+
+def metrics_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):
+    """The file the metrics go to (None: print only), checked before any work."""
+    if output is not None:
+        check_output_file(output, overwrite)
+        return output
+    run_dir = run_directory(checkpoint_path)
+    if run_dir is None:
+        return None
+    destination = run_dir / RUN_METRICS_FILE
+    # The run's own file, written by train.py for this run: replacing it is expected.
+    check_output_file(destination, overwrite=True, label=f"the run's metrics file {destination}")
+    return destination
 
 
 def evaluate(checkpoint_path: Path, overrides: list[str]) -> dict[str, float]:
-    checkpoint = load_checkpoint(checkpoint_path)  # weights_only: never runs pickled code
-    if "model" not in checkpoint or "config" not in checkpoint:
-        raise CheckpointError(f"{checkpoint_path} holds no model weights and config")
+    """Test-split metrics of the checkpoint's model; writes nothing."""
+    checkpoint = load_training_checkpoint(checkpoint_path)  # weights_only, finite weights
     config = load_config(overrides=overrides, base=checkpoint["config"])
     config.model.weights = None  # the checkpoint holds the weights: no pretrained file needed
     datamodule = build_datamodule(config.data, seed=config.seed)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
-    model.load_state_dict(checkpoint["model"])
-    run_dir = checkpoint_path.resolve().parent.parent
-    trainer = ClassificationTrainer(model, datamodule, config, run_dir)
-    metrics = trainer.test(datamodule.test_dataloader())
-    (run_dir / "test_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    return metrics
+    load_model_weights(model, checkpoint["model"], checkpoint_path)
+    # The trainer only runs the test loop here; it creates nothing in this folder.
+    trainer = ClassificationTrainer(model, datamodule, config, checkpoint_path.parent)
+    return trainer.test(datamodule.test_dataloader())
 
 
+def save_metrics(metrics: dict[str, float], destination: Path) -> str:
+    """Write the JSON (strict: NaN/inf are refused, never written as invalid JSON)."""
+    bad = {name: value for name, value in metrics.items() if not math.isfinite(value)}
+    if bad:
+        raise UserError(
+            f"the test metrics are not finite ({bad}); {destination} was not written, "
+            "as JSON cannot hold NaN or inf; check the checkpoint and the test data"
+        )
+    replaced = destination.exists()
+    write_output(destination, json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    note = " (replaced the previous file)" if replaced else ""
+    return f"metrics written to {destination}{note}"
+
+
+@error_boundary
 def main(argv: list[str] | None = None) -> int:
-    try:
-        _, overrides, script_args = parse_cli(argv, script_keys=("checkpoint",))
-        if "checkpoint" not in script_args:
-            raise ConfigError("missing checkpoint=<path to a .pt file>")
-        metrics = evaluate(Path(script_args["checkpoint"]), overrides)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (CheckpointError, DatasetNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    keys = ("checkpoint", "output", "overwrite")
+    _, overrides, args = parse_cli(argv, script_keys=keys)
+    if "checkpoint" not in args:
+        raise ConfigError("missing checkpoint=<path to a .pt file>")
+    checkpoint_path = Path(args["checkpoint"])
+    output = Path(args["output"]) if "output" in args else None
+    overwrite = parse_overwrite(args.get("overwrite"))
+    destination = metrics_destination(checkpoint_path, output, overwrite)
+    metrics = evaluate(checkpoint_path, overrides)
     for name, value in metrics.items():
         print(f"{name}: {value:.4f}")
+    if destination is None:
+        print(
+            f"metrics not saved: {checkpoint_path} is not in a run directory "
+            "(<run>/checkpoints/ beside <run>/config.yaml); pass output=<file.json> to save them"
+        )
+    else:
+        print(save_metrics(metrics, destination))
     return 0
 
 

@@ -10,12 +10,20 @@ recorded from the training data, so they are prepared exactly like the training 
 A ``.pt`` file (read with ``weights_only=True``) holds a tensor that already IS a
 model input: ``(C, H, W)`` or ``(N, C, H, W)``, normalized like the data module's output.
 
-Prints one line per input and writes ``output`` (CSV: file, class, probability).
+Prints one line per input and writes ``output`` (CSV: file, class, probability;
+default ``predictions.csv`` in the current folder). An existing output file is never
+replaced unless ``overwrite=true`` is given. Everything is checked before the CSV is
+written: the output path, the checkpoint (a training checkpoint with finite weights that
+fit its model) and every input (readable, not empty, finite, at most
+``PIL.Image.MAX_IMAGE_PIXELS`` pixels per image: no decompression bombs); any problem
+is one ``error:`` line naming the file, exit code 1, and nothing written.
 Overrides such as ``trainer.device=cpu`` apply to the checkpoint's config.
 """
 
 import csv
+import io
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,24 +31,31 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from {{cookiecutter.project_slug}}.config import ConfigError, load_config, parse_cli
-from {{cookiecutter.project_slug}}.data import DatasetNotFoundError, build_datamodule
+from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.model import BaseModel, build_model
-from {{cookiecutter.project_slug}}.saver import CheckpointError, load_checkpoint
+from {{cookiecutter.project_slug}}.saver import (
+    CheckpointError,
+    check_output_file,
+    load_model_weights,
+    load_training_checkpoint,
+    parse_overwrite,
+    write_output,
+)
 from {{cookiecutter.project_slug}}.utils import select_device
+from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary, first_line
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+IMAGE_FORMATS = ("PNG", "JPEG")  # only these decoders ever see a user's file
 TENSOR_SUFFIXES = (".pt",)
 
 
-class PredictInputError(ValueError):
+class PredictInputError(UserError):
     """An input path or file cannot be used; the message names it and says why."""
 
 
 def load_model(checkpoint_path: Path, overrides: list[str]):
     """The trained model (eval mode, on its device), class names and preprocessing."""
-    checkpoint = load_checkpoint(checkpoint_path)  # weights_only: never runs pickled code
-    if "model" not in checkpoint or "config" not in checkpoint:
-        raise CheckpointError(f"{checkpoint_path} holds no model weights and config")
+    checkpoint = load_training_checkpoint(checkpoint_path)  # weights_only, finite weights
     config = load_config(overrides=overrides, base=checkpoint["config"])
     config.model.weights = None  # the checkpoint holds the weights: no pretrained file needed
     preprocessing = checkpoint.get("preprocessing")
@@ -49,14 +64,33 @@ def load_model(checkpoint_path: Path, overrides: list[str]):
         # Older checkpoints: recompute from the data module (needs the training data).
         datamodule = build_datamodule(config.data, seed=config.seed)
         preprocessing, classes = datamodule.preprocessing(), datamodule.classes
+    check_prediction_metadata(preprocessing, classes, checkpoint_path)
     try:
         device = select_device(config.trainer.device)
     except ValueError as error:
         raise ConfigError(str(error)) from None
     model = build_model(config.model, tuple(preprocessing["input_shape"]), len(classes))
-    model.load_state_dict(checkpoint["model"])
+    load_model_weights(model, checkpoint["model"], checkpoint_path)
     model.to(device).eval()
     return model, list(classes), preprocessing, config.data.eval_batch_size
+
+
+def check_prediction_metadata(preprocessing, classes, checkpoint_path: Path) -> None:
+    """The class names and input shape recorded in the checkpoint are usable."""
+    shape = preprocessing.get("input_shape") if isinstance(preprocessing, dict) else None
+    if not (
+        isinstance(shape, (list, tuple))
+        and len(shape) == 3
+        and all(isinstance(n, int) and n > 0 for n in shape)
+    ):
+        raise CheckpointError(
+            f"checkpoint {checkpoint_path} records no usable input shape "
+            f"(preprocessing.input_shape={shape!r}; expected [channels, height, width])"
+        )
+    if not (isinstance(classes, (list, tuple)) and classes):
+        raise CheckpointError(
+            f"checkpoint {checkpoint_path} records no class names (classes={classes!r})"
+        )
 
 
 def collect_inputs(path: Path) -> list[Path]:
@@ -88,16 +122,30 @@ def load_image(path: Path, preprocessing: dict) -> torch.Tensor:
     """A PNG/JPG as one normalized model input of shape ``input_shape``."""
     channels, height, width = preprocessing["input_shape"]
     try:
-        with Image.open(path) as image:
-            image = image.convert("L" if channels == 1 else "RGB")
-            if image.size != (width, height):
-                # Area averaging when shrinking (no aliasing); bilinear when enlarging.
-                shrinking = image.width >= width and image.height >= height
-                resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
-                image = image.resize((width, height), resample)
-            array = np.asarray(image, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise PredictInputError(f"cannot read image {path}: {error}") from None
+        # A header claiming more than MAX_IMAGE_PIXELS pixels is refused before decoding:
+        # a small PNG can expand to gigabytes (a decompression bomb).
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path, formats=IMAGE_FORMATS) as image:
+                image = image.convert("L" if channels == 1 else "RGB")
+                if image.size != (width, height):
+                    # Area averaging when shrinking (no aliasing); bilinear when enlarging.
+                    shrinking = image.width >= width and image.height >= height
+                    resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+                    image = image.resize((width, height), resample)
+                array = np.asarray(image, dtype=np.uint8)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise PredictInputError(
+            f"image {path} is too large to decode safely: more than {Image.MAX_IMAGE_PIXELS} "
+            "pixels (PIL.Image.MAX_IMAGE_PIXELS), a possible decompression bomb; resize it first"
+        ) from None
+    except UnidentifiedImageError:
+        raise PredictInputError(
+            f"cannot read image {path}: not a readable {' or '.join(IMAGE_FORMATS)} image "
+            "(corrupt, or another format)"
+        ) from None
+    except Exception as error:  # Pillow's decoders raise OSError, SyntaxError, zlib.error...
+        raise PredictInputError(f"cannot read image {path}: {first_line(error)}") from None
     pixels = torch.from_numpy(array.copy()).float() / 255.0
     pixels = pixels.unsqueeze(0) if pixels.ndim == 2 else pixels.permute(2, 0, 1)
     return normalize(pixels, preprocessing)
@@ -108,11 +156,18 @@ def load_tensor(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tenso
     try:
         tensor = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # unpickling refused, corrupt zip, not a torch file...
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise PredictInputError(f"cannot read tensor file {path}: {reason}") from None
+        raise PredictInputError(f"cannot read tensor file {path}: {first_line(error)}") from None
     expected = tuple(preprocessing["input_shape"])
     if not isinstance(tensor, torch.Tensor):
         raise PredictInputError(f"{path} holds a {type(tensor).__name__}, not a tensor")
+    if tensor.numel() == 0:
+        raise PredictInputError(
+            f"{path} holds an empty tensor of shape {tuple(tensor.shape)}: nothing to predict"
+        )
+    if tensor.is_complex() or tensor.dtype == torch.bool:
+        raise PredictInputError(f"{path} holds a {tensor.dtype} tensor; expected real numbers")
+    if not bool(torch.isfinite(tensor).all()):
+        raise PredictInputError(f"{path} holds NaN or inf values; inputs must be finite")
     if tuple(tensor.shape) == expected:
         return [path.name], tensor.unsqueeze(0).float()
     if tensor.ndim == len(expected) + 1 and tuple(tensor.shape[1:]) == expected:
@@ -144,17 +199,24 @@ def predict_probabilities(model: BaseModel, inputs: torch.Tensor, batch_size: in
 
 
 def write_csv(path: Path, rows: list[tuple[str, str, float]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "class", "probability"])
-        writer.writerows((name, label, f"{p:.6f}") for name, label, p in rows)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["file", "class", "probability"])
+    writer.writerows((name, label, f"{p:.6f}") for name, label, p in rows)
+    write_output(path, buffer.getvalue())
 
 
 def predict(
-    checkpoint_path: Path, input_path: Path, output: Path, overrides: list[str]
+    checkpoint_path: Path,
+    input_path: Path,
+    output: Path,
+    overrides: list[str],
+    overwrite: bool = False,
 ) -> list[tuple[str, str, float]]:
-    """Run the checkpoint's model on every input; write and return (file, class, probability)."""
+    """Run the checkpoint's model on every input; write and return (file, class, probability).
+    Every input is checked before ``output`` is written; an existing ``output`` is
+    replaced only with ``overwrite``."""
+    check_output_file(output, overwrite)
     files = collect_inputs(input_path)
     model, classes, preprocessing, batch_size = load_model(checkpoint_path, overrides)
     names, inputs = load_inputs(files, preprocessing)
@@ -167,20 +229,16 @@ def predict(
     return rows
 
 
+@error_boundary
 def main(argv: list[str] | None = None) -> int:
-    try:
-        _, overrides, args = parse_cli(argv, script_keys=("checkpoint", "input", "output"))
-        for key, hint in (("checkpoint", "a .pt checkpoint"), ("input", "an image, folder or .pt")):
-            if key not in args:
-                raise ConfigError(f"missing {key}=<{hint}>")
-        output = Path(args.get("output", "predictions.csv"))
-        rows = predict(Path(args["checkpoint"]), Path(args["input"]), output, overrides)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (CheckpointError, DatasetNotFoundError, PredictInputError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    keys = ("checkpoint", "input", "output", "overwrite")
+    _, overrides, args = parse_cli(argv, script_keys=keys)
+    for key, hint in (("checkpoint", "a .pt checkpoint"), ("input", "an image, folder or .pt")):
+        if key not in args:
+            raise ConfigError(f"missing {key}=<{hint}>")
+    output = Path(args.get("output", "predictions.csv"))
+    overwrite = parse_overwrite(args.get("overwrite"))
+    rows = predict(Path(args["checkpoint"]), Path(args["input"]), output, overrides, overwrite)
     width = max(len(name) for name, _, _ in rows)
     for name, label, probability in rows:
         print(f"{name:<{width}}  {label}  ({probability:.4f})")

@@ -30,7 +30,12 @@ from {{cookiecutter.project_slug}}.logger import (
     setup_logging,
 )
 from {{cookiecutter.project_slug}}.model import build_model
-from {{cookiecutter.project_slug}}.saver import check_resumable, load_checkpoint
+from {{cookiecutter.project_slug}}.saver import (
+    TRAINING_KEYS,
+    check_resumable,
+    load_checkpoint,
+    require_training_checkpoint,
+)
 from {{cookiecutter.project_slug}}.trainer import (
     ClassificationTrainer,
     TrainingInterrupted,
@@ -54,9 +59,7 @@ def build_config(argv: list[str] | None):
     path, overrides, _ = parse_cli(argv)
     resume = next((o.split("=", 1)[1] for o in overrides if o.startswith("resume=")), None)
     if resume and path is None:
-        checkpoint = load_checkpoint(resume)
-        if "config" not in checkpoint:
-            raise ConfigError(f"resume={resume}: the checkpoint holds no config")
+        checkpoint = require_training_checkpoint(load_checkpoint(resume), resume, TRAINING_KEYS)
         base = dict(checkpoint["config"], overwrite=False)  # an opt-in is never inherited
         if Path(resume).resolve().parent.name == "checkpoints":
             # Continue in the checkpoint's own run directory, whatever the cwd (a relative

@@ -36,8 +36,10 @@ def test_evaluate_prints_metrics_and_writes_json(tmp_path, fast_args):
     assert run_script("train.py", *fast_args).returncode == 0
     result = run_script("evaluate.py", f"checkpoint={run_dir / 'checkpoints' / 'best.pt'}")
     assert result.returncode == 0, result.stderr
-    printed = dict(line.split(": ") for line in result.stdout.strip().splitlines())
+    *metric_lines, saved = result.stdout.strip().splitlines()
+    printed = dict(line.split(": ") for line in metric_lines)
     written = json.loads((run_dir / "test_metrics.json").read_text())
+    assert saved.startswith(f"metrics written to {run_dir / 'test_metrics.json'}")
     assert set(printed) == set(written) >= {"test_loss", "test_accuracy"}
     assert float(printed["test_accuracy"]) == round(written["test_accuracy"], 4)
 

@@ -165,7 +165,8 @@ def test_bad_inputs_exit_1_with_a_message(trained, tmp_path, capsys, kind):
     folder = tmp_path / "inputs"
     folder.mkdir()
     path, message = write_bad_input(folder, kind)
-    assert predict.main([f"checkpoint={checkpoint}", f"input={path}"]) == 1
+    output = f"output={tmp_path / 'p.csv'}"  # not the cwd: a predictions.csv there is refused
+    assert predict.main([f"checkpoint={checkpoint}", f"input={path}", output]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err, err
 

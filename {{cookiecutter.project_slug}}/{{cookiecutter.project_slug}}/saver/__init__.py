@@ -1,12 +1,33 @@
-"""Saver: atomic, ``weights_only``-safe checkpoints and the policy of which to keep."""
+"""Saver: atomic, ``weights_only``-safe checkpoints and the policy of which to keep;
+the scripts' output files, checked before any work and never replaced unasked."""
 
-from .checkpoint import CheckpointError, CheckpointManager, load_checkpoint, save_checkpoint
-from .compatibility import check_resumable
+from .checkpoint import (
+    INFERENCE_KEYS,
+    CheckpointError,
+    CheckpointManager,
+    load_checkpoint,
+    load_training_checkpoint,
+    require_finite_weights,
+    require_training_checkpoint,
+    save_checkpoint,
+)
+from .compatibility import TRAINING_KEYS, check_resumable, load_model_weights
+from .output_file import OutputFileError, check_output_file, parse_overwrite, write_output
 
 __all__ = [
+    "INFERENCE_KEYS",
+    "TRAINING_KEYS",
     "CheckpointError",
     "CheckpointManager",
-    "load_checkpoint",
+    "OutputFileError",
+    "check_output_file",
     "check_resumable",
+    "load_checkpoint",
+    "load_model_weights",
+    "load_training_checkpoint",
+    "parse_overwrite",
+    "require_finite_weights",
+    "require_training_checkpoint",
     "save_checkpoint",
+    "write_output",
 ]

@@ -1,5 +1,6 @@
-"""Does a checkpoint fit the model and optimizer that the config builds? Checked before a
-resumed run writes anything, so a mismatch never touches the run directory."""
+"""Do a checkpoint's weights fit a model? Checked before they are loaded, so a mismatch
+is one line naming the file; and, before a resumed run writes anything, whether the
+whole training state fits the model and optimizer that the config builds."""
 
 from pathlib import Path
 from typing import Any
@@ -7,10 +8,21 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError
+from .checkpoint import CheckpointError, require_training_checkpoint
 
 TRAINING_KEYS = ("model", "optimizer", "trainer", "rng", "config")
-ADVICE = "resume with the settings it was trained with (drop the model/data overrides)"
+
+
+def load_model_weights(model: nn.Module, weights: dict[str, Any], path: Path | str) -> None:
+    """``model.load_state_dict(weights)``, or one error naming the file when they do not
+    fit the model that the checkpoint's own config describes."""
+    problem = weights_mismatch(weights, model)
+    if problem:
+        raise CheckpointError(
+            f"the weights in {path} do not fit the {type(model).__name__} its config "
+            f"describes ({problem}): the checkpoint's config or weights were changed after training"
+        )
+    model.load_state_dict(weights)
 
 
 def check_resumable(
@@ -18,32 +30,36 @@ def check_resumable(
 ) -> None:
     """Raise CheckpointError unless ``checkpoint`` is a training checkpoint whose weights fit
     ``model`` and whose optimizer state fits ``params`` (what the optimizer will train)."""
-    missing = [key for key in TRAINING_KEYS if key not in checkpoint]
-    if missing:
-        raise CheckpointError(
-            f"{path} is not a training checkpoint written by train.py (it has no {missing}); "
-            "resume from a run's checkpoints/last.pt"
-        )
-    problem = _model_mismatch(checkpoint["model"], model.state_dict())
+    require_training_checkpoint(checkpoint, path, TRAINING_KEYS)
+    problem = weights_mismatch(checkpoint["model"], model)
     problem = problem or _optimizer_mismatch(checkpoint["optimizer"], params)
     if problem:
-        raise CheckpointError(f"{path} does not fit the configured model: {problem}; {ADVICE}")
+        raise CheckpointError(
+            f"{path} does not fit the configured {type(model).__name__} ({problem}); resume "
+            "with the settings it was trained with (drop the model/data overrides)"
+        )
 
 
-def _model_mismatch(saved: dict[str, Any], expected: dict[str, torch.Tensor]) -> str | None:
-    missing = [key for key in expected if key not in saved]
-    unexpected = [key for key in saved if key not in expected]
-    if missing or unexpected:
-        parts = [f"it lacks the model's weights {missing[:3]}"] if missing else []
-        parts += [f"it has weights the model does not: {unexpected[:3]}"] if unexpected else []
-        return ", ".join(parts)
-    for key, tensor in expected.items():
-        if tuple(saved[key].shape) != tuple(tensor.shape):
-            return (
-                f"{key} has shape {tuple(saved[key].shape)} in the checkpoint but "
-                f"{tuple(tensor.shape)} in the model"
-            )
-    return None
+def weights_mismatch(weights: dict[str, Any], model: nn.Module) -> str | None:
+    """What differs between a state dict and ``model``'s, or None if it fits."""
+    expected = model.state_dict()
+    missing = sorted(expected.keys() - weights.keys())
+    unexpected = sorted(weights.keys() - expected.keys())
+    reshaped = [
+        f"{name!r}: {tuple(weights[name].shape)} in the file, {tuple(tensor.shape)} in the model"
+        for name, tensor in expected.items()
+        if name in weights and tuple(weights[name].shape) != tuple(tensor.shape)
+    ]
+    problems = [
+        f"tensors {what}: {len(names)} (e.g. {names[0]})"
+        for names, what in (
+            ([repr(name) for name in missing], "missing"),
+            ([repr(name) for name in unexpected], "unexpected"),
+            (reshaped, "of another shape"),
+        )
+        if names
+    ]
+    return ", ".join(problems) or None
 
 
 def _optimizer_mismatch(saved: dict[str, Any], params: list[torch.Tensor]) -> str | None:

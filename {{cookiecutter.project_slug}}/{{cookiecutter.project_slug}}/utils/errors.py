@@ -45,6 +45,13 @@ OS_ADVICE = {
 }
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message (library messages can run to a page),
+    or its type name when it has none (``str(EOFError())`` is empty)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def describe_os_error(error: OSError) -> str:
     where = error.filename if error.filename is not None else "?"
     advice = OS_ADVICE.get(error.errno, error.strerror or type(error).__name__)

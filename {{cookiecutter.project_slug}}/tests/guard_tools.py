@@ -1,0 +1,30 @@
+"""Shared by the guard-rail tests of evaluate.py and predict.py: a real trained run and
+the checks every refusal must pass (one ``error:`` line, the exit code, files untouched)."""
+
+from pathlib import Path
+
+from .conftest import FAST, run_script
+
+
+def train_tiny_run(run_dir: Path, data_root: Path) -> Path:
+    """A real run directory written by train.py (config.yaml, checkpoints/best.pt...)."""
+    args = [*FAST, f"data.root={data_root}", f"output_dir={run_dir}"]
+    proc = run_script("train.py", *args, "trainer.epochs=1", "trainer.limit_train_batches=5")
+    assert proc.returncode == 0, proc.stderr
+    return run_dir
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes: compare before and after a refusal."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def assert_one_error_line(proc, exit_code: int, *fragments: str) -> str:
+    """The process failed with ``exit_code`` and ONE ``error:`` line holding ``fragments``."""
+    assert proc.returncode == exit_code, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
