@@ -1,5 +1,5 @@
-"""Shared by the guard-rail tests of evaluate.py and predict.py: a real trained run and
-the checks every refusal must pass (one ``error:`` line, the exit code, files untouched)."""
+"""Shared by the guard-rail tests of the three scripts: a real trained run and the checks
+every refusal must pass (one ``error:`` line, the exit code, files untouched)."""
 
 from pathlib import Path
 
@@ -14,9 +14,14 @@ def train_tiny_run(run_dir: Path, data_root: Path) -> Path:
     return run_dir
 
 
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` with its bytes: compare before and after a refusal."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+def snapshot(folder: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file under ``folder`` with its modification time (ns) and bytes: compare
+    before and after a refusal."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.read_bytes())
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 def assert_one_error_line(proc, exit_code: int, *fragments: str) -> str:

@@ -142,6 +142,7 @@ def train_on_own_tmpfs(disk, mount_options: str, args: list[str], then: str = ""
     return result
 
 
+@pytest.mark.slow
 def test_a_full_disk_names_the_file_and_keeps_the_last_good_checkpoint(tmp_path, fast_args):
     disk, kept = tmp_path / "disk", tmp_path / "kept"
     args = [
@@ -163,6 +164,7 @@ def test_a_full_disk_names_the_file_and_keeps_the_last_good_checkpoint(tmp_path,
     assert not list((kept / "checkpoints").glob(".*.tmp"))  # no half-written file left
 
 
+@pytest.mark.slow
 def test_a_read_only_output_dir_is_one_line(tmp_path, fast_args):
     disk = tmp_path / "disk"
     args = [arg for arg in fast_args if not arg.startswith("output_dir=")]

@@ -16,6 +16,9 @@ from {{cookiecutter.project_slug}}.utils.errors import UserError
 from .conftest import run_script
 from .guard_tools import assert_one_error_line, snapshot, train_tiny_run
 
+# Real script runs, many per test; the option bakes skip them (they test no option).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, data_root) -> Path:

@@ -14,6 +14,9 @@ from PIL import Image
 from .conftest import run_script
 from .guard_tools import assert_one_error_line, snapshot, train_tiny_run
 
+# Real script runs, many per test; the option bakes skip them (they test no option).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory, data_root) -> Path:

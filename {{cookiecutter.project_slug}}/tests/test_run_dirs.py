@@ -2,7 +2,6 @@
 ``overwrite=true``, one process holds a run directory at a time, default names never
 collide, and a resume that does not fit writes nothing. Real concurrent processes."""
 
-import hashlib
 import signal
 import time
 from pathlib import Path
@@ -16,28 +15,10 @@ from {{cookiecutter.project_slug}}.saver import CheckpointError, check_resumable
 from {{cookiecutter.project_slug}}.utils.run_dir import create_unique_dir
 
 from .conftest import run_script, start_script
+from .guard_tools import assert_one_error_line, snapshot
 
-
-def snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
-    """Every file below ``folder``: (size, mtime in ns, sha256), to prove nothing changed."""
-    return {
-        str(path.relative_to(folder)): (
-            path.stat().st_size,
-            path.stat().st_mtime_ns,
-            hashlib.sha256(path.read_bytes()).hexdigest(),
-        )
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-
-
-def one_error_line(result, code: int) -> str:
-    """The single ``error:`` line of a script that failed with exit ``code``."""
-    assert result.returncode == code, (result.returncode, result.stderr[-3000:])
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
+# Real script runs, many per test; the option bakes skip them (they test no option).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -50,7 +31,7 @@ def finished_run(tmp_path, fast_args) -> Path:
 
 def test_a_new_run_never_overwrites_a_finished_one(finished_run, fast_args):
     before = snapshot(finished_run)
-    line = one_error_line(run_script("train.py", *fast_args), 1)
+    line = assert_one_error_line(run_script("train.py", *fast_args), 1)
     assert f"output_dir={finished_run} already holds a run" in line
     assert f"resume={finished_run / 'checkpoints' / 'last.pt'}" in line
     assert "another output_dir" in line
@@ -70,14 +51,14 @@ def test_overwrite_replaces_the_old_run_as_a_whole(finished_run, fast_args):
 
 def test_overwrite_is_not_inherited_by_a_resume_and_cannot_be_combined(finished_run, fast_args):
     last = finished_run / "checkpoints" / "last.pt"
-    line = one_error_line(run_script("train.py", f"resume={last}", "overwrite=true"), 2)
+    line = assert_one_error_line(run_script("train.py", f"resume={last}", "overwrite=true"), 2)
     assert "resume=" in line and "overwrite=true" in line
 
 
 def test_output_dir_that_is_a_file_is_refused(tmp_path, fast_args):
     target = tmp_path / "notes.txt"
     target.write_text("mine")
-    line = one_error_line(run_script("train.py", *fast_args, f"output_dir={target}"), 1)
+    line = assert_one_error_line(run_script("train.py", *fast_args, f"output_dir={target}"), 1)
     assert f"output_dir={target} is a file" in line
     assert target.read_text() == "mine"
 
@@ -99,7 +80,7 @@ def test_one_process_per_run_dir_and_a_killed_lock_never_blocks_resume(tmp_path,
         last = run_dir / "checkpoints" / "last.pt"
         wait_for(last.exists, proc=first)
         for args in ([*fast_args], [f"resume={last}"]):  # a new run, and a resume
-            line = one_error_line(run_script("train.py", *args), 1)
+            line = assert_one_error_line(run_script("train.py", *args), 1)
             assert f"{run_dir} is in use by another run (PID {first.pid})" in line
     finally:
         first.send_signal(signal.SIGKILL)
@@ -162,7 +143,7 @@ def test_a_resume_that_does_not_fit_writes_nothing(finished_run, overrides, expe
         pytest.skip("this project has no digits data; MNIST and FashionMNIST share a shape")
     before = snapshot(finished_run)
     last = finished_run / "checkpoints" / "last.pt"
-    line = one_error_line(run_script("train.py", f"resume={last}", *overrides), 1)
+    line = assert_one_error_line(run_script("train.py", f"resume={last}", *overrides), 1)
     assert str(last) in line and expected in line
     assert snapshot(finished_run) == before
 
@@ -197,6 +178,6 @@ def test_a_corrupt_metrics_csv_stops_a_resume_before_any_write(finished_run):
     (finished_run / "metrics.csv").write_bytes(b"\x00\xff\xfe garbage \x80\n1,2,3\n")
     before = snapshot(finished_run)
     last = finished_run / "checkpoints" / "last.pt"
-    line = one_error_line(run_script("train.py", f"resume={last}", "trainer.epochs=3"), 1)
+    line = assert_one_error_line(run_script("train.py", f"resume={last}", "trainer.epochs=3"), 1)
     assert f"{finished_run / 'metrics.csv'} is corrupt" in line
     assert snapshot(finished_run) == before
