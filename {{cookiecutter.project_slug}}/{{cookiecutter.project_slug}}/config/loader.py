@@ -142,12 +142,15 @@ def _load_yaml(path: Path) -> DictConfig:
     return loaded
 
 
+YAML_SOURCE = ' in "<unicode string>",'  # where PyYAML says a command-line value came from
+
+
 def _parse_override(item: str) -> DictConfig:
     try:
         return OmegaConf.from_dotlist([item])
     except (yaml.YAMLError, OmegaConfBaseException) as error:
         raise ConfigError(
-            f"cannot parse override {item!r}: {_one_line(error)}; "
+            f"cannot parse override {item!r}: {_one_line(error).replace(YAML_SOURCE, ' at')}; "
             "check its quotes and brackets, e.g. key='a b' or key=[1,2]"
         ) from None
 
