@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
 from ..config.schema import DataConfig
 from ..utils import DistInfo, seed_worker
+from ..utils.errors import ConfigError, DataError
 
 
 class BaseDataset(Dataset, abc.ABC):
@@ -108,6 +109,18 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int):
     return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
 
 
+def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
+    """Every label is a class index in [0, num_classes); ``source`` names the file."""
+    bad = ((targets < 0) | (targets >= num_classes)).nonzero()
+    if len(bad):
+        index = int(bad[0])
+        raise DataError(
+            f"{source}: label {int(targets[index])} at position {index} is outside the "
+            f"{num_classes} classes (labels must be 0..{num_classes - 1}); "
+            f"{len(bad)} labels are out of range"
+        )
+
+
 def normalize(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """Scale once at load time so training never converts per item."""
     return (images - mean) / std
@@ -127,12 +140,32 @@ class BaseDataModule(abc.ABC):
         self.seed = seed
         self.dist_info = dist_info or DistInfo()
         self.train_set, self.val_set, self.test_set = self.setup()
+        self._check_split_sizes()
         self._train_sampler: ResumableSampler | None = None
         self._train_generator = torch.Generator()
 
     @abc.abstractmethod
     def setup(self) -> tuple[BaseDataset, BaseDataset, BaseDataset]:
         """Load the data and return the (train, val, test) datasets."""
+
+    def _check_split_sizes(self) -> None:
+        """An empty split, or a training set too small for one batch with ``drop_last``,
+        would otherwise fail much later (a division by zero, an empty epoch)."""
+        sizes = {"train": self.train_set, "val": self.val_set, "test": self.test_set}
+        for name, dataset in sizes.items():
+            if len(dataset) == 0:
+                raise ConfigError(
+                    f"the {name} split of data.name={self.config.name} is empty; with "
+                    f"data.val_fraction={self.config.val_fraction} it needs more data (or "
+                    "another fraction)"
+                )
+        per_rank = len(self.train_set) // self.dist_info.world_size
+        if self.config.drop_last and per_rank < self.config.batch_size:
+            raise ConfigError(
+                f"data.batch_size={self.config.batch_size} with data.drop_last=true leaves no "
+                f"training batch ({per_rank} training samples per process); lower the batch "
+                "size or set data.drop_last=false"
+            )
 
     @property
     def classes(self) -> list[str]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 
 from ..utils.errors import DataError
-from .base import BaseDataModule, InMemoryDataset, normalize, split_indices
+from .base import BaseDataModule, InMemoryDataset, check_labels, normalize, split_indices
+from .idx import check_idx_pair
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -31,15 +32,38 @@ class MNISTDataModule(BaseDataModule):
     mean, std = 0.1307, 0.3081  # the usual MNIST training-set statistics
 
     def setup(self):
+        self._check_files()
         train = self._load(train=True)
         test = self._load(train=False)
         classes = list(train.classes)
+        for dataset, prefix in ((train, "train"), (test, "t10k")):
+            check_labels(dataset.targets, self._raw / f"{prefix}-labels-idx1-ubyte", len(classes))
         train_idx, val_idx, _ = split_indices(
             len(train), self.config.val_fraction, 0.0, self.config.split_seed
         )
         full_train = InMemoryDataset(self._images(train), train.targets.long(), classes)
         test_set = InMemoryDataset(self._images(test), test.targets.long(), classes)
         return full_train.subset(train_idx), full_train.subset(val_idx), test_set
+
+    @property
+    def _raw(self) -> Path:
+        return Path(self.config.root) / self.dataset_name / "raw"
+
+    def _check_files(self) -> None:
+        """Header, size and count checks of the IDX files that exist (a missing one is
+        reported by ``_load``); both splits' images must have one size."""
+        sizes = {}
+        for prefix in ("train", "t10k"):
+            images = self._raw / f"{prefix}-images-idx3-ubyte"
+            labels = self._raw / f"{prefix}-labels-idx1-ubyte"
+            if images.exists() and labels.exists():
+                sizes[images] = check_idx_pair(images, labels)
+        if len(set(sizes.values())) > 1:
+            (train, train_size), (test, test_size) = sizes.items()
+            raise DataError(
+                f"{train} holds {train_size[0]}x{train_size[1]} images but {test} holds "
+                f"{test_size[0]}x{test_size[1]}; every split needs the same image size"
+            )
 
     def _images(self, dataset) -> torch.Tensor:
         return normalize(dataset.data.unsqueeze(1).float() / 255.0, self.mean, self.std)
@@ -53,9 +77,8 @@ class MNISTDataModule(BaseDataModule):
         except RuntimeError as error:
             if "not found" not in str(error).lower():
                 raise
-            raw = Path(self.config.root) / self.dataset_name / "raw"
             raise DatasetNotFoundError(
-                f"{self.dataset_name} files not found in {raw.resolve()}.\n"
+                f"{self.dataset_name} files not found in {self._raw.resolve()}.\n"
                 f"Put these four uncompressed IDX files there: {', '.join(FILES)}.\n"
                 "This project does not download (it must run offline). Copy them from a machine "
                 "with network access, or point data.root=/path/to/dir at a folder that holds "
