@@ -26,8 +26,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check hooks tests benchmarks scripts
-	$(BIN)/ruff format --check hooks tests benchmarks scripts
+	$(BIN)/ruff check hooks tests benchmarks scripts local_extensions.py
+	$(BIN)/ruff format --check hooks tests benchmarks scripts local_extensions.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -9,9 +9,20 @@ import json
 import keyword
 import re
 import sys
+import unicodedata
 
 SLUG = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
 NAME = json.loads(r'''{{ cookiecutter.project_name | tojson }}''')
+# Free-text answers and the longest each may be: they land in one line of README.md,
+# LICENSE and pyproject.toml.
+TEXT = {
+    "project_name": (NAME, 200),
+    "author_name": (json.loads(r'''{{ cookiecutter.author_name | tojson }}'''), 200),
+    "author_email": (json.loads(r'''{{ cookiecutter.author_email | tojson }}'''), 200),
+    "description": (json.loads(r'''{{ cookiecutter.description | tojson }}'''), 500),
+}
+# pip checks authors' e-mail addresses (PEP 621 metadata): something@somewhere.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 # Longer slugs would push generated import lines past the 100-column lint limit.
 MAX_LENGTH = 40
@@ -61,7 +72,33 @@ def problems(slug: str) -> list[str]:
     return found
 
 
+def text_problems(key: str, value: str, max_length: int) -> list[str]:
+    """What makes a free-text answer unusable in a one-line field (empty when fine)."""
+    found = []
+    if len(value) > max_length:
+        found.append(f"{key} is {len(value)} characters long; at most {max_length} are allowed")
+    for position, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs", "Zl", "Zp"):  # controls, broken UTF-8, line breaks
+            found.append(
+                f"{key} holds {char!r} at position {position}: answers must be one line of "
+                "printable text (no line breaks, tabs or control characters)"
+            )
+            break
+    if key == "author_email" and not EMAIL.fullmatch(value):
+        found.append(f"author_email {value!r} is not an e-mail address (name@example.com)")
+    return found
+
+
 def main() -> int:
+    text_errors = [
+        e for key, (value, limit) in TEXT.items() for e in text_problems(key, value, limit)
+    ]
+    if text_errors:
+        print("ERROR: these answers cannot be baked into a project:", file=sys.stderr)
+        for error in text_errors:
+            print(f"  - {error}", file=sys.stderr)
+        return 1
     errors = problems(SLUG)
     if not errors:
         return 0
