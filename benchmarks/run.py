@@ -518,7 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_startup:
             print("start-up...", file=sys.stderr, flush=True)
             out = f"output_dir={args.work / 'startup_run'}"
-            startup.append(measure_startup(args, [out], "default project"))
+            # overwrite=true: each probe run stops at its first step in the same folder
+            startup.append(measure_startup(args, [out, "overwrite=true"], "default project"))
         memory = None
         if not args.no_memory:
             print("memory...", file=sys.stderr, flush=True)

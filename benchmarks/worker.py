@@ -207,8 +207,8 @@ def run_trainer(mods, args, run_dir: Path, clock: Clock) -> int:
             clock.end_train()
             return result
 
-        def _end_epoch(self, epoch, metrics):
-            super()._end_epoch(epoch, metrics)
+        def end_epoch(self, epoch, metrics):
+            super().end_epoch(epoch, metrics)
             clock.end_epoch()
             if epoch == args.epochs:
                 self.state.should_stop = True  # set after this epoch's logging decisions

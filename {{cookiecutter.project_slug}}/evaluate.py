@@ -23,17 +23,15 @@ import math
 import sys
 from pathlib import Path
 
-from {{cookiecutter.project_slug}}.config import ConfigError, load_config, parse_cli
+from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.data import build_datamodule
-from {{cookiecutter.project_slug}}.model import build_model
+from {{cookiecutter.project_slug}}.model import build_loss, build_metrics
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
-    load_model_weights,
-    load_training_checkpoint,
     parse_overwrite,
     write_output,
 )
-from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
+from {{cookiecutter.project_slug}}.trainer import evaluate, load_trained
 from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary
 
 RUN_METRICS_FILE = "test_metrics.json"
@@ -62,17 +60,17 @@ def metrics_destination(checkpoint_path: Path, output: Path | None, overwrite: b
     return destination
 
 
-def evaluate(checkpoint_path: Path, overrides: list[str]) -> dict[str, float]:
+def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]) -> dict[str, float]:
     """Test-split metrics of the checkpoint's model; writes nothing."""
-    checkpoint = load_training_checkpoint(checkpoint_path)  # weights_only, finite weights
-    config = load_config(overrides=overrides, base=checkpoint["config"])
-    config.model.weights = None  # the checkpoint holds the weights: no pretrained file needed
+    trained = load_trained(checkpoint_path, overrides)
+    config = trained.config
     datamodule = build_datamodule(config.data, seed=config.seed)
-    model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
-    load_model_weights(model, checkpoint["model"], checkpoint_path)
-    # The trainer only runs the test loop here; it creates nothing in this folder.
-    trainer = ClassificationTrainer(model, datamodule, config, checkpoint_path.parent)
-    return trainer.test(datamodule.test_dataloader())
+    metrics = {"loss": build_loss(config.loss, config.label_smoothing)}
+    metrics |= build_metrics(list(config.metrics))
+    loader = datamodule.test_dataloader()
+    return evaluate(
+        trained.model, loader, metrics, trained.device, "test", trained.precision.autocast
+    )
 
 
 def save_metrics(metrics: dict[str, float], destination: Path) -> str:
@@ -99,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args["output"]) if "output" in args else None
     overwrite = parse_overwrite(args.get("overwrite"))
     destination = metrics_destination(checkpoint_path, output, overwrite)
-    metrics = evaluate(checkpoint_path, overrides)
+    metrics = evaluate_checkpoint(checkpoint_path, overrides)
     for name, value in metrics.items():
         print(f"{name}: {value:.4f}")
     if destination is None:

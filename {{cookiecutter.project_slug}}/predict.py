@@ -30,19 +30,19 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from {{cookiecutter.project_slug}}.config import ConfigError, load_config, parse_cli
-from {{cookiecutter.project_slug}}.data import build_datamodule
-from {{cookiecutter.project_slug}}.model import BaseModel, build_model
+from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
+from {{cookiecutter.project_slug}}.model import BaseModel
 from {{cookiecutter.project_slug}}.saver import (
-    CheckpointError,
     check_output_file,
-    load_model_weights,
-    load_training_checkpoint,
     parse_overwrite,
     write_output,
 )
-from {{cookiecutter.project_slug}}.utils import select_device
-from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary, first_line
+from {{cookiecutter.project_slug}}.trainer import load_trained
+from {{cookiecutter.project_slug}}.utils.errors import (
+    UserError,
+    error_boundary,
+    first_line,
+)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 IMAGE_FORMATS = ("PNG", "JPEG")  # only these decoders ever see a user's file
@@ -51,46 +51,6 @@ TENSOR_SUFFIXES = (".pt",)
 
 class PredictInputError(UserError):
     """An input path or file cannot be used; the message names it and says why."""
-
-
-def load_model(checkpoint_path: Path, overrides: list[str]):
-    """The trained model (eval mode, on its device), class names and preprocessing."""
-    checkpoint = load_training_checkpoint(checkpoint_path)  # weights_only, finite weights
-    config = load_config(overrides=overrides, base=checkpoint["config"])
-    config.model.weights = None  # the checkpoint holds the weights: no pretrained file needed
-    preprocessing = checkpoint.get("preprocessing")
-    classes = checkpoint.get("classes")
-    if preprocessing is None or classes is None:
-        # Older checkpoints: recompute from the data module (needs the training data).
-        datamodule = build_datamodule(config.data, seed=config.seed)
-        preprocessing, classes = datamodule.preprocessing(), datamodule.classes
-    check_prediction_metadata(preprocessing, classes, checkpoint_path)
-    try:
-        device = select_device(config.trainer.device)
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
-    model = build_model(config.model, tuple(preprocessing["input_shape"]), len(classes))
-    load_model_weights(model, checkpoint["model"], checkpoint_path)
-    model.to(device).eval()
-    return model, list(classes), preprocessing, config.data.eval_batch_size
-
-
-def check_prediction_metadata(preprocessing, classes, checkpoint_path: Path) -> None:
-    """The class names and input shape recorded in the checkpoint are usable."""
-    shape = preprocessing.get("input_shape") if isinstance(preprocessing, dict) else None
-    if not (
-        isinstance(shape, (list, tuple))
-        and len(shape) == 3
-        and all(isinstance(n, int) and n > 0 for n in shape)
-    ):
-        raise CheckpointError(
-            f"checkpoint {checkpoint_path} records no usable input shape "
-            f"(preprocessing.input_shape={shape!r}; expected [channels, height, width])"
-        )
-    if not (isinstance(classes, (list, tuple)) and classes):
-        raise CheckpointError(
-            f"checkpoint {checkpoint_path} records no class names (classes={classes!r})"
-        )
 
 
 def collect_inputs(path: Path) -> list[Path]:
@@ -218,7 +178,9 @@ def predict(
     replaced only with ``overwrite``."""
     check_output_file(output, overwrite)
     files = collect_inputs(input_path)
-    model, classes, preprocessing, batch_size = load_model(checkpoint_path, overrides)
+    trained = load_trained(checkpoint_path, overrides)
+    model, classes, preprocessing = trained.model, trained.classes, trained.preprocessing
+    batch_size = trained.config.data.eval_batch_size
     names, inputs = load_inputs(files, preprocessing)
     probabilities = predict_probabilities(model, inputs, batch_size)
     best, indices = probabilities.max(dim=1)

@@ -39,7 +39,9 @@ from {{cookiecutter.project_slug}}.saver import (
 from {{cookiecutter.project_slug}}.trainer import (
     ClassificationTrainer,
     TrainingInterrupted,
+    evaluate,
 )
+from {{cookiecutter.project_slug}}.trainer.distributed import without_ddp
 from {{cookiecutter.project_slug}}.utils import dist, init_distributed, seed_everything
 from {{cookiecutter.project_slug}}.utils.errors import RunDirError, error_boundary
 from {{cookiecutter.project_slug}}.utils.run_dir import (
@@ -180,8 +182,16 @@ def evaluate_best(trainer: ClassificationTrainer, run_dir: Path) -> dict[str, fl
     """Test-set metrics of the best checkpoint (the last weights if none was saved)."""
     best = run_dir / "checkpoints" / "best.pt"
     if best.exists():
-        trainer.raw_model.load_state_dict(load_checkpoint(best, trainer.device)["model"])
-    metrics = trainer.test(trainer.datamodule.test_dataloader())
+        trainer.module.load_state_dict(load_checkpoint(best, trainer.device)["model"])
+    loader = trainer.datamodule.test_dataloader()
+    metrics = evaluate(
+        without_ddp(trainer.model),  # each rank tests its shard; the averages are over all
+        loader,
+        trainer.eval_metrics,
+        trainer.device,
+        "test",
+        trainer.precision.autocast,
+    )
     if trainer.dist.is_main:
         (run_dir / "test_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics

@@ -51,23 +51,23 @@ def die():
 
 
 if point == "step":  # right after optimizer step N (logging and mid-epoch save included)
-    after_step = base.BaseTrainer._after_optimizer_step
+    after_step = base.BaseTrainer.after_optimizer_step
 
-    def _after_optimizer_step(self, *args, **kwargs):
+    def after_optimizer_step(self, *args, **kwargs):
         after_step(self, *args, **kwargs)
         if self.state.global_step == int(value):
             die()
 
-    base.BaseTrainer._after_optimizer_step = _after_optimizer_step
+    base.BaseTrainer.after_optimizer_step = after_optimizer_step
 elif point == "epoch_end":  # right after epoch N's checkpoints are written
-    end_epoch = base.BaseTrainer._end_epoch
+    end_epoch = base.BaseTrainer.end_epoch
 
-    def _end_epoch(self, epoch, metrics):
+    def patched_end_epoch(self, epoch, metrics):
         end_epoch(self, epoch, metrics)
         if epoch == int(value):
             die()
 
-    base.BaseTrainer._end_epoch = _end_epoch
+    base.BaseTrainer.end_epoch = patched_end_epoch
 elif point == "replace":  # mid-write: temp file written and fsynced, not yet renamed
     name, count = value.split(":")
     replace, seen = os.replace, []
@@ -96,17 +96,19 @@ elif point == "nan":  # one batch, the one of optimizer step N, has a NaN loss
 elif point == "stall":  # once the loop decides to stop, stopping takes "forever"
     import time
 
-    stop_agreed = base.BaseTrainer._stop_agreed
+    from {{cookiecutter.project_slug}}.trainer import graceful_stop
+
+    requested = graceful_stop.GracefulStop.requested
 
     # Patched at the stop decision itself, wherever the first signal lands in a step.
-    def _stop_agreed(self, *args, **kwargs):
-        if stop_agreed(self, *args, **kwargs):
+    def stalling_requested(self, *args, **kwargs):
+        if requested(self, *args, **kwargs):
             print("stalling", flush=True)
             time.sleep(600)
             return True
         return False
 
-    base.BaseTrainer._stop_agreed = _stop_agreed
+    graceful_stop.GracefulStop.requested = stalling_requested
 else:
     raise SystemExit(f"unknown point {point}")
 

@@ -57,7 +57,9 @@ def trained_run(config_factory) -> Path:
     run_dir = Path(config.output_dir)
     run_dir.mkdir(parents=True)
     loggers = build_loggers(config, run_dir)
-    ClassificationTrainer(model, datamodule, config, run_dir, loggers=loggers).fit()
+    trainer = ClassificationTrainer(model, datamodule, config, run_dir)
+    trainer.loggers = loggers
+    trainer.fit()
     return run_dir
 
 

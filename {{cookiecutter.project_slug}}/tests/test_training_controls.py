@@ -26,6 +26,7 @@ from {{cookiecutter.project_slug}}.logger import (
 )
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import (
+    Callback,
     ClassificationTrainer,
     TrainingInterrupted,
 )
@@ -72,11 +73,15 @@ class CountingTrainer(ClassificationTrainer):
         return super().validation_step(batch, batch_idx)
 
 
-def make_trainer(config, run_dir, *loggers: BaseLogger, trainer_class=ClassificationTrainer):
+def make_trainer(
+    config, run_dir, *loggers: BaseLogger, trainer_class=ClassificationTrainer, callbacks=()
+):
     torch.manual_seed(config.seed)
     datamodule = build_datamodule(config.data, seed=config.seed)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
-    return trainer_class(model, datamodule, config, run_dir, loggers=LoggerCollection(loggers))
+    trainer = trainer_class(model, datamodule, config, run_dir, callbacks=callbacks)
+    trainer.loggers = LoggerCollection(loggers)
+    return trainer
 
 
 def samples(dataset, start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -106,7 +111,7 @@ def test_accumulation_equals_one_step_on_the_large_batch(tmp_path, config_factor
         "trainer.epochs=1",
     )
     trainer = make_trainer(config, tmp_path / "run")
-    reference = copy.deepcopy(trainer.raw_model)
+    reference = copy.deepcopy(trainer.module)
     trainer.fit()
 
     assert trainer.state.global_step == 3  # optimizer steps, the short last group included
@@ -118,7 +123,7 @@ def test_accumulation_equals_one_step_on_the_large_batch(tmp_path, config_factor
         with torch.no_grad():
             for param in reference.parameters():
                 param -= 0.5 * param.grad
-    torch.testing.assert_close(flat_params(trainer.raw_model), flat_params(reference))
+    torch.testing.assert_close(flat_params(trainer.module), flat_params(reference))
 
 
 # ----------------------------------------------------------------------- clipping
@@ -139,10 +144,10 @@ def test_gradient_clipping_bounds_the_update(tmp_path, config_factory, algorithm
         f"trainer.gradient_clip_algorithm={algorithm}",
     )
     trainer = make_trainer(config, tmp_path / "run")
-    reference = copy.deepcopy(trainer.raw_model)
-    before = flat_params(trainer.raw_model)
+    reference = copy.deepcopy(trainer.module)
+    before = flat_params(trainer.module)
     trainer.fit()
-    update = before - flat_params(trainer.raw_model)
+    update = before - flat_params(trainer.module)
 
     inputs, targets = samples(trainer.datamodule.train_set, 0, config.data.batch_size)
     F.cross_entropy(reference(inputs), targets).backward()
@@ -181,15 +186,15 @@ def test_bf16_autocast_runs_in_bfloat16_and_trains(tmp_path, config_factory):
         "trainer.epochs=1",
     )
     trainer = make_trainer(config, tmp_path / "run")
-    dtypes = record_linear_dtypes(trainer.raw_model)
-    before = flat_params(trainer.raw_model)
+    dtypes = record_linear_dtypes(trainer.module)
+    before = flat_params(trainer.module)
     metrics = trainer.fit()
 
     assert dtypes == {"train": {torch.bfloat16}, "eval": {torch.bfloat16}}
-    assert all(p.dtype == torch.float32 for p in trainer.raw_model.parameters())  # fp32 weights
-    assert not torch.equal(before, flat_params(trainer.raw_model))
+    assert all(p.dtype == torch.float32 for p in trainer.module.parameters())  # fp32 weights
+    assert not torch.equal(before, flat_params(trainer.module))
     assert math.isfinite(metrics["train_loss"]) and math.isfinite(metrics["val_loss"])
-    assert not trainer.scaler.is_enabled()  # bf16 needs no loss scaling
+    assert not trainer.precision.scaler.is_enabled()  # bf16 needs no loss scaling
 
 
 def test_fp16_on_cpu_is_a_config_error(tmp_path, fast_args):
@@ -212,13 +217,13 @@ def test_fp16_on_cuda_uses_autocast_and_grad_scaler(tmp_path, config_factory):
         "trainer.epochs=1",
     )
     trainer = make_trainer(config, tmp_path / "run")
-    dtypes = record_linear_dtypes(trainer.raw_model)
-    before = flat_params(trainer.raw_model).cpu()
+    dtypes = record_linear_dtypes(trainer.module)
+    before = flat_params(trainer.module).cpu()
     metrics = trainer.fit()
 
     assert dtypes == {"train": {torch.float16}, "eval": {torch.float16}}
-    assert trainer.scaler.is_enabled()
-    assert not torch.equal(before, flat_params(trainer.raw_model).cpu())
+    assert trainer.precision.scaler.is_enabled()
+    assert not torch.equal(before, flat_params(trainer.module).cpu())
     assert math.isfinite(metrics["train_loss"])
     saved = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
     assert saved["grad_scaler"]["scale"] > 0  # the scaler state is checkpointed
@@ -237,10 +242,10 @@ def test_compiled_training_saves_plain_weights(tmp_path, config_factory):
         "trainer.epochs=1",
     )
     trainer = make_trainer(config, tmp_path / "run")
-    assert trainer.model is not trainer.raw_model  # the compiled wrapper trains
-    before = flat_params(trainer.raw_model)
+    assert trainer.model is not trainer.module  # the compiled wrapper trains
+    before = flat_params(trainer.module)
     trainer.fit()
-    assert not torch.equal(before, flat_params(trainer.raw_model))
+    assert not torch.equal(before, flat_params(trainer.module))
 
     best = tmp_path / "run" / "checkpoints" / "best.pt"
     state = torch.load(best, weights_only=True)["model"]
@@ -402,10 +407,10 @@ def test_epoch_metrics_are_weighted_by_batch_size(tmp_path, config_factory):
     )
     trainer = make_trainer(config, tmp_path / "run")
     with torch.no_grad():  # larger weights spread the per-sample losses apart
-        for param in trainer.raw_model.parameters():
+        for param in trainer.module.parameters():
             param.mul_(5)
     metrics = trainer.fit()
-    model = trainer.raw_model.eval()
+    model = trainer.module.eval()
 
     for split, dataset, batch_size in (
         ("train", trainer.datamodule.train_set, train_bs),
@@ -461,7 +466,7 @@ def test_overfit_validation_after_mid_epoch_resume_sees_all_batches(tmp_path, co
     config = config_factory(*BASE, "trainer.overfit_batches=2", "trainer.epochs=1")
     run_dir = tmp_path / "run"
     stopped = make_trainer(config, run_dir, trainer_class=CountingTrainer)
-    stopped._stop_signal = signal.SIGTERM  # as if SIGTERM arrived during the first step
+    stopped.stop.signum = signal.SIGTERM  # as if SIGTERM arrived during the first step
     with pytest.raises(TrainingInterrupted):
         stopped.fit()
     assert len(stopped.seen["train"]) == 1
@@ -521,12 +526,11 @@ class NoisyDataset(Dataset):
         return inputs + 0.5 * torch.randn_like(inputs), target
 
 
-class DeterminismProbe(ClassificationTrainer):
+class DeterminismProbe(Callback):
     """Notes whether deterministic algorithms are on while the run trains."""
 
-    def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
-        super().on_epoch_end(epoch, metrics)
-        self.deterministic_flags = [torch.are_deterministic_algorithms_enabled()]
+    def on_epoch_end(self, trainer, epoch: int, metrics: dict[str, float]) -> None:
+        trainer.deterministic_flags = [torch.are_deterministic_algorithms_enabled()]
 
 
 def test_deterministic_runs_with_workers_are_identical(tmp_path, config_factory):
@@ -543,11 +547,11 @@ def test_deterministic_runs_with_workers_are_identical(tmp_path, config_factory)
     try:
         for attempt in range(2):
             run_dir = tmp_path / f"run{attempt}"
-            trainer = make_trainer(config, run_dir, trainer_class=DeterminismProbe)
+            trainer = make_trainer(config, run_dir, callbacks=[DeterminismProbe()])
             trainer.datamodule.train_set = NoisyDataset(trainer.datamodule.train_set)
             trainer.fit()
             assert trainer.deterministic_flags == [True]
-            weights.append(flat_params(trainer.raw_model))
+            weights.append(flat_params(trainer.module))
     finally:
         torch.use_deterministic_algorithms(False)
     assert torch.equal(weights[0], weights[1])

@@ -18,24 +18,15 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ..utils.errors import ConfigError
+from .registry import check_registered
 from .schema import Config
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "train.yaml"
 
-# Closed sets of values, checked once here so a typo fails before any work starts.
+# Closed sets of values, checked once here so a typo fails before any work starts (names
+# of models, optimizers... are checked against their registries, see registry.py).
 CHOICES = {
-    "loss": ("cross_entropy", "nll"),
-    "optimizer.name": ("adam", "adamw", "sgd"),
-    "lr_scheduler.name": (
-        "none",
-        "step",
-        "multistep",
-        "exponential",
-        "cosine",
-        "plateau",
-        "onecycle",
-    ),
     "lr_scheduler.interval": ("epoch", "step"),
     "lr_scheduler.mode": ("min", "max"),
     "trainer.precision": ("32", "bf16", "fp16"),
@@ -198,12 +189,14 @@ def _validate(config: DictConfig) -> None:
         if value not in allowed:
             raise ConfigError(f"{key}={value!r} is not allowed; choose one of {list(allowed)}")
     _validate_ranges(config, Config)
+    check_registered(config)
     if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", config.trainer.device):
         raise ConfigError(
             f"trainer.device={config.trainer.device!r} is not allowed; "
             "use auto, cpu, mps, cuda or cuda:N"
         )
     _validate_training_controls(config)
+    _validate_monitors(config)
     _validate_tracker(config)
 
 
@@ -249,6 +242,28 @@ def _show(value) -> str:
     if isinstance(value, ListConfig):
         value = OmegaConf.to_container(value)
     return "null" if value is None else str(value)
+
+
+def _validate_monitors(config: DictConfig) -> None:
+    """Every monitored name is a metric the run logs."""
+    names = ["loss", *config.metrics]
+    train_metrics = config.trainer.train_metrics
+    allowed = [f"val_{name}" for name in names]
+    allowed += [f"train_{name}" for name in (names if train_metrics else ["loss"])]
+    monitors = {
+        "trainer.early_stopping.monitor": config.trainer.early_stopping.monitor,
+        "trainer.checkpoint.monitor": config.trainer.checkpoint.monitor,
+    }
+    if config.lr_scheduler.name == "plateau":
+        monitors["lr_scheduler.monitor"] = config.lr_scheduler.monitor
+    for key, value in monitors.items():
+        if value not in allowed:
+            hint = ""
+            if value.startswith("train_") and not train_metrics:
+                hint = " (train_<metric> needs trainer.train_metrics=true)"
+            raise ConfigError(
+                f"{key}={value!r} is not a logged metric; choose one of {allowed}{hint}"
+            )
 
 
 def _validate_tracker(config: DictConfig) -> None:

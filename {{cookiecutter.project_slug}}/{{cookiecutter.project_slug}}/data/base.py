@@ -11,9 +11,13 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
+from ..config import Registry
 from ..config.schema import DataConfig
 from ..utils import DistInfo, seed_worker
 from ..utils.errors import ConfigError, DataError
+
+# @DATAMODULES.register("name") on each data module: the name is data.name.
+DATAMODULES = Registry("data.name")
 
 
 class BaseDataset(Dataset, abc.ABC):

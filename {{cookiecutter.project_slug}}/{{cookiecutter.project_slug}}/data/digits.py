@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import BaseDataModule, InMemoryDataset, normalize, split_indices
+from .base import DATAMODULES, BaseDataModule, InMemoryDataset, normalize, split_indices
 
 TEST_FRACTION = 0.2
 
@@ -28,6 +28,7 @@ def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     return digits.images, digits.target
 
 
+@DATAMODULES.register("digits")
 class DigitsDataModule(BaseDataModule):
     """Images are (1, 8, 8) floats in [0, 1] (pixels / 16), standardized with the
     training split's mean and std; 20 % is held out for test, then

@@ -9,7 +9,14 @@ from pathlib import Path
 import torch
 
 from ..utils.errors import DataError
-from .base import BaseDataModule, InMemoryDataset, check_labels, normalize, split_indices
+from .base import (
+    DATAMODULES,
+    BaseDataModule,
+    InMemoryDataset,
+    check_labels,
+    normalize,
+    split_indices,
+)
 from .idx import check_idx_pair
 
 FILES = (
@@ -24,6 +31,7 @@ class DatasetNotFoundError(DataError, FileNotFoundError):
     """The dataset's files are not where the config says."""
 
 
+@DATAMODULES.register("mnist")
 class MNISTDataModule(BaseDataModule):
     """28x28 grayscale digits. ``.data`` is read as one uint8 tensor, scaled and
     normalized once; training never touches PIL."""
@@ -86,6 +94,7 @@ class MNISTDataModule(BaseDataModule):
             ) from None
 
 
+@DATAMODULES.register("fashion_mnist")
 class FashionMNISTDataModule(MNISTDataModule):
     """Zalando's FashionMNIST: same format as MNIST, ten clothing classes."""
 

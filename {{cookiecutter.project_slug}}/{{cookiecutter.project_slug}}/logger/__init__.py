@@ -41,15 +41,14 @@ def build_loggers(
 {%- endif %}
 {%- if cookiecutter.logger == "wandb" %}
     if config.logger.wandb:
-        from omegaconf import OmegaConf
-
+        from ..config import to_plain_dict
         from .wandb import WandbLogger
 
         loggers.append(
             WandbLogger(
                 run_dir,
                 config.logger.wandb_project,
-                OmegaConf.to_container(config, resolve=True),
+                to_plain_dict(config),
                 watch=config.logger.wandb_watch,
                 resume=resume_epoch is not None,
                 watch_log_freq=config.trainer.log_every_n_steps,

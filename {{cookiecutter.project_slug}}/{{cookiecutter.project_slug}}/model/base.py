@@ -5,7 +5,11 @@ import abc
 import torch
 from torch import nn
 
+from ..config import Registry
+
 BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+
+MODELS = Registry("model.name")  # @MODELS.register("name") on each model class
 
 
 class BaseModel(nn.Module, abc.ABC):

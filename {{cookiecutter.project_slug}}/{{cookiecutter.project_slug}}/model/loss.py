@@ -2,12 +2,20 @@
 
 from torch import nn
 
-from ..config import ConfigError
+from ..config import Registry
+
+LOSSES = Registry("loss")
 
 
 def build_loss(name: str, label_smoothing: float = 0.0) -> nn.Module:
-    if name == "cross_entropy":
-        return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-    if name == "nll":  # for models whose forward ends in log_softmax
-        return nn.NLLLoss()
-    raise ConfigError(f"loss={name!r} is not one of ['cross_entropy', 'nll']")
+    return LOSSES.get(name)(label_smoothing)
+
+
+@LOSSES.register("cross_entropy")
+def cross_entropy(label_smoothing: float) -> nn.Module:
+    return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+
+
+@LOSSES.register("nll")
+def nll(label_smoothing: float) -> nn.Module:  # for models whose forward ends in log_softmax
+    return nn.NLLLoss()

@@ -1,16 +1,22 @@
 """Metrics chosen by name (config key ``metrics``). Each returns a 0-dim tensor, the
 batch mean, left on the device: the trainer averages over the epoch without syncing."""
 
-import re
 from collections.abc import Callable
+from functools import partial
 
 import torch
 
-from ..config import ConfigError
+from ..config import Registry
 
 Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+METRICS = Registry("metrics")
 
 
+def build_metrics(names: list[str]) -> dict[str, Metric]:
+    return {name: METRICS.get(name) for name in names}
+
+
+@METRICS.register("accuracy")
 def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return (logits.argmax(dim=1) == targets).float().mean()
 
@@ -20,16 +26,5 @@ def top_k_accuracy(logits: torch.Tensor, targets: torch.Tensor, k: int) -> torch
     return (top_k == targets.unsqueeze(1)).any(dim=1).float().mean()
 
 
-def build_metrics(names: list[str]) -> dict[str, Metric]:
-    """``accuracy`` and ``topK_accuracy`` (e.g. ``top3_accuracy``) by name."""
-    metrics: dict[str, Metric] = {}
-    for name in names:
-        match = re.fullmatch(r"top(\d+)_accuracy", name)
-        if name == "accuracy":
-            metrics[name] = accuracy
-        elif match:
-            k = int(match.group(1))
-            metrics[name] = lambda logits, targets, k=k: top_k_accuracy(logits, targets, k)
-        else:
-            raise ConfigError(f"metrics: unknown metric {name!r}; use accuracy or topK_accuracy")
-    return metrics
+for k in (2, 3, 5, 10):
+    METRICS.register(f"top{k}_accuracy")(partial(top_k_accuracy, k=k))

@@ -5,9 +5,10 @@ import math
 import torch
 from torch import nn
 
-from .base import BaseModel
+from .base import MODELS, BaseModel
 
 
+@MODELS.register("mlp")
 class MLP(BaseModel):
     """The course's fully connected network: flatten -> [Linear -> ReLU]* -> Linear.
 
@@ -40,6 +41,7 @@ class MLP(BaseModel):
         return self.head(self.features(x))
 
 
+@MODELS.register("cnn")
 class SmallCNN(BaseModel):
     """[Conv3x3 -> (BatchNorm) -> ReLU -> MaxPool2]* -> Linear -> ReLU -> Linear."""
 

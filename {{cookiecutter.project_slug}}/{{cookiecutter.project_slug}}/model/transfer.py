@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..utils.errors import DataError
-from .base import BaseModel
+from .base import MODELS, BaseModel
 
 
 class WeightsNotFoundError(DataError, FileNotFoundError):
@@ -52,6 +52,7 @@ def load_cached_weights(weights_name: str) -> dict[str, torch.Tensor]:
         ) from None
 
 
+@MODELS.register("resnet18")
 class ResNetClassifier(BaseModel):
     """ResNet-18 features (``backbone``) + a fresh linear ``head``.
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from ..utils.compare import is_better
 from ..utils.errors import UserError, first_line
 
 
@@ -242,9 +243,7 @@ class CheckpointManager:
         return self.directory / "best.pt"
 
     def is_better(self, score: float, reference: float | None) -> bool:
-        if reference is None:
-            return not math.isnan(score)
-        return score < reference if self.mode == "min" else score > reference
+        return is_better(score, reference, self.mode)
 
     def plan(self, epoch: int, metrics: dict[str, float]) -> tuple[list[Path], list[Path]]:
         """Update the bookkeeping for this epoch; return (files to write, files to delete).

@@ -1,10 +1,17 @@
 """Early stopping on a monitored metric, with state that survives a resume."""
 
-import math
+import logging
+
+from ..utils.compare import is_better
+from .callbacks import Callback
+
+log = logging.getLogger(__name__)
 
 
-class EarlyStopping:
+class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs."""
+
+    state_key = "early_stopping"
 
     def __init__(
         self,
@@ -19,23 +26,24 @@ class EarlyStopping:
         self.best: float | None = None
         self.wait = 0
 
-    def improved(self, score: float) -> bool:
-        if math.isnan(score):
-            return False
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return score < self.best - self.min_delta
-        return score > self.best + self.min_delta
-
     def update(self, metrics: dict[str, float]) -> bool:
         """Record this epoch; return True when training should stop."""
         score = metrics[self.monitor]
-        if self.improved(score):
+        if is_better(score, self.best, self.mode, self.min_delta):
             self.best, self.wait = score, 0
         else:
             self.wait += 1
         return self.enabled and self.wait >= self.patience
+
+    def on_epoch_end(self, trainer, epoch: int, metrics: dict[str, float]) -> None:
+        trainer.state.should_stop = self.update(metrics)
+        if trainer.state.should_stop:
+            log.info(
+                "early stopping: %s has not improved for %d epochs (best %.4f)",
+                self.monitor,
+                self.wait,
+                self.best,
+            )
 
     def state_dict(self) -> dict:
         return {"best": self.best, "wait": self.wait}

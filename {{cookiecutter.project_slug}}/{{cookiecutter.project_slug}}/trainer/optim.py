@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import torch
 from torch.optim import lr_scheduler as sched
 
+from ..config import Registry
 from ..config.schema import LRSchedulerConfig, OptimizerConfig
 
 
@@ -18,18 +19,34 @@ class SchedulerSpec:
     monitor: str | None = None  # ReduceLROnPlateau steps on this metric
 
 
+OPTIMIZERS = Registry("optimizer.name")
+SCHEDULERS = Registry("lr_scheduler.name")
+
+
 def build_optimizer(params, config: OptimizerConfig) -> torch.optim.Optimizer:
     params = [p for p in params if p.requires_grad]  # frozen layers are not optimized
-    if config.name == "sgd":
-        return torch.optim.SGD(
-            params,
-            lr=config.lr,
-            momentum=config.momentum,
-            nesterov=config.nesterov,
-            weight_decay=config.weight_decay,
-        )
-    optimizer_class = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[config.name]
-    return optimizer_class(params, lr=config.lr, weight_decay=config.weight_decay)
+    return OPTIMIZERS.get(config.name)(params, config)
+
+
+@OPTIMIZERS.register("adam")
+def adam(params, config: OptimizerConfig) -> torch.optim.Optimizer:
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+@OPTIMIZERS.register("adamw")
+def adamw(params, config: OptimizerConfig) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+@OPTIMIZERS.register("sgd")
+def sgd(params, config: OptimizerConfig) -> torch.optim.Optimizer:
+    return torch.optim.SGD(
+        params,
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+        weight_decay=config.weight_decay,
+    )
 
 
 def build_scheduler(
@@ -58,20 +75,38 @@ def build_scheduler(
 
 
 def _main_scheduler(optimizer, config: LRSchedulerConfig, length: int):
-    if config.name == "none":
-        return None
-    if config.name == "step":
-        return sched.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
-    if config.name == "multistep":
-        return sched.MultiStepLR(optimizer, milestones=list(config.milestones), gamma=config.gamma)
-    if config.name == "exponential":
-        return sched.ExponentialLR(optimizer, gamma=config.gamma)
-    if config.name == "cosine":
-        t_max = config.t_max or length
-        return sched.CosineAnnealingLR(optimizer, T_max=t_max, eta_min=config.eta_min)
-    if config.name == "onecycle":
-        return sched.OneCycleLR(optimizer, max_lr=config.max_lr, total_steps=max(1, length))
-    raise ValueError(f"unknown lr_scheduler.name {config.name!r}")
+    """The named scheduler over ``length`` epochs or steps (None for ``none``)."""
+    return SCHEDULERS.get(config.name)(optimizer, config, length)
+
+
+# Each takes (optimizer, lr_scheduler config, length of the run in its interval's units).
+SCHEDULERS.register("none")(lambda optimizer, config, length: None)
+SCHEDULERS.register("plateau")(None)  # built in build_scheduler: it steps on a metric
+
+
+@SCHEDULERS.register("step")
+def step(optimizer, config, length):
+    return sched.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
+
+
+@SCHEDULERS.register("multistep")
+def multistep(optimizer, config, length):
+    return sched.MultiStepLR(optimizer, milestones=list(config.milestones), gamma=config.gamma)
+
+
+@SCHEDULERS.register("exponential")
+def exponential(optimizer, config, length):
+    return sched.ExponentialLR(optimizer, gamma=config.gamma)
+
+
+@SCHEDULERS.register("cosine")
+def cosine(optimizer, config, length):
+    return sched.CosineAnnealingLR(optimizer, T_max=config.t_max or length, eta_min=config.eta_min)
+
+
+@SCHEDULERS.register("onecycle")
+def onecycle(optimizer, config, length):
+    return sched.OneCycleLR(optimizer, max_lr=config.max_lr, total_steps=max(1, length))
 
 
 def steps_per_epoch(num_batches: int, accumulate_grad_batches: int) -> int:

@@ -1,0 +1,56 @@
+"""One registry per kind of component (models, data modules, losses, metrics,
+optimizers, schedulers), filled where the components are written:
+
+    @OPTIMIZERS.register("adamw")
+    def adamw(params, config): ...
+
+The loader checks every config key that names a component against its registry, so
+adding one is one edit in one file. The package's ``__init__`` imports every
+component module, so the registries are full before any config is loaded.
+"""
+
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from ..utils.errors import ConfigError
+
+
+class Registry:
+    """Components of one kind by name, for the config key that chooses them."""
+
+    all: list["Registry"] = []
+
+    def __init__(self, key: str) -> None:
+        self.key, self.entries = key, {}
+        Registry.all.append(self)
+
+    def register(self, name: str) -> Callable[[Any], Any]:
+        def add(component):
+            self.entries[name] = component
+            return component
+
+        return add
+
+    def get(self, name: str) -> Any:
+        self.check(name)
+        return self.entries[name]
+
+    def check(self, name: str) -> None:
+        if name not in self.entries:
+            close = difflib.get_close_matches(str(name), list(self.entries), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError(
+                f"{self.key}={name!r} is not one of {sorted(self.entries)}{hint} "
+                f"(registered in the package; see the README to add one)"
+            )
+
+
+def check_registered(config) -> None:
+    """Every config key that names a component names a registered one."""
+    for registry in Registry.all:
+        value = OmegaConf.select(config, registry.key)
+        for name in value if OmegaConf.is_list(value) else [value]:
+            registry.check(name)

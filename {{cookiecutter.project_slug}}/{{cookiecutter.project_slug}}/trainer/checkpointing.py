@@ -1,0 +1,67 @@
+"""The checkpoint policy as a callback: which files to write at the end of each epoch,
+``last.pt`` every N optimizer steps and on a graceful stop. The files themselves are
+the saver's (atomic writes, ``weights_only``-safe contents)."""
+
+from pathlib import Path
+
+from ..saver import CheckpointManager
+from ..utils import dist
+from .callbacks import Callback
+
+
+class ModelCheckpoint(Callback):
+    state_key = "checkpoints"
+
+    def __init__(self, directory: Path, config, enabled: bool = True) -> None:
+        """``config``: the ``trainer.checkpoint`` section."""
+        self.enabled = enabled
+        self.every_n_steps = config.every_n_steps
+        self.manager = CheckpointManager(
+            directory, **{k: v for k, v in config.items() if k != "every_n_steps"}
+        )
+
+    @property
+    def last_path(self) -> Path:
+        return self.manager.last_path
+
+    def on_train_start(self, trainer, resumed: bool) -> None:
+        if self.enabled and trainer.dist.is_main:
+            self.manager.remove_stale(resumed=resumed)
+
+    def on_optimizer_step(self, trainer, mid_epoch: bool) -> None:
+        step = trainer.state.global_step
+        if self.enabled and self.every_n_steps and mid_epoch and step % self.every_n_steps == 0:
+            self.save(trainer, self.last_path)
+
+    def on_epoch_end(self, trainer, epoch: int, metrics: dict[str, float]) -> None:
+        """Runs last, so the saved state holds every other decision of this epoch."""
+        if not self.enabled:
+            return
+        writes, evicted = self.manager.plan(epoch, metrics)
+        if trainer.dist.is_main:
+            self.manager.write(trainer.state_dict(), writes, evicted)
+        dist.barrier()  # no rank goes on (or reads a checkpoint) before it is written
+
+    def save(self, trainer, path: Path) -> Path:
+        """A mid-epoch checkpoint (every N steps, or on a graceful stop)."""
+        trainer.raise_if_nonfinite()  # never save NaN weights as last.pt
+        tracker = trainer.train_tracker
+        if trainer.dist.enabled:
+            # Mid-epoch saves hold the running sums of all ranks; rank 0 restores them.
+            trainer.train_tracker = tracker.reduced()
+        try:
+            if trainer.dist.is_main:
+                self.manager.write(trainer.state_dict(), [path], [])
+        finally:
+            trainer.train_tracker = tracker
+        dist.barrier()
+        return path
+
+    def save_on_interrupt(self, trainer) -> Path | None:
+        return self.save(trainer, self.last_path) if self.enabled else None
+
+    def state_dict(self) -> dict:
+        return self.manager.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.manager.load_state_dict(state)

@@ -1,0 +1,69 @@
+"""Graceful stop: the first SIGINT/SIGTERM finishes the current step, saves last.pt and
+stops; a second one stops at once. Under torchrun every rank must stop at the same
+step, so the request is agreed on across ranks."""
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+
+from ..utils import DistInfo, dist
+
+log = logging.getLogger(__name__)
+
+
+class TrainingInterrupted(Exception):
+    """SIGINT/SIGTERM arrived; ``last.pt`` was saved. ``signum`` is the signal number."""
+
+    def __init__(self, signum: int, checkpoint: Path | None) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum, self.checkpoint = signum, checkpoint
+
+
+class GracefulStop:
+    def __init__(self, dist_info: DistInfo) -> None:
+        self.distributed = dist_info.enabled
+        self.signum: int | None = None
+        self._first_time = 0.0  # when the first signal arrived (time.monotonic)
+
+    def requested(self, sync: bool) -> bool:
+        """Whether to stop here. One process: as soon as a signal arrived. Under torchrun
+        the request is all-reduced, and only at ``sync`` points that all ranks reach
+        together (log steps and epoch ends): no extra per-step host sync."""
+        if not self.distributed:
+            return self.signum is not None
+        if sync:
+            self.signum = dist.max_over_ranks(self.signum or 0) or None
+            return self.signum is not None
+        return False
+
+    @contextlib.contextmanager
+    def handlers(self):
+        """Install the SIGINT/SIGTERM handlers for the ``with`` block (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum, frame) -> None:
+        if self.signum is not None:
+            # Under torchrun (and SLURM) one stop request can arrive twice, from the
+            # scheduler and forwarded by torchrun: count repeats within 2 s as one.
+            if self.distributed and time.monotonic() - self._first_time < 2.0:
+                return
+            raise KeyboardInterrupt
+        self.signum, self._first_time = signum, time.monotonic()
+        log.warning(
+            "%s received: finishing the current step, then saving last.pt "
+            "(press Ctrl-C again to quit at once)",
+            signal.Signals(signum).name,
+        )

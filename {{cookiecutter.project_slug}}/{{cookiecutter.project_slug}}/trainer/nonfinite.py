@@ -1,0 +1,33 @@
+"""NaN and inf losses: stop with a clear message (``trainer.nonfinite_loss=raise``), or
+skip the batch on every rank together (``skip``)."""
+
+import math
+
+import torch
+
+from ..utils import DistInfo, MetricTracker, dist
+from ..utils.errors import UserError
+
+
+class NonFiniteLossError(UserError, FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+def check_finite_loss(tracker: MetricTracker, state, log_every: int) -> None:
+    """The running loss sum turns NaN/inf with the first bad batch, so checking it at
+    log steps, saves and epoch ends catches it without a per-step host sync."""
+    total = tracker.total("loss")
+    if total is not None and not math.isfinite(total):
+        raise NonFiniteLossError(
+            f"training loss became {total} in epoch {state.epoch + 1}, at or before optimizer "
+            f"step {state.global_step} (checked every trainer.log_every_n_steps={log_every} "
+            "steps; set it to 1 to pinpoint the batch, or trainer.nonfinite_loss=skip to skip "
+            "such batches). Checkpoints on disk are from before this point."
+        )
+
+
+def finite_on_all_ranks(loss: torch.Tensor, dist_info: DistInfo) -> bool:
+    """Under DDP all ranks skip a batch together: a rank that skipped its backward alone
+    would leave the others waiting in the gradient all-reduce."""
+    finite = bool(torch.isfinite(loss))
+    return finite if not dist_info.enabled else dist.max_over_ranks(0 if finite else 1) == 0

@@ -1,0 +1,44 @@
+"""Set-up the loop needs before its first batch: the device and CPU threads, and how
+many batches an epoch runs."""
+
+import torch
+from tqdm.auto import tqdm
+
+from ..config import ConfigError
+from ..utils import DistInfo, enable_determinism, select_device
+
+
+def prepare_device(cfg, dist_info: DistInfo | None) -> torch.device:
+    """``trainer.device`` (this rank's GPU under torchrun), with ``trainer.deterministic``
+    and ``trainer.num_threads`` applied (here too, so the Python API honours them)."""
+    if cfg.deterministic:
+        enable_determinism()
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    try:
+        local_rank = dist_info.local_rank if dist_info and dist_info.enabled else None
+        return select_device(cfg.device, local_rank)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def limit_batches(cfg, available: int, limit: int | None) -> int:
+    """Batches per epoch after ``fast_dev_run``, ``overfit_batches`` and ``limit_*``."""
+    if cfg.fast_dev_run:
+        return min(available, 1)
+    if cfg.overfit_batches:
+        return min(available, cfg.overfit_batches)
+    return min(available, limit) if limit else available
+
+
+def progress_bar(total: int, start: int, description: str, show: bool):
+    return tqdm(
+        total=total,
+        initial=start,
+        desc=description,
+        # None: tqdm shows itself on a terminal only, so logs and CI output stay clean.
+        disable=None if show else True,
+        leave=False,
+        dynamic_ncols=True,
+        mininterval=0.5,
+    )

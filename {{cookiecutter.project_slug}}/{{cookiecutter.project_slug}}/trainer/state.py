@@ -1,0 +1,61 @@
+"""The trainer's checkpoint: its own counters plus each part's ``state_dict``, as tensors
+and plain Python types only (``torch.load(weights_only=True)`` reads it)."""
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import to_plain_dict
+from ..utils import get_rng_state, set_rng_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainState:
+    epoch: int = 0  # completed epochs
+    global_step: int = 0  # optimizer steps taken
+    batch_in_epoch: int = 0  # batches done in the unfinished epoch (0 at an epoch boundary)
+    should_stop: bool = False  # early stopping fired
+
+
+def collect_state(trainer) -> dict[str, Any]:
+    mid_epoch = trainer.state.batch_in_epoch > 0
+    scheduler = trainer.scheduler
+    return {
+        "format_version": 1,
+        "model": trainer.module.state_dict(),
+        "optimizer": trainer.optimizer.state_dict(),
+        "lr_scheduler": scheduler.scheduler.state_dict() if scheduler else None,
+        "grad_scaler": trainer.precision.state_dict(),
+        "trainer": asdict(trainer.state),
+        "train_tracker": trainer.train_tracker.state_dict() if mid_epoch else None,
+        **{cb.state_key: cb.state_dict() for cb in trainer.callbacks if cb.state_key},
+        "rng": get_rng_state(),
+        "config": to_plain_dict(trainer.config),
+        "classes": list(trainer.datamodule.classes),
+        "preprocessing": trainer.datamodule.preprocessing(),  # for predict.py
+        "metrics": dict(trainer.last_metrics),
+    }
+
+
+def restore_state(trainer, state: dict[str, Any], path: Path | str) -> None:
+    trainer.module.load_state_dict(state["model"])
+    trainer.optimizer.load_state_dict(state["optimizer"])
+    if trainer.scheduler is not None and state["lr_scheduler"] is not None:
+        trainer.scheduler.scheduler.load_state_dict(state["lr_scheduler"])
+    trainer.precision.load_state_dict(state["grad_scaler"])
+    trainer.state = TrainState(**state["trainer"])
+    # Under torchrun the saved sums are already over all ranks: only rank 0 takes them.
+    if state["train_tracker"] is not None and trainer.dist.is_main:
+        trainer.train_tracker.load_state_dict(state["train_tracker"], trainer.device)
+    for callback in trainer.callbacks:
+        if callback.state_key in state:
+            callback.load_state_dict(state[callback.state_key])
+    trainer.last_metrics = dict(state["metrics"])
+    set_rng_state(state["rng"])  # last: building the objects above must not shift it
+    log.info(
+        "resumed from %s: epoch %d done, step %d, batch %d of the next epoch",
+        *(path, trainer.state.epoch, trainer.state.global_step, trainer.state.batch_in_epoch),
+    )
