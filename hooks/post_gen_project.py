@@ -18,9 +18,11 @@ UNUSED = {
     PACKAGE / "logger" / "tensorboard.py": LOGGER != "tensorboard",
     PACKAGE / "logger" / "figures.py": LOGGER == "none",
     PACKAGE / "logger" / "wandb.py": LOGGER != "wandb",
+    PACKAGE / "logger" / "mlflow.py": LOGGER != "mlflow",
     PACKAGE / "data" / "digits.py": DATASET != "digits",
     Path("tests") / "test_tensorboard.py": LOGGER != "tensorboard",
     Path("tests") / "test_wandb.py": LOGGER != "wandb",
+    Path("tests") / "test_mlflow.py": LOGGER != "mlflow",
     Path("tests") / "test_digits.py": DATASET != "digits",
     Path("LICENSE"): LICENSE == "none",
 }

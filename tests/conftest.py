@@ -20,12 +20,23 @@ OPTIONS = {
 UNRENDERED = (".github/workflows/",)
 
 
+# Options that only change a file's text (the LICENSE, requires-python) are not multiplied
+# with the rest: each of their values is taken in turn, so every value still bakes.
+TEXT_ONLY = ("license", "python_version")
+
+
 def all_combinations() -> list[dict[str, str]]:
-    keys = sorted(OPTIONS)
-    return [
+    """Every combination of the options that change code, with the text-only options'
+    values cycled through them."""
+    keys = sorted(key for key in OPTIONS if key not in TEXT_ONLY)
+    combinations = [
         dict(zip(keys, values, strict=True))
         for values in itertools.product(*(OPTIONS[k] for k in keys))
     ]
+    for index, context in enumerate(combinations):
+        for key in TEXT_ONLY:
+            context[key] = OPTIONS[key][index % len(OPTIONS[key])]
+    return combinations
 
 
 def combination_id(context: dict[str, str]) -> str:

@@ -30,6 +30,7 @@ from {{cookiecutter.project_slug}}.logger import (
     check_metrics_file,
     setup_logging,
 )
+from {{cookiecutter.project_slug}}.logger.confusion import save_confusion_matrix
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.saver import (
     TRAINING_KEYS,
@@ -40,7 +41,7 @@ from {{cookiecutter.project_slug}}.saver import (
 from {{cookiecutter.project_slug}}.trainer import (
     ClassificationTrainer,
     TrainingInterrupted,
-    evaluate,
+    evaluate_test_split,
 )
 from {{cookiecutter.project_slug}}.trainer.distributed import without_ddp
 from {{cookiecutter.project_slug}}.utils import dist, init_distributed, seed_everything
@@ -176,9 +177,9 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     log.info("model: %s", model.summary())
     try:
         trainer.fit(resume_from=resumed)
+        test_metrics = evaluate_best(trainer, run_dir)
     finally:
         trainer.loggers.finalize()
-    test_metrics = evaluate_best(trainer, run_dir)
     if info.is_main:
         report(run_dir, test_metrics)
     return test_metrics
@@ -189,23 +190,26 @@ def evaluate_best(trainer: ClassificationTrainer, run_dir: Path) -> dict[str, fl
     best = run_dir / "checkpoints" / "best.pt"
     if best.exists():
         trainer.module.load_state_dict(load_checkpoint(best, trainer.device)["model"])
-    loader = trainer.datamodule.test_dataloader()
-    metrics = evaluate(
-        without_ddp(trainer.model),  # each rank tests its shard; the averages are over all
+    loader, classes = trainer.datamodule.test_dataloader(), list(trainer.datamodule.classes)
+    metrics, matrix = evaluate_test_split(
+        without_ddp(trainer.model),  # each rank tests its shard; the metrics are over all
         loader,
-        trainer.eval_metrics,
+        trainer.config,
+        classes,
         trainer.device,
-        "test",
         trainer.precision.autocast,
     )
     if trainer.dist.is_main:
         (run_dir / "test_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        figure = save_confusion_matrix(matrix, classes, run_dir / "confusion_matrix.png")
+        trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
     return metrics
 
 
 def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
     for name, value in test_metrics.items():
-        print(f"{name}: {value:.4f}")
+        if not name.startswith("test_class_"):  # per-class values: in test_metrics.json
+            print(f"{name}: {value:.4f}")
     where = {
         "config": "config.yaml",
         "log": "train.log",
@@ -215,6 +219,7 @@ def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
         "tensorboard": "tensorboard/",
         "wandb": "wandb/",
         "test metrics": "test_metrics.json",
+        "confusion": "confusion_matrix.png",
     }
     print(f"outputs in {run_dir.resolve()}:")
     for label, name in where.items():

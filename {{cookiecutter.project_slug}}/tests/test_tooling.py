@@ -115,7 +115,7 @@ def test_gitignore_hides_outputs_but_not_the_code(tmp_path):
         if path.is_file() and path.suffix in {".py", ".yaml", ".yml", ".toml", ".md"}
     ]
     # Leave out what a user's own runs and tools may have left in the project folder.
-    local = {"runs", "data", "wandb", ".venv", "venv", "build", "dist"}
+    local = {"runs", "data", "wandb", "mlartifacts", ".venv", "venv", "build", "dist"}
     code = [
         name
         for name in code
@@ -128,6 +128,8 @@ def test_gitignore_hides_outputs_but_not_the_code(tmp_path):
         "runs/try1/metrics.csv",
         "data/MNIST/raw/train-images-idx3-ubyte",
         "wandb/offline-run-1/run.wandb",
+        "mlflow.db",
+        "mlartifacts/1/abc/artifacts/curves.png",
         "checkpoints/last.pt",
         "model.pt",
         ".venv/bin/python",

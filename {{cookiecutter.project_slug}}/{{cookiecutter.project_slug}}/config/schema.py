@@ -158,11 +158,16 @@ class LoggerConfig:
     # The tracker switches: only the tracker this project was generated with exists.
     tensorboard: bool = False
     wandb: bool = False
+    mlflow: bool = False
 {%- if cookiecutter.logger == "tensorboard" %}
     log_graph: bool = True  # the model graph, drawn once at the start
 {%- elif cookiecutter.logger == "wandb" %}
     wandb_project: str = "my_project"
     wandb_watch: bool = False  # wandb.watch: gradient and parameter histograms
+{%- elif cookiecutter.logger == "mlflow" %}
+    mlflow_experiment: str = "my_project"
+    # null: $MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db
+    mlflow_tracking_uri: Optional[str] = None
 {%- endif %}
     curves: bool = True  # curves.png at the end of training
     # Weight/gradient histograms for loggers that draw them; 0 = off.
@@ -181,7 +186,9 @@ class Config:
     overwrite: bool = False  # true: replace the run already in output_dir, as a whole
     loss: str = "cross_entropy"  # cross_entropy | nll
     label_smoothing: float = probability(0.0)
-    metrics: List[str] = field(default_factory=lambda: ["accuracy"])  # accuracy, top3_accuracy, ...
+    # Names (accuracy, top3_accuracy, f1, precision, recall, auroc) or names with options,
+    # e.g. {name: f1, average: micro}: see model/metric.py.
+    metrics: List[Any] = field(default_factory=lambda: ["accuracy"])
     data: DataConfig = field(default_factory=DataConfig)
     # Typed by the chosen model's own dataclass (see ModelConfig) when the config loads.
     model: Any = field(default_factory=lambda: {"name": "mlp"})

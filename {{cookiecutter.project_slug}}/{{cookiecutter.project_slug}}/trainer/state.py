@@ -24,7 +24,7 @@ class TrainState:
 def collect_state(trainer) -> dict[str, Any]:
     mid_epoch = trainer.state.batch_in_epoch > 0
     scheduler = trainer.scheduler
-    return {
+    checkpoint = {
         "format_version": 1,
         "model": trainer.module.state_dict(),
         "optimizer": trainer.optimizer.state_dict(),
@@ -39,6 +39,8 @@ def collect_state(trainer) -> dict[str, Any]:
         "preprocessing": trainer.datamodule.preprocessing(),  # for predict.py
         "metrics": dict(trainer.last_metrics),
     }
+    trainer.on_save_checkpoint(checkpoint)
+    return checkpoint
 
 
 def restore_state(trainer, state: dict[str, Any]) -> None:
@@ -55,6 +57,7 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
         if callback.state_key in state:
             callback.load_state_dict(state[callback.state_key])
     trainer.last_metrics = dict(state["metrics"])
+    trainer.on_load_checkpoint(state)
     set_rng_state(state["rng"])  # last: building the objects above must not shift it
 
 
