@@ -25,6 +25,7 @@ from .exported import (
     OUTPUT_NAME,
     ExportError,
     inference_metadata,
+    onnx_session,
     predictor_from_trained,
     sidecar_path,
 )
@@ -91,8 +92,6 @@ def _safetensors(model, metadata: dict, output: Path):
 
 
 def _onnx(model, metadata: dict, shape: tuple, output: Path):
-    import onnxruntime
-
     example = torch.zeros(2, *shape)
     batch = torch.export.Dim("batch", min=1)
     program = torch.onnx.export(
@@ -107,7 +106,7 @@ def _onnx(model, metadata: dict, shape: tuple, output: Path):
     )
     program.model.metadata_props[METADATA_KEY] = json.dumps(metadata)
     data = program.model_proto.SerializeToString()
-    session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+    session = onnx_session(data)
 
     def run(x: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(session.run(None, {INPUT_NAME: x.numpy()})[0])

@@ -143,11 +143,9 @@ def _checked_metadata(metadata, source: Path) -> dict:
 def load_onnx(path: Path, overrides: list[str]) -> Predictor:
     """An ONNX Runtime session (CPU) with the metadata export.py stored in the file."""
     require_packages(("onnxruntime",), f"running {path.name}")
-    import onnxruntime
-
     _require_file(path)
     try:
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        session = onnx_session(str(path))
     except Exception as error:  # ORT raises its own Fail/InvalidGraph/... classes
         raise ExportError(f"cannot load ONNX model {path}: {first_line(error)}") from None
     raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
@@ -166,6 +164,18 @@ def load_onnx(path: Path, overrides: list[str]) -> Predictor:
 
     return Predictor(
         logits, list(metadata["classes"]), metadata["preprocessing"], config.data.eval_batch_size
+    )
+
+
+def onnx_session(model: str | bytes):
+    """A CPU ONNX Runtime session using as many threads as torch (``OMP_NUM_THREADS``,
+    ``trainer.num_threads``), not every core of the machine."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    return onnxruntime.InferenceSession(
+        model, sess_options=options, providers=["CPUExecutionProvider"]
     )
 
 
