@@ -69,6 +69,7 @@ def make(*args: str) -> subprocess.CompletedProcess:
         ("install-cpu", "--index-url https://download.pytorch.org/whl/cpu"),
         ("train", "train.py trainer.epochs=1"),
         ("evaluate", "evaluate.py checkpoint=x.pt trainer.epochs=1"),
+        ("export-model", "export.py checkpoint=x.pt format=onnx trainer.epochs=1"),
         ("test", "-m pytest trainer.epochs=1"),
         ("lint", "ruff format --check ."),
         ("format", "ruff format ."),
