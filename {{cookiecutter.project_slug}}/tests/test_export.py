@@ -38,7 +38,13 @@ def needs(export_format: str):
     return pytest.mark.skipif(bool(missing), reason=reason)
 
 
-FORMATS = [pytest.param(f, marks=needs(f)) for f in TOOLS]
+def marks(export_format: str) -> list:
+    """The ONNX exporter takes 5-15 s per model: those tests are slow (the option bakes,
+    which change no export code, skip them; the default bake and CI run them)."""
+    return [needs(export_format)] + ([pytest.mark.slow] if export_format == "onnx" else [])
+
+
+FORMATS = [pytest.param(f, marks=marks(f)) for f in TOOLS]
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +154,7 @@ def read_csv(path) -> list[tuple[str, str, float]]:
 
 
 @pytest.mark.parametrize(
-    "export_format", [pytest.param(f, marks=needs(f)) for f in ("onnx", "safetensors")]
+    "export_format", [pytest.param(f, marks=marks(f)) for f in ("onnx", "safetensors")]
 )
 @pytest.mark.parametrize("name", MODELS)
 def test_predict_on_an_export_matches_the_checkpoint(
@@ -240,6 +246,7 @@ def test_existing_files_are_replaced_only_with_overwrite(trained, tmp_path, caps
     assert output.read_bytes() == written
 
 
+@pytest.mark.slow
 @needs("onnx")
 def test_an_export_beyond_the_tolerance_is_refused(trained, tmp_path, capsys):
     """ONNX Runtime's float32 sums differ from PyTorch's in the last bits (1e-7 to 1e-6
@@ -276,6 +283,7 @@ def test_missing_export_tools_say_how_to_install_them(
     assert package in line and "pip install -e '.[export]'" in line, line
 
 
+@pytest.mark.slow
 @needs("safetensors")
 @needs("onnx")
 def test_predict_refuses_broken_exports(trained, exported, tmp_path, capsys):
