@@ -21,7 +21,8 @@ from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
-from .conftest import FAST
+from .conftest import FAST, run_script
+from .guard_tools import assert_one_error_line, snapshot
 
 TOOLS = {
     "safetensors": ("safetensors",),
@@ -206,6 +207,15 @@ def test_bad_arguments_are_usage_errors(trained, tmp_path, capsys):
     assert "missing checkpoint=" in one_error_line(capsys)
     assert sorted(checkpoint.parent.iterdir()) == before  # nothing written
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_script_refuses_a_bad_format_in_one_line(trained):
+    """As a user runs it: exit 2, one ``error:`` line, the run's folder untouched."""
+    _, checkpoint, _ = trained("mlp")
+    before = snapshot(checkpoint.parent)
+    proc = run_script("export.py", f"checkpoint={checkpoint}", "format=tflite")
+    assert_one_error_line(proc, 2, "format='tflite' is not allowed", "torch_export")
+    assert snapshot(checkpoint.parent) == before
 
 
 @pytest.mark.parametrize("export_format", FORMATS)
