@@ -11,6 +11,7 @@ SLUG = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
 DATASET = json.loads(r'''{{ cookiecutter.dataset | tojson }}''')
 LOGGER = json.loads(r'''{{ cookiecutter.logger | tojson }}''')
 LICENSE = json.loads(r'''{{ cookiecutter.license | tojson }}''')
+DOCKER = json.loads(r'''{{ cookiecutter.docker | tojson }}''')
 
 PACKAGE = Path(SLUG)
 
@@ -25,6 +26,9 @@ UNUSED = {
     Path("tests") / "test_mlflow.py": LOGGER != "mlflow",
     Path("tests") / "test_digits.py": DATASET != "digits",
     Path("LICENSE"): LICENSE == "none",
+    Path("Dockerfile"): DOCKER != "yes",
+    Path(".dockerignore"): DOCKER != "yes",
+    Path(".devcontainer"): DOCKER != "yes",
 }
 
 

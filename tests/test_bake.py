@@ -128,5 +128,6 @@ def test_cookiecutter_json_is_complete():
     ):
         assert key in config
     assert config["dataset"][0] == "digits" and config["logger"][0] == "tensorboard"
+    assert config["docker"] == ["yes", "no"] and "docker" in config["__prompts__"]
     assert set(config["__prompts__"]) >= {"project_name", "dataset", "logger"}
     assert ".github/workflows/*" in config["_copy_without_render"]
