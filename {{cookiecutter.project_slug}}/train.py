@@ -123,7 +123,8 @@ def check_resume(config, model) -> dict | None:
     return checkpoint
 
 
-def run(config) -> dict[str, float]:
+def run(config, callbacks=()) -> dict[str, float]:
+    """Train and test one run; ``callbacks`` join the trainer's (sweep.py adds its pruner)."""
     info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
@@ -137,7 +138,9 @@ def run(config) -> dict[str, float]:
     run_dir, lock, created = claim_run_dir(config, info)
     try:
         try:
-            trainer = ClassificationTrainer(model, datamodule, config, run_dir, dist_info=info)
+            trainer = ClassificationTrainer(
+                model, datamodule, config, run_dir, dist_info=info, callbacks=list(callbacks)
+            )
         except BaseException:
             if created and lock is not None:
                 lock.release()
