@@ -75,11 +75,15 @@ def plot(study: optuna.Study, sweep_dir: Path) -> list[str]:
     from optuna.visualization import matplotlib as optuna_plots
 
     lines = []
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     drawings = {
         "optimization_history.png": optuna_plots.plot_optimization_history,
         "param_importances.png": optuna_plots.plot_param_importances,
     }
     for name, draw in drawings.items():
+        if name == "param_importances.png" and len(complete) < 2:
+            lines.append(f"{name} not drawn: importances need 2 completed trials or more")
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             try:
