@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Dataset
 
 from {{cookiecutter.project_slug}}.config import ConfigError
-from {{cookiecutter.project_slug}}.data import BaseDataModule, build_datamodule
+from {{cookiecutter.project_slug}}.data import DATAMODULES, BaseDataModule, build_datamodule
 from {{cookiecutter.project_slug}}.data.base import fold_indices
 
 from .conftest import run_script
@@ -36,7 +36,7 @@ def fingerprints(dataset) -> set:
     return {tuple(dataset[i][0].flatten()[:300].tolist()) for i in range(len(dataset))}
 
 
-@pytest.mark.parametrize("name", ["digits", "mnist"])
+@pytest.mark.parametrize("name", [n for n in ("digits", "mnist") if n in DATAMODULES.entries])
 def test_a_fold_of_a_data_module_leaves_the_test_split_alone(config_factory, name):
     plain = build_datamodule(config_factory(f"data.name={name}").data)
     pool = fingerprints(plain.train_set) | fingerprints(plain.val_set)

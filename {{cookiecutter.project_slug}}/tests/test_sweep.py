@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from {{cookiecutter.project_slug}}.config import load_config
+from {{cookiecutter.project_slug}}.data import DATAMODULES
 from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.utils.run_dir import lock_holder
 
@@ -42,9 +43,20 @@ def write_space(tmp_path: Path, text: str = SPACE) -> Path:
     return path
 
 
-def sweep_args(tmp_path: Path, *extra: str, text: str = SPACE) -> list[str]:
-    space = write_space(tmp_path, text)
-    return ["-c", str(space), *FAST, f"sweep_dir={tmp_path / 'sweep'}", *extra]
+# Digits where the project has it (the default), else the small MNIST-format files.
+DATA = "digits" if "digits" in DATAMODULES.entries else "mnist"
+
+
+@pytest.fixture
+def sweep_args(tmp_path, data_root):
+    """``sweep_args(*extra, text=SPACE)``: sweep.py's arguments, into tmp_path/sweep."""
+
+    def make(*extra: str, text: str = SPACE) -> list[str]:
+        space = write_space(tmp_path, text)
+        data = [f"data.name={DATA}", f"data.root={data_root}"]
+        return ["-c", str(space), *FAST, *data, f"sweep_dir={tmp_path / 'sweep'}", *extra]
+
+    return make
 
 
 def load_study(sweep_dir: Path):
@@ -55,10 +67,10 @@ def finished(study) -> list:
     return [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
 
 
-def test_a_sweep_trains_prunes_and_reports(tmp_path, capsys):
+def test_a_sweep_trains_prunes_and_reports(tmp_path, sweep_args, capsys):
     sweep_dir = tmp_path / "sweep"
     started = time.perf_counter()
-    assert sweep.main(sweep_args(tmp_path)) == 0
+    assert sweep.main(sweep_args()) == 0
     print(f"4-trial sweep: {time.perf_counter() - started:.1f} s")  # shown with -s
     study = load_study(sweep_dir)
     assert len(study.trials) == 4 and len(finished(study)) == 4
@@ -87,7 +99,7 @@ def test_a_sweep_trains_prunes_and_reports(tmp_path, capsys):
     assert f"best: trial {study.best_trial.number} " in out
     # n_trials=0: the reports again, no new trial.
     (sweep_dir / "trials.csv").unlink()
-    assert sweep.main([*sweep_args(tmp_path), "n_trials=0"]) == 0
+    assert sweep.main([*sweep_args(), "n_trials=0"]) == 0
     assert len(load_study(sweep_dir).trials) == 4 and (sweep_dir / "trials.csv").is_file()
 
 
@@ -113,9 +125,9 @@ def training(run_dir: Path, proc=None) -> bool:
 
 
 @pytest.mark.slow
-def test_a_killed_sweep_continues_its_study(tmp_path):
+def test_a_killed_sweep_continues_its_study(tmp_path, sweep_args):
     sweep_dir = tmp_path / "sweep"
-    args = sweep_args(tmp_path)
+    args = sweep_args()
     proc = start_script("sweep.py", *args)
     try:
         pause_while(proc, lambda: training(sweep_dir / "trial-001"))
@@ -137,13 +149,13 @@ def test_a_killed_sweep_continues_its_study(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_processes_share_one_study_without_duplicates(tmp_path):
+def test_two_processes_share_one_study_without_duplicates(tmp_path, sweep_args):
     """The first process is paused in its first trial while the second takes the next
     ones: a paused (live) worker's trial is never taken over, and the two together run
     exactly n_trials distinct trials."""
     sweep_dir = tmp_path / "sweep"
     text = SPACE.replace("seed: 3", "seed: null")
-    args = sweep_args(tmp_path, text=text)
+    args = sweep_args(text=text)
     first = start_script("sweep.py", *args)
     second = None
     try:
@@ -185,19 +197,19 @@ BAD_SPACES = {
 
 
 @pytest.mark.parametrize("case", list(BAD_SPACES), ids=list(BAD_SPACES))
-def test_a_bad_search_space_is_one_line_before_any_trial(tmp_path, capsys, case):
+def test_a_bad_search_space_is_one_line_before_any_trial(tmp_path, sweep_args, capsys, case):
     param, fragment = BAD_SPACES[case]
     text = f"study: test\nparams:\n  {param}\n"
-    assert sweep.main(sweep_args(tmp_path, text=text)) == 2
+    assert sweep.main(sweep_args(text=text)) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: "), err
     assert fragment in err[0], err[0]
     assert not (tmp_path / "sweep").exists()  # nothing written
 
 
-def test_without_optuna_sweep_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+def test_without_optuna_sweep_says_how_to_install_it(tmp_path, sweep_args, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "optuna", None)  # "import optuna" now fails
-    assert sweep.main(sweep_args(tmp_path)) == 1
+    assert sweep.main(sweep_args()) == 1
     err = capsys.readouterr().err
     assert 'pip install -e ".[sweep]"' in err and "Traceback" not in err
     assert not (tmp_path / "sweep").exists()
