@@ -9,12 +9,12 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
+import cv
 from {{cookiecutter.project_slug}}.config import ConfigError
 from {{cookiecutter.project_slug}}.data import DATAMODULES, BaseDataModule, build_datamodule
 from {{cookiecutter.project_slug}}.data.base import fold_indices
 
 from .conftest import run_script
-from .guard_tools import assert_one_error_line
 
 
 def test_folds_partition_the_data_stratified_and_fixed_by_the_seed():
@@ -132,5 +132,7 @@ def test_cv_trains_every_fold_and_reports_mean_and_std(tmp_path, fast_args):
     assert again.returncode == 0 and again.stdout.count("already trained") == 3, again.stderr
 
 
-def test_cv_needs_folds(fast_args):
-    assert_one_error_line(run_script("cv.py", *fast_args), 2, "data.folds=K")
+def test_cv_needs_folds(fast_args, capsys):
+    assert cv.main(fast_args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "data.folds=K" in err[0], err
