@@ -146,6 +146,9 @@ def test_a_killed_sweep_continues_its_study(tmp_path, sweep_args):
     retry = [t for t in study.trials if t.user_attrs.get("retry_of") == 1]
     assert len(retry) == 1 and retry[0].params == killed.params
     assert retry[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    # The seeded sampler went on from where the study was, instead of replaying its start.
+    drawn = [tuple(t.params.values()) for t in study.trials if "retry_of" not in t.user_attrs]
+    assert len(set(drawn)) == len(drawn), drawn
 
 
 @pytest.mark.slow

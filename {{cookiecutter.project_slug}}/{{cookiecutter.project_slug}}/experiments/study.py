@@ -46,8 +46,12 @@ def storage_url(sweep_dir: Path) -> str:
     return f"sqlite:///{(sweep_dir / 'study.db').resolve()}"
 
 
-def build_sampler(spec: SweepSpec) -> optuna.samplers.BaseSampler:
+def build_sampler(spec: SweepSpec, trials_so_far: int) -> optuna.samplers.BaseSampler:
+    """A fixed ``seed`` is offset by the trials the study already has: a continued study
+    draws new start-up points instead of repeating the first run's."""
     settings = {k: v for k, v in spec.sampler.items() if k != "name" and v is not None}
+    if "seed" in settings:
+        settings["seed"] += trials_so_far
     if spec.sampler["name"] == "random":
         return optuna.samplers.RandomSampler(**settings)
     return optuna.samplers.TPESampler(**settings)
@@ -79,10 +83,10 @@ def open_study(spec: SweepSpec, sweep_dir: Path, create: bool) -> optuna.Study:
         storage=storage,
         study_name=spec.study,
         direction="minimize" if spec.mode == "min" else "maximize",
-        sampler=build_sampler(spec),
         pruner=build_pruner(spec),
         load_if_exists=True,
     )
+    study.sampler = build_sampler(spec, len(study.get_trials(deepcopy=False)))
     recorded = study.user_attrs.get("search_space")
     if recorded is None:
         study.set_user_attr("search_space", spec.fingerprint())

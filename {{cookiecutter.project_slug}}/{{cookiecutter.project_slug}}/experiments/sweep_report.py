@@ -14,7 +14,9 @@ from .table import format_table
 
 def trial_rows(study: optuna.Study, spec: SweepSpec) -> list[dict]:
     rows = []
-    for trial in study.get_trials(deepcopy=False):
+    trials = study.get_trials(deepcopy=False)
+    tests = sorted({key for t in trials for key in t.user_attrs if key.startswith("test_")})
+    for trial in trials:
         row = {"trial": trial.number, "state": trial.state.name.lower()}
         row[spec.monitor] = trial.value if trial.value is not None else ""
         for param in spec.params:
@@ -22,9 +24,8 @@ def trial_rows(study: optuna.Study, spec: SweepSpec) -> list[dict]:
             row[param.key] = param.decode(value) if value != "" else ""
         for key in ("epochs", "pruned_at_epoch", "retry_of"):
             row[key] = trial.user_attrs.get(key, "")
-        for key, value in sorted(trial.user_attrs.items()):
-            if key.startswith("test_"):
-                row[key] = value
+        for key in tests:
+            row[key] = trial.user_attrs.get(key, "")
         duration = trial.duration.total_seconds() if trial.duration else ""
         row["seconds"] = round(duration, 1) if duration != "" else ""
         row["run_dir"] = trial.user_attrs.get("run_dir", "")
