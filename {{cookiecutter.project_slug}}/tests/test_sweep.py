@@ -67,6 +67,7 @@ def finished(study) -> list:
     return [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
 
 
+@pytest.mark.slow
 def test_a_sweep_trains_prunes_and_reports(tmp_path, sweep_args, capsys):
     sweep_dir = tmp_path / "sweep"
     started = time.perf_counter()
