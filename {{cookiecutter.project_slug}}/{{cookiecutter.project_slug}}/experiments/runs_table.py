@@ -132,6 +132,7 @@ def table_rows(runs: list[Run], root: Path | None = None) -> list[dict]:
         flat = flatten(run.config)
         for key in diff:
             value = flat.get(key)
-            row[key] = json.dumps(value) if isinstance(value, list) else value
+            # As a config file writes it: [128, 64], true, null.
+            row[key] = json.dumps(value) if isinstance(value, list | bool | None) else value
         rows.append(row)
     return rows
