@@ -112,6 +112,7 @@ def differing_keys(runs: list[Run]) -> list[str]:
 
 def table_rows(runs: list[Run], root: Path | None = None) -> list[dict]:
     diff = differing_keys(runs)
+    tests = list(dict.fromkeys(name for run in runs for name in run.test_metrics))
     rows = []
     for run in runs:
         monitor, _ = monitor_of(run)
@@ -128,7 +129,7 @@ def table_rows(runs: list[Run], root: Path | None = None) -> list[dict]:
             "monitor": monitor,
             "best": number(best.get(monitor)) if best else None,
         }
-        row.update(run.test_metrics)
+        row.update({name: run.test_metrics.get(name) for name in tests})
         flat = flatten(run.config)
         for key in diff:
             value = flat.get(key)
