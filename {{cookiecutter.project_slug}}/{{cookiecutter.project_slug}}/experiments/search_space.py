@@ -12,6 +12,7 @@ read and checked completely before any trial starts.
       model.hidden_sizes: {type: categorical, choices: [[64], [128, 64]]}
 """
 
+import difflib
 import json
 import math
 from dataclasses import dataclass, field
@@ -182,11 +183,13 @@ def _choice(raw, options: dict[str, set[str]], what: str, where: str) -> dict:
 def _params(raw, where: str, config_path: Path, overrides: list[str], base: DictConfig):
     if not isinstance(raw, dict) or not raw:
         raise ConfigError(f"params {where} must map config keys to ranges, e.g. optimizer.lr")
-    keys = all_keys()
+    keys = all_keys(base)  # of this config: the model's own keys included
     params = []
     for key, spec in raw.items():
         if key not in keys or isinstance(OmegaConf.select(base, key), DictConfig):
-            raise ConfigError(f"params.{key} {where}: not a config key; see configs/train.yaml")
+            close = difflib.get_close_matches(str(key), keys, n=3, cutoff=0.5)
+            hint = f"did you mean {', '.join(close)}?" if close else "see configs/train.yaml"
+            raise ConfigError(f"params.{key} {where}: not a config key; {hint}")
         if key in RESERVED or key in ("experiment", "seed"):
             raise ConfigError(f"params.{key} {where}: this key cannot be searched")
         param = _param(key, spec, f"params.{key} {where}", base)
