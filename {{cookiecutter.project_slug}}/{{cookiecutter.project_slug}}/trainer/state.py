@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import to_plain_dict
+from ..saver import load_checkpoint
 from ..utils import get_rng_state, set_rng_state
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def collect_state(trainer) -> dict[str, Any]:
     }
 
 
-def restore_state(trainer, state: dict[str, Any], path: Path | str) -> None:
+def restore_state(trainer, state: dict[str, Any]) -> None:
     trainer.module.load_state_dict(state["model"])
     trainer.optimizer.load_state_dict(state["optimizer"])
     if trainer.scheduler is not None and state["lr_scheduler"] is not None:
@@ -55,7 +56,13 @@ def restore_state(trainer, state: dict[str, Any], path: Path | str) -> None:
             callback.load_state_dict(state[callback.state_key])
     trainer.last_metrics = dict(state["metrics"])
     set_rng_state(state["rng"])  # last: building the objects above must not shift it
-    log.info(
-        "resumed from %s: epoch %d done, step %d, batch %d of the next epoch",
-        *(path, trainer.state.epoch, trainer.state.global_step, trainer.state.batch_in_epoch),
-    )
+
+
+def resume(trainer, checkpoint: Path | str | dict[str, Any]) -> None:
+    """Continue from a checkpoint file, or from its contents when train.py read it."""
+    if isinstance(checkpoint, dict):
+        source = trainer.config.resume or "the given checkpoint"
+    else:
+        source, checkpoint = checkpoint, load_checkpoint(checkpoint, trainer.device)
+    trainer.load_state_dict(checkpoint)
+    log.info("resumed from %s: %s", source, trainer.state)
