@@ -129,8 +129,9 @@ def check_resume(config, model, checkpoint: dict | None) -> dict | None:
     return checkpoint
 
 
-def run(config, checkpoint: dict | None = None) -> dict[str, float]:
-    """Train and test; ``checkpoint``: the ``resume=`` file, if the caller already read it."""
+def run(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float]:
+    """Train and test; ``checkpoint``: the ``resume=`` file, if the caller already read it;
+    ``callbacks`` join the trainer's (sweep.py adds its pruner)."""
     info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
@@ -144,7 +145,9 @@ def run(config, checkpoint: dict | None = None) -> dict[str, float]:
     run_dir, lock, created = claim_run_dir(config, info)
     try:
         try:
-            trainer = ClassificationTrainer(model, datamodule, config, run_dir, dist_info=info)
+            trainer = ClassificationTrainer(
+                model, datamodule, config, run_dir, dist_info=info, callbacks=list(callbacks)
+            )
         except BaseException:
             if created and lock is not None:
                 lock.release()

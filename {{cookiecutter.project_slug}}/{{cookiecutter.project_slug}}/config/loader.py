@@ -217,6 +217,7 @@ def _validate(config: DictConfig) -> None:
             "use auto, cpu, mps, cuda or cuda:N"
         )
     _validate_training_controls(config)
+    _validate_folds(config)
     _validate_monitors(config)
     _validate_tracker(config)
 
@@ -336,6 +337,18 @@ def _validate_monitors(config: DictConfig) -> None:
             raise ConfigError(
                 f"{key}={value!r} is not a logged metric; choose one of {allowed}{hint}"
             )
+
+
+def _validate_folds(config: DictConfig) -> None:
+    folds, fold = config.data.folds, config.data.fold
+    if folds == 1:
+        raise ConfigError("data.folds=1 leaves nothing to validate on; use 0 (off) or 2 and more")
+    if folds and fold >= folds:
+        raise ConfigError(
+            f"data.fold={fold} is not a fold of data.folds={folds}; use 0..{folds - 1}"
+        )
+    if not folds and fold:
+        raise ConfigError(f"data.fold={fold} needs data.folds (the number of folds), e.g. 5")
 
 
 def _validate_tracker(config: DictConfig) -> None:
