@@ -59,7 +59,7 @@ def test_dockerfile_and_dev_container_are_consistent(bake, python_version):
     assert base and base.group(1) == f"python:{python_version}-slim"
     assert re.search(r"^FROM \$\{BASE_IMAGE\}$", dockerfile, re.MULTILINE)
     assert "ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu" in dockerfile
-    assert '-e ".[dev,export]"' in dockerfile
+    assert '-e ".[dev,export,sweep]"' in dockerfile
     assert dockerfile.rstrip().endswith('CMD ["python", "-m", "pytest", "-q", "-m", "not slow"]')
     devcontainer = json.loads((project / ".devcontainer" / "devcontainer.json").read_text())
     build = devcontainer["build"]

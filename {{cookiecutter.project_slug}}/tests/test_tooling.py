@@ -28,7 +28,8 @@ def test_workflow_installs_cpu_torch_then_lints_and_tests():
     runs = [step.get("run", "") for step in workflow_steps()]
     torch_step = next(i for i, run in enumerate(runs) if "pip install torch" in run)
     assert "--index-url https://download.pytorch.org/whl/cpu" in runs[torch_step]
-    project_step = next(i for i, run in enumerate(runs) if 'pip install -e ".[dev,export]"' in run)
+    install = 'pip install -e ".[dev,export,sweep]"'
+    project_step = next(i for i, run in enumerate(runs) if install in run)
     test_step = next(i for i, run in enumerate(runs) if "pytest" in run)
     assert torch_step < project_step < test_step  # CPU wheels first, so pip keeps them
     assert any("ruff check" in run and "ruff format --check" in run for run in runs)
