@@ -8,11 +8,13 @@ averages of batch values, and no host sync per batch. A new metric is one factor
 registered here: ``@METRICS.register("name")`` on ``f(num_classes, **options)``.
 """
 
-from torchmetrics import Metric, MetricCollection
-from torchmetrics import classification as tm
+from typing import TYPE_CHECKING
 
 from ..config import Registry
 from ..config.metric_spec import metric_spec
+
+if TYPE_CHECKING:
+    from torchmetrics import Metric, MetricCollection
 
 METRICS = Registry("metrics")  # name -> factory(num_classes, **options) -> Metric
 
@@ -22,12 +24,12 @@ FAST = {"validate_args": False}
 
 
 @METRICS.register("accuracy")
-def accuracy(num_classes: int, top_k: int = 1) -> Metric:
-    return tm.MulticlassAccuracy(num_classes, top_k=top_k, average="micro", **FAST)
+def accuracy(num_classes: int, top_k: int = 1) -> "Metric":
+    return tm().MulticlassAccuracy(num_classes, top_k=top_k, average="micro", **FAST)
 
 
 def top_k_accuracy(k: int):
-    def build(num_classes: int) -> Metric:
+    def build(num_classes: int) -> "Metric":
         return accuracy(num_classes, top_k=min(k, num_classes))
 
     return build
@@ -35,6 +37,15 @@ def top_k_accuracy(k: int):
 
 for k in (2, 3, 5, 10):
     METRICS.register(f"top{k}_accuracy")(top_k_accuracy(k))
+
+
+def tm():
+    """torchmetrics' classification metrics, imported on first use: the import takes a
+    few seconds (it loads matplotlib, torchvision and scipy), which scripts that build no
+    metric (predict.py, --help) should not pay."""
+    from torchmetrics import classification
+
+    return classification
 
 
 def averaged(average: str) -> str:
@@ -48,44 +59,46 @@ AVERAGES = ("macro", "micro", "weighted")
 
 
 @METRICS.register("f1")
-def f1(num_classes: int, average: str = "macro") -> Metric:
-    return tm.MulticlassF1Score(num_classes, average=averaged(average), **FAST)
+def f1(num_classes: int, average: str = "macro") -> "Metric":
+    return tm().MulticlassF1Score(num_classes, average=averaged(average), **FAST)
 
 
 @METRICS.register("precision")
-def precision(num_classes: int, average: str = "macro") -> Metric:
-    return tm.MulticlassPrecision(num_classes, average=averaged(average), **FAST)
+def precision(num_classes: int, average: str = "macro") -> "Metric":
+    return tm().MulticlassPrecision(num_classes, average=averaged(average), **FAST)
 
 
 @METRICS.register("recall")
-def recall(num_classes: int, average: str = "macro") -> Metric:
-    return tm.MulticlassRecall(num_classes, average=averaged(average), **FAST)
+def recall(num_classes: int, average: str = "macro") -> "Metric":
+    return tm().MulticlassRecall(num_classes, average=averaged(average), **FAST)
 
 
 @METRICS.register("auroc")
-def auroc(num_classes: int, average: str = "macro") -> Metric:
+def auroc(num_classes: int, average: str = "macro") -> "Metric":
     # thresholds=None: exact, from every score of the epoch (kept until compute).
     average = averaged(average)
     if average == "micro":
         raise ValueError("auroc takes average=macro or weighted")
-    return tm.MulticlassAUROC(num_classes, average=average, thresholds=None, **FAST)
+    return tm().MulticlassAUROC(num_classes, average=average, thresholds=None, **FAST)
 
 
-def build_metrics(entries, num_classes: int) -> MetricCollection:
+def build_metrics(entries, num_classes: int) -> "MetricCollection":
     """The configured metrics, by label (``compute()`` returns ``{label: value}``)."""
     metrics = {}
     for entry in entries:
         label, name, options = metric_spec(entry)
         metrics[label] = METRICS.get(name)(num_classes, **options)
+    from torchmetrics import MetricCollection
+
     # compute_groups=False: every metric keeps its own state, saved and restored as is.
     return MetricCollection(metrics, compute_groups=False)
 
 
-def confusion_matrix(num_classes: int) -> Metric:
-    return tm.MulticlassConfusionMatrix(num_classes, **FAST)
+def confusion_matrix(num_classes: int) -> "Metric":
+    return tm().MulticlassConfusionMatrix(num_classes, **FAST)
 
 
-def compute_metrics(metrics: MetricCollection) -> dict[str, float]:
+def compute_metrics(metrics: "MetricCollection") -> dict[str, float]:
     """Every single-number metric over all its updates, on all ranks (a collective under
     torchrun); others, such as a confusion matrix, are read from the collection."""
     values = metrics.compute().items()

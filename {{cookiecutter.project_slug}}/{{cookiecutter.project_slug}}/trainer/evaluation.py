@@ -4,22 +4,24 @@ evaluate.py. The trainer runs the same pass with its ``validation_step``."""
 
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
-from torchmetrics import MetricCollection
 
 from ..logger.confusion import per_class_scores
 from ..model import build_loss, build_metrics
 from ..model.metric import compute_metrics, confusion_matrix
 from ..utils import MetricTracker
 
+if TYPE_CHECKING:
+    from torchmetrics import MetricCollection
+
 
 def evaluate(
     model: nn.Module,
     loader,
-    metrics: MetricCollection,
+    metrics: "MetricCollection",
     device: torch.device,
     prefix: str = "test",
     autocast: Callable = contextlib.nullcontext,

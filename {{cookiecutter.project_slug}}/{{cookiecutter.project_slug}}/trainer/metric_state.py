@@ -1,12 +1,13 @@
 """The state of torchmetrics metrics in a checkpoint, as tensors (``torch.load
 (weights_only=True)`` reads it); under torchrun, the state of all ranks together."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torchmetrics import MetricCollection
+if TYPE_CHECKING:
+    from torchmetrics import MetricCollection
 
 
-def metric_states(metrics: MetricCollection, distributed: bool) -> dict[str, Any]:
+def metric_states(metrics: "MetricCollection", distributed: bool) -> dict[str, Any]:
     """Every metric's state; all ranks' merged when ``distributed`` (a collective)."""
     metrics.persistent(True)  # states are then part of state_dict()
     if distributed:
@@ -20,7 +21,7 @@ def metric_states(metrics: MetricCollection, distributed: bool) -> dict[str, Any
                 metric.unsync()
 
 
-def load_metric_states(metrics: MetricCollection, states: dict[str, Any]) -> None:
+def load_metric_states(metrics: "MetricCollection", states: dict[str, Any]) -> None:
     metrics.persistent(True)
     metrics.load_state_dict(states)
     for metric in metrics.values():
