@@ -244,12 +244,14 @@ def test_slurm_usr1_saves_requeues_and_the_requeued_job_continues_exactly(
         if job.poll() is None:
             job.kill()
     assert job.returncode != 0, first[-5000:]
-    assert first.count("SIGUSR1 received") == 1, first[-5000:]  # repeats count as one
+    # Once per process: torchrun's forwarded copy, right after SLURM's, counts as one.
+    assert first.count("SIGUSR1 received") == 2, first[-5000:]
     assert "SLURM job 4242 requeued" in first, first[-5000:]
     requeues = (tmp_path / "scontrol.log").read_text().splitlines()
     assert requeues.count("requeue 4242") == 1, requeues
     saved = load_checkpoint(run_dir / "checkpoints" / "last.pt")["trainer"]
-    assert saved["batch_in_epoch"] > 0 and saved["global_step"] > seen["trainer"]["global_step"]
+    # Saved at the step boundary where the processes agreed to stop, mid-epoch.
+    assert saved["batch_in_epoch"] > 0 and saved["global_step"] >= seen["trainer"]["global_step"]
 
     # SLURM starts the requeued job: the same script, arguments and job id.
     again = subprocess.run(
