@@ -37,7 +37,7 @@ UNICODE = {
 
 
 def test_non_ascii_answers_bake_into_valid_files(bake):
-    project = bake(**UNICODE)
+    project = bake(**UNICODE, logger="wandb")  # wandb_project holds the slug
     metadata = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert metadata["description"] == UNICODE["description"]
     assert metadata["authors"] == [{"name": UNICODE["author_name"], "email": "you@example.com"}]

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from omegaconf import DictConfig
 from torch.distributed.elastic.multiprocessing.errors import record
 
 from {{cookiecutter.project_slug}}.config import (
@@ -61,15 +62,18 @@ log = logging.getLogger("train")
 AUTO = "auto"  # resume=auto: the newest checkpoint in output_dir, or a new run there
 
 
-def build_config(argv: list[str] | None):
-    """The validated config; with ``resume=`` the checkpoint's config is the base."""
+def build_config(argv: list[str] | None) -> tuple[DictConfig, dict | None]:
+    """The validated config, and the checkpoint to resume from (read once, here, when
+    ``resume=`` is given: its config is then the base)."""
     path, overrides, _ = parse_cli(argv)
     resume = next((o.split("=", 1)[1] for o in overrides if o.startswith("resume=")), None)
     if resume == AUTO:
         overrides = resolve_auto_resume(path, overrides)
         resume = next(o.split("=", 1)[1] for o in overrides if o.startswith("resume="))
-    if resume and resume != AUTO and path is None:
+    checkpoint = None
+    if resume and resume != AUTO:
         checkpoint = require_training_checkpoint(load_checkpoint(resume), resume, TRAINING_KEYS)
+    if checkpoint is not None and path is None:
         base = dict(checkpoint["config"], overwrite=False)  # an opt-in is never inherited
         if Path(resume).resolve().parent.name == "checkpoints":
             # Continue in the checkpoint's own run directory, whatever the cwd (a relative
@@ -80,7 +84,7 @@ def build_config(argv: list[str] | None):
         config = load_config(path, overrides)
     if config.resume and config.overwrite:
         raise ConfigError("resume= continues a run and overwrite=true replaces it; choose one")
-    return config
+    return config, checkpoint
 
 
 def resolve_auto_resume(path: str | None, overrides: list[str]) -> list[str]:
@@ -176,17 +180,19 @@ def _claim(config) -> tuple[Path, RunLock, bool]:
     return run_dir, lock, created
 
 
-def check_resume(config, model) -> dict | None:
-    """The checkpoint to resume from, once read and checked against the built model."""
+def check_resume(config, model, checkpoint: dict | None) -> dict | None:
+    """The checkpoint to resume from, checked against the built model."""
     if not config.resume or config.resume == AUTO:
         return None
-    checkpoint = load_checkpoint(config.resume)
+    if checkpoint is None:
+        checkpoint = load_checkpoint(config.resume)
     trainable = [p for p in model.parameters() if p.requires_grad]
     check_resumable(checkpoint, config.resume, model, trainable)
     return checkpoint
 
 
-def run(config) -> dict[str, float]:
+def run(config, checkpoint: dict | None = None) -> dict[str, float]:
+    """Train and test; ``checkpoint``: the ``resume=`` file, if the caller already read it."""
     info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
@@ -196,7 +202,7 @@ def run(config) -> dict[str, float]:
             check_metrics_file(Path(config.output_dir) / "metrics.csv")
     datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
-    resumed = check_resume(config, model)
+    resumed = check_resume(config, model, checkpoint)
     agree_on_resume(config, resumed)
     run_dir, lock, created = claim_run_dir(config, info)
     try:
@@ -236,7 +242,7 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     log.info("run directory: %s", run_dir.resolve())
     log.info("model: %s", model.summary())
     try:
-        trainer.fit(resume_from=None if config.resume == AUTO else config.resume)
+        trainer.fit(resume_from=resumed)
     finally:
         trainer.loggers.finalize()
     test_metrics = evaluate_best(trainer, run_dir)
@@ -311,7 +317,7 @@ def requeue(checkpoint: Path) -> None:
 @error_boundary
 def main(argv: list[str] | None = None) -> int:
     try:
-        run(build_config(argv))
+        run(*build_config(argv))
     except TrainingInterrupted as stop:
         if stop.checkpoint is not None and dist.is_main_process():
             if stop.signum == REQUEUE_SIGNAL and slurm_job_id():

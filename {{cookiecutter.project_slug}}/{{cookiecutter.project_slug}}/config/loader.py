@@ -18,8 +18,8 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ..utils.errors import ConfigError
-from .registry import check_registered
-from .schema import Config
+from .registry import Registry, check_registered
+from .schema import Config, ModelConfig
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "train.yaml"
@@ -72,10 +72,10 @@ def load_config(
     """Build the validated config. ``base`` (a checkpoint's config) replaces the YAML file."""
     config = OmegaConf.structured(Config)
     if base is not None:
-        config = _merge(config, OmegaConf.create(base), "the checkpoint's config")
+        config = _merge_layer(config, OmegaConf.create(base), "the checkpoint's config")
     else:
         path = Path(path) if path else DEFAULT_CONFIG
-        config = _merge(config, _load_yaml(path), str(path))
+        config = _merge_layer(config, _load_yaml(path), str(path))
     cli = _parse_overrides(overrides)
     experiment = cli.get("experiment", config.experiment)
     if experiment and base is None:
@@ -85,7 +85,10 @@ def load_config(
             raise ConfigError(
                 f"experiment={experiment!r}: no file {exp_path}; available: {available}"
             )
-        config = _merge(config, _load_yaml(exp_path), str(exp_path))
+        config = _merge_layer(config, _load_yaml(exp_path), str(exp_path))
+    # The overrides are one layer: model.name=cnn among them keeps the other model.*
+    # overrides, whatever their order.
+    _switch_model(config, cli.get("model", {}).get("name"))
     for item in overrides:
         config = _merge(config, _parse_override(item), f"override {item!r}")
     _resolve(config)
@@ -169,6 +172,20 @@ def _one_line(error: Exception) -> str:
     return text or type(error).__name__
 
 
+def _merge_layer(config: DictConfig, layer: DictConfig, source: str) -> DictConfig:
+    _switch_model(config, OmegaConf.select(layer, "model.name"))
+    return _merge(config, layer, source)
+
+
+def _switch_model(config: DictConfig, name: str | None) -> None:
+    """A layer that names another model starts the ``model`` section again from that
+    model's defaults (the options of the model it replaces would be unknown to it).
+    The section stays open until ``_type_model`` checks it against the model's schema."""
+    if name is not None and name != config.model.get("name"):
+        config.model = {"name": name}
+    OmegaConf.set_struct(config.model, False)
+
+
 def _merge(config: DictConfig, other: DictConfig, source: str) -> DictConfig:
     try:
         return OmegaConf.merge(config, other)
@@ -188,8 +205,9 @@ def _validate(config: DictConfig) -> None:
         value = OmegaConf.select(config, key)
         if value not in allowed:
             raise ConfigError(f"{key}={value!r} is not allowed; choose one of {list(allowed)}")
-    _validate_ranges(config, Config)
     check_registered(config)
+    _type_model(config)
+    _validate_ranges(config, Config)
     if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", config.trainer.device):
         raise ConfigError(
             f"trainer.device={config.trainer.device!r} is not allowed; "
@@ -198,6 +216,28 @@ def _validate(config: DictConfig) -> None:
     _validate_training_controls(config)
     _validate_monitors(config)
     _validate_tracker(config)
+
+
+def _type_model(config: DictConfig) -> None:
+    """The ``model`` section checked against the chosen model's own schema (its
+    registered ``ModelConfig`` subclass): unknown keys and wrong types fail here."""
+    name = config.model.name
+    schema = Registry.find("model.name").options[name] or ModelConfig
+    try:
+        typed = OmegaConf.merge(OmegaConf.structured(schema), config.model)
+    except ConfigKeyError as error:
+        key = f"model.{error.key}"
+        keys = [f"model.{spec.name}" for spec in dataclasses.fields(schema)]
+        close = difflib.get_close_matches(key, keys, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise ConfigError(
+            f"unknown config key {key!r} for model.name={name!r}; {hint}its keys: {keys}"
+        ) from None
+    except OmegaConfBaseException as error:
+        key = f"model.{getattr(error, 'key', None) or '?'}"
+        raise ConfigError(f"invalid value for {key!r}: {_one_line(error)}") from None
+    config.model = typed
+    _validate_ranges(config.model, schema, "model.")
 
 
 def _validate_ranges(node: DictConfig, schema: type, prefix: str = "") -> None:

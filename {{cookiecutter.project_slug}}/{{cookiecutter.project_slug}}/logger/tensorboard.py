@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from omegaconf import OmegaConf
 
-from .base import BaseLogger, panel_name
+from .base import LOGGERS, BaseLogger, RunInfo, panel_name
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+@LOGGERS.register("tensorboard")
 class TensorBoardLogger(BaseLogger):
     """Writes event files under ``<run_dir>/tensorboard`` (``tensorboard --logdir runs``)."""
 
@@ -43,6 +44,15 @@ class TensorBoardLogger(BaseLogger):
         # purge_step drops events a crashed run wrote after the checkpoint we resume from.
         self.writer = SummaryWriter(log_dir=str(self.log_dir), purge_step=purge_step)
         self.log_graph = log_graph
+
+    @classmethod
+    def from_run(cls, config, run: RunInfo) -> "TensorBoardLogger":
+        return cls(
+            run.run_dir / "tensorboard",
+            # Steps <= the checkpoint's were logged before it was saved: keep them.
+            purge_step=None if run.resume_step is None else run.resume_step + 1,
+            log_graph=config.logger.log_graph,
+        )
 
     def log_hyperparams(self, params: dict[str, Any]) -> None:
         """The config as text (TEXT tab) and as hyperparameters beside the validation

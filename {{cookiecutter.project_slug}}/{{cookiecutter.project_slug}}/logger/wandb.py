@@ -11,13 +11,14 @@ from typing import Any
 
 import torch
 
-from .base import BaseLogger, panel_name
+from .base import LOGGERS, BaseLogger, RunInfo, panel_name
 
 log = logging.getLogger(__name__)
 
 RUN_ID_FILE = "wandb_run_id.txt"
 
 
+@LOGGERS.register("wandb")
 class WandbLogger(BaseLogger):
     """One W&B run per training run; a resumed training continues the same W&B run."""
 
@@ -49,6 +50,19 @@ class WandbLogger(BaseLogger):
         id_file.write_text(self.run.id)
         self.watch, self.watch_log_freq = watch, watch_log_freq
         self._log_location()
+
+    @classmethod
+    def from_run(cls, config, run: RunInfo) -> "WandbLogger":
+        from ..config import to_plain_dict
+
+        return cls(
+            run.run_dir,
+            config.logger.wandb_project,
+            to_plain_dict(config),
+            watch=config.logger.wandb_watch,
+            resume=run.resume_epoch is not None,
+            watch_log_freq=config.trainer.log_every_n_steps,
+        )
 
     def _log_location(self) -> None:
         if self.run.offline:

@@ -9,7 +9,6 @@ from .checkpoint import (
     load_training_checkpoint,
     require_finite_weights,
     require_training_checkpoint,
-    save_checkpoint,
 )
 from .compatibility import TRAINING_KEYS, check_resumable, load_model_weights
 from .latest import Progress, newest_checkpoint
@@ -31,6 +30,5 @@ __all__ = [
     "parse_overwrite",
     "require_finite_weights",
     "require_training_checkpoint",
-    "save_checkpoint",
     "write_output",
 ]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import to_plain_dict
+from ..saver import load_checkpoint
 from ..utils import DistInfo, dist, get_rng_state, set_rng_state
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def own_rng_state(state: dict[str, Any], info: DistInfo) -> dict[str, Any]:
     return state["rng"]
 
 
-def restore_state(trainer, state: dict[str, Any], path: Path | str) -> None:
+def restore_state(trainer, state: dict[str, Any]) -> None:
     trainer.module.load_state_dict(state["model"])
     trainer.optimizer.load_state_dict(state["optimizer"])
     if trainer.scheduler is not None and state["lr_scheduler"] is not None:
@@ -88,7 +89,13 @@ def restore_state(trainer, state: dict[str, Any], path: Path | str) -> None:
     trainer.last_metrics = dict(state["metrics"])
     # Last: building the objects above must not shift it.
     set_rng_state(own_rng_state(state, trainer.dist))
-    log.info(
-        "resumed from %s: epoch %d done, step %d, batch %d of the next epoch",
-        *(path, trainer.state.epoch, trainer.state.global_step, trainer.state.batch_in_epoch),
-    )
+
+
+def resume(trainer, checkpoint: Path | str | dict[str, Any]) -> None:
+    """Continue from a checkpoint file, or from its contents when train.py read it."""
+    if isinstance(checkpoint, dict):
+        source = trainer.config.resume or "the given checkpoint"
+    else:
+        source, checkpoint = checkpoint, load_checkpoint(checkpoint, trainer.device)
+    trainer.load_state_dict(checkpoint)
+    log.info("resumed from %s: %s", source, trainer.state)
