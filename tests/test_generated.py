@@ -18,6 +18,7 @@ VARIANTS = [
     ({"dataset": "mnist"}, ["-m", "not slow"], {}),
     ({"dataset": "fashion_mnist", "logger": "none"}, ["-m", "not slow"], {}),
     ({"logger": "wandb"}, ["-m", "not slow"], {}),
+    ({"logger": "mlflow"}, ["-m", "not slow"], {}),
     ({"logger": "none"}, ["-m", "not slow"], {}),
 ]
 

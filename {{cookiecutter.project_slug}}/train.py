@@ -31,6 +31,7 @@ from {{cookiecutter.project_slug}}.logger import (
     check_metrics_file,
     setup_logging,
 )
+from {{cookiecutter.project_slug}}.logger.confusion import save_confusion_matrix
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.saver import (
     TRAINING_KEYS,
@@ -42,7 +43,7 @@ from {{cookiecutter.project_slug}}.saver import (
 from {{cookiecutter.project_slug}}.trainer import (
     ClassificationTrainer,
     TrainingInterrupted,
-    evaluate,
+    evaluate_test_split,
 )
 from {{cookiecutter.project_slug}}.trainer.distributed import without_ddp
 from {{cookiecutter.project_slug}}.utils import dist, init_distributed, seed_everything
@@ -191,8 +192,9 @@ def check_resume(config, model, checkpoint: dict | None) -> dict | None:
     return checkpoint
 
 
-def run(config, checkpoint: dict | None = None) -> dict[str, float]:
-    """Train and test; ``checkpoint``: the ``resume=`` file, if the caller already read it."""
+def run(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float]:
+    """Train and test; ``checkpoint``: the ``resume=`` file, if the caller already read it;
+    ``callbacks`` join the trainer's (sweep.py adds its pruner)."""
     info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
@@ -207,7 +209,9 @@ def run(config, checkpoint: dict | None = None) -> dict[str, float]:
     run_dir, lock, created = claim_run_dir(config, info)
     try:
         try:
-            trainer = ClassificationTrainer(model, datamodule, config, run_dir, dist_info=info)
+            trainer = ClassificationTrainer(
+                model, datamodule, config, run_dir, dist_info=info, callbacks=list(callbacks)
+            )
         except BaseException:
             if created and lock is not None:
                 lock.release()
@@ -243,9 +247,9 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     log.info("model: %s", model.summary())
     try:
         trainer.fit(resume_from=resumed)
+        test_metrics = evaluate_best(trainer, run_dir)
     finally:
         trainer.loggers.finalize()
-    test_metrics = evaluate_best(trainer, run_dir)
     if info.is_main:
         report(run_dir, test_metrics)
     return test_metrics
@@ -256,23 +260,26 @@ def evaluate_best(trainer: ClassificationTrainer, run_dir: Path) -> dict[str, fl
     best = run_dir / "checkpoints" / "best.pt"
     if best.exists():
         trainer.module.load_state_dict(load_checkpoint(best, trainer.device)["model"])
-    loader = trainer.datamodule.test_dataloader()
-    metrics = evaluate(
-        without_ddp(trainer.model),  # each rank tests its shard; the averages are over all
+    loader, classes = trainer.datamodule.test_dataloader(), list(trainer.datamodule.classes)
+    metrics, matrix = evaluate_test_split(
+        without_ddp(trainer.model),  # each rank tests its shard; the metrics are over all
         loader,
-        trainer.eval_metrics,
+        trainer.config,
+        classes,
         trainer.device,
-        "test",
         trainer.precision.autocast,
     )
     if trainer.dist.is_main:
         (run_dir / "test_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        figure = save_confusion_matrix(matrix, classes, run_dir / "confusion_matrix.png")
+        trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
     return metrics
 
 
 def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
     for name, value in test_metrics.items():
-        print(f"{name}: {value:.4f}")
+        if not name.startswith("test_class_"):  # per-class values: in test_metrics.json
+            print(f"{name}: {value:.4f}")
     where = {
         "config": "config.yaml",
         "log": "train.log",
@@ -282,6 +289,7 @@ def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
         "tensorboard": "tensorboard/",
         "wandb": "wandb/",
         "test metrics": "test_metrics.json",
+        "confusion": "confusion_matrix.png",
     }
     print(f"outputs in {run_dir.resolve()}:")
     for label, name in where.items():

@@ -23,6 +23,7 @@ FAST = [
     "logger.curves=false",
     "logger.tensorboard=false",
     "logger.wandb=false",
+    "logger.mlflow=false",
 ]
 
 

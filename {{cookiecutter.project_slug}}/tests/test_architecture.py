@@ -17,6 +17,8 @@ ALLOWED = {
     "logger": {"config", "utils"},
     "saver": {"config", "utils"},
     "trainer": {"config", "utils", "data", "model", "logger", "saver"},
+    # sweeps, cross-validation and the runs table sit on top, as the scripts do
+    "experiments": {"config", "utils", "data", "model", "trainer", "logger", "saver"},
 }
 
 

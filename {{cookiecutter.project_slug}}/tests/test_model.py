@@ -99,8 +99,8 @@ def test_freeze_from_config_and_summary():
 def test_metrics_by_name():
     logits = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.15, 0.05], [0.2, 0.3, 0.5]])
     targets = torch.tensor([1, 1, 0])
-    metrics = build_metrics(["accuracy", "top2_accuracy"])
+    metrics = build_metrics(["accuracy", "top2_accuracy"], num_classes=3)
     assert metrics["accuracy"](logits, targets).item() == pytest.approx(1 / 3)
     assert metrics["top2_accuracy"](logits, targets).item() == pytest.approx(2 / 3)
-    with pytest.raises(ConfigError, match="f1"):
-        build_metrics(["f1"])
+    with pytest.raises(ConfigError, match="f2"):
+        build_metrics(["f2"], num_classes=3)

@@ -7,6 +7,7 @@ Order of precedence (later wins): schema defaults < configs/train.yaml (or ``-c 
 import argparse
 import dataclasses
 import difflib
+import inspect
 import math
 import re
 from dataclasses import MISSING
@@ -17,7 +18,8 @@ import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-from ..utils.errors import ConfigError
+from ..utils.errors import ConfigError, first_line
+from .metric_spec import LABEL, metric_labels, metric_spec
 from .registry import Registry, check_registered
 from .schema import Config, ModelConfig
 
@@ -205,6 +207,7 @@ def _validate(config: DictConfig) -> None:
         value = OmegaConf.select(config, key)
         if value not in allowed:
             raise ConfigError(f"{key}={value!r} is not allowed; choose one of {list(allowed)}")
+    _validate_metrics(config)
     check_registered(config)
     _type_model(config)
     _validate_ranges(config, Config)
@@ -214,6 +217,7 @@ def _validate(config: DictConfig) -> None:
             "use auto, cpu, mps, cuda or cuda:N"
         )
     _validate_training_controls(config)
+    _validate_folds(config)
     _validate_monitors(config)
     _validate_tracker(config)
 
@@ -279,14 +283,43 @@ def _describe_range(kind: type, low, high, low_open, high_open) -> str:
 
 def _show(value) -> str:
     """A value as it is written in a YAML file or an override (null, [1, 2], 0.001)."""
-    if isinstance(value, ListConfig):
+    if isinstance(value, ListConfig | DictConfig):
         value = OmegaConf.to_container(value)
     return "null" if value is None else str(value)
 
 
+def _validate_metrics(config: DictConfig) -> None:
+    """Each ``metrics`` entry names a registered metric, with options it accepts (the
+    metric is built once here, so a bad value fails now), under a unique label."""
+    registry, labels = Registry.find("metrics"), []
+    for entry in config.metrics:
+        if not (isinstance(entry, str) or (OmegaConf.is_dict(entry) and "name" in entry)):
+            raise ConfigError(
+                f"metrics: {_show(entry)} is not a metric; write a name (accuracy) or a "
+                "name with options ({name: f1, average: micro})"
+            )
+        label, name, options = metric_spec(entry)
+        factory = registry.get(name)
+        try:
+            factory(num_classes=3, **options)
+        except (TypeError, ValueError) as error:
+            accepted = list(inspect.signature(factory).parameters)[1:]
+            raise ConfigError(
+                f"metrics: {_show(entry)}: {first_line(error)}; options of {name}: {accepted}"
+            ) from None
+        if not LABEL.fullmatch(label) or label in labels:
+            problem = "taken" if label in labels else "not a name"
+            example = "{name: %s, ..., label: my_%s}" % (name, name)  # noqa: UP031 - no braces
+            raise ConfigError(
+                f"metrics: {_show(entry)} is reported as {label!r}, which is {problem}; "
+                f"give it a label of letters, digits and _: {example}"
+            )
+        labels.append(label)
+
+
 def _validate_monitors(config: DictConfig) -> None:
     """Every monitored name is a metric the run logs."""
-    names = ["loss", *config.metrics]
+    names = ["loss", *metric_labels(config.metrics)]
     train_metrics = config.trainer.train_metrics
     allowed = [f"val_{name}" for name in names]
     allowed += [f"train_{name}" for name in (names if train_metrics else ["loss"])]
@@ -306,8 +339,20 @@ def _validate_monitors(config: DictConfig) -> None:
             )
 
 
+def _validate_folds(config: DictConfig) -> None:
+    folds, fold = config.data.folds, config.data.fold
+    if folds == 1:
+        raise ConfigError("data.folds=1 leaves nothing to validate on; use 0 (off) or 2 and more")
+    if folds and fold >= folds:
+        raise ConfigError(
+            f"data.fold={fold} is not a fold of data.folds={folds}; use 0..{folds - 1}"
+        )
+    if not folds and fold:
+        raise ConfigError(f"data.fold={fold} needs data.folds (the number of folds), e.g. 5")
+
+
 def _validate_tracker(config: DictConfig) -> None:
-    for tracker in ("tensorboard", "wandb"):
+    for tracker in ("tensorboard", "wandb", "mlflow"):
         if config.logger[tracker] and tracker != TRACKER:
             raise ConfigError(
                 f"logger.{tracker}=true, but this project was generated with logger={TRACKER}, "

@@ -67,4 +67,4 @@ def check_registered(config) -> None:
             continue
         value = OmegaConf.select(config, registry.key)
         for name in value if OmegaConf.is_list(value) else [value]:
-            registry.check(name)
+            registry.check(name.get("name") if OmegaConf.is_dict(name) else name)

@@ -51,6 +51,10 @@ class DataConfig:
     root: str = "data"  # where mnist/fashion_mnist IDX files live
     val_fraction: float = fraction(0.1)  # share of the training split held out for validation
     split_seed: int = 0  # fixed split, independent of the training seed
+    # k-fold cross-validation (cv.py): the training and validation splits are pooled and
+    # cut into `folds` stratified folds; fold `fold` validates, the rest trains. 0 = off.
+    folds: int = non_negative(0)
+    fold: int = non_negative(0)
     batch_size: int = at_least(1, 64)  # per process under torchrun
     eval_batch_size: int = at_least(1, 256)
     shuffle: bool = True
@@ -158,11 +162,16 @@ class LoggerConfig:
     # The tracker switches: only the tracker this project was generated with exists.
     tensorboard: bool = False
     wandb: bool = False
+    mlflow: bool = False
 {%- if cookiecutter.logger == "tensorboard" %}
     log_graph: bool = True  # the model graph, drawn once at the start
 {%- elif cookiecutter.logger == "wandb" %}
     wandb_project: str = "my_project"
     wandb_watch: bool = False  # wandb.watch: gradient and parameter histograms
+{%- elif cookiecutter.logger == "mlflow" %}
+    mlflow_experiment: str = "my_project"
+    # null: $MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db
+    mlflow_tracking_uri: Optional[str] = None
 {%- endif %}
     curves: bool = True  # curves.png at the end of training
     # Weight/gradient histograms for loggers that draw them; 0 = off.
@@ -182,7 +191,9 @@ class Config:
     overwrite: bool = False  # true: replace the run already in output_dir, as a whole
     loss: str = "cross_entropy"  # cross_entropy | nll
     label_smoothing: float = probability(0.0)
-    metrics: List[str] = field(default_factory=lambda: ["accuracy"])  # accuracy, top3_accuracy, ...
+    # Names (accuracy, top3_accuracy, f1, precision, recall, auroc) or names with options,
+    # e.g. {name: f1, average: micro}: see model/metric.py.
+    metrics: List[Any] = field(default_factory=lambda: ["accuracy"])
     data: DataConfig = field(default_factory=DataConfig)
     # Typed by the chosen model's own dataclass (see ModelConfig) when the config loads.
     model: Any = field(default_factory=lambda: {"name": "mlp"})

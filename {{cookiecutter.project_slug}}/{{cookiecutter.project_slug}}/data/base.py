@@ -9,7 +9,7 @@ import abc
 from collections.abc import Iterator, Sequence
 
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, DistributedSampler, Sampler
 
 from ..config import Registry
 from ..config.schema import DataConfig
@@ -113,6 +113,66 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int):
     return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
 
 
+def fold_indices(targets: torch.Tensor, folds: int, fold: int, seed: int):
+    """(train, val) indices of stratified fold ``fold`` of ``folds``, fixed by ``seed``.
+
+    Samples are shuffled, grouped class by class, and dealt to the folds in turn, so every
+    fold holds each class's share to within one sample and fold sizes differ by at most one.
+    """
+    order = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))
+    order = order[torch.sort(targets[order], stable=True).indices]
+    fold_of = torch.empty(len(targets), dtype=torch.long)
+    fold_of[order] = torch.arange(len(targets)) % folds
+    return (fold_of != fold).nonzero().flatten(), (fold_of == fold).nonzero().flatten()
+
+
+class PooledDataset(BaseDataset):
+    """Items of several datasets end to end, or a subset of them (``indices``)."""
+
+    def __init__(self, datasets: list[Dataset], indices: torch.Tensor | None = None) -> None:
+        self.items = ConcatDataset(datasets)
+        self.classes = list(getattr(datasets[0], "classes", []))
+        self.targets = torch.cat([dataset_targets(d) for d in datasets])
+        self.indices = torch.arange(len(self.items)) if indices is None else indices
+        self.targets = self.targets[self.indices]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int):
+        return self.items[int(self.indices[index])]
+
+    def subset(self, indices: torch.Tensor) -> "PooledDataset":
+        pooled = PooledDataset.__new__(PooledDataset)
+        pooled.items, pooled.classes = self.items, self.classes
+        pooled.indices, pooled.targets = self.indices[indices], self.targets[indices]
+        return pooled
+
+
+def dataset_targets(dataset: Dataset) -> torch.Tensor:
+    """Every label of a dataset: its ``targets`` (torchvision datasets and ours have
+    one), else read item by item."""
+    targets = getattr(dataset, "targets", None)
+    if targets is None:
+        targets = [dataset[i][1] for i in range(len(dataset))]
+    return torch.as_tensor(targets).long()
+
+
+def pool_and_fold(train: Dataset, val: Dataset, folds: int, fold: int, seed: int):
+    """(train, val) for k-fold cross-validation: the two splits pooled, then cut by
+    ``fold_indices``; the test split is never part of it."""
+    if isinstance(train, InMemoryDataset) and isinstance(val, InMemoryDataset):
+        pool = InMemoryDataset(
+            torch.cat([train.inputs, val.inputs]),
+            torch.cat([train.targets, val.targets]),
+            train.classes,
+        )
+    else:
+        pool = PooledDataset([train, val])
+    train_idx, val_idx = fold_indices(pool.targets, folds, fold, seed)
+    return pool.subset(train_idx), pool.subset(val_idx)
+
+
 def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
     """Every label is a class index in [0, num_classes); ``source`` names the file."""
     bad = ((targets < 0) | (targets >= num_classes)).nonzero()
@@ -144,6 +204,10 @@ class BaseDataModule(abc.ABC):
         self.seed = seed
         self.dist_info = dist_info or DistInfo()
         self.train_set, self.val_set, self.test_set = self.setup()
+        if config.folds:  # here, so every data module gets k-fold without code of its own
+            self.train_set, self.val_set = pool_and_fold(
+                self.train_set, self.val_set, config.folds, config.fold, config.split_seed
+            )
         self._check_split_sizes()
         self._train_sampler: ResumableSampler | None = None
         self._train_generator = torch.Generator()
@@ -158,10 +222,14 @@ class BaseDataModule(abc.ABC):
         sizes = {"train": self.train_set, "val": self.val_set, "test": self.test_set}
         for name, dataset in sizes.items():
             if len(dataset) == 0:
+                setting = (
+                    f"data.folds={self.config.folds}"
+                    if self.config.folds
+                    else f"data.val_fraction={self.config.val_fraction}"
+                )
                 raise ConfigError(
                     f"the {name} split of data.name={self.config.name} is empty; with "
-                    f"data.val_fraction={self.config.val_fraction} it needs more data (or "
-                    "another fraction)"
+                    f"{setting} it needs more data (or another setting)"
                 )
         per_rank = len(self.train_set) // self.dist_info.world_size
         if self.config.drop_last and per_rank < self.config.batch_size:

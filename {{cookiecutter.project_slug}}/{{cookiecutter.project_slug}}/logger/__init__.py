@@ -12,6 +12,8 @@ from .curves import CurvesLogger, plot_curves
 from .tensorboard import TensorBoardLogger
 {%- elif cookiecutter.logger == "wandb" %}
 from .wandb import WandbLogger
+{%- elif cookiecutter.logger == "mlflow" %}
+from .mlflow import MLflowLogger
 {%- endif %}
 
 
@@ -43,6 +45,9 @@ __all__ = [
     "ConsoleLogger",
     "CurvesLogger",
     "LoggerCollection",
+{%- if cookiecutter.logger == "mlflow" %}
+    "MLflowLogger",
+{%- endif %}
     "RunInfo",
 {%- if cookiecutter.logger == "tensorboard" %}
     "TensorBoardLogger",

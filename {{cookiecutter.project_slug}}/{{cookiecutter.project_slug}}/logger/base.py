@@ -54,6 +54,9 @@ class BaseLogger:
     def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
         """Called every ``logger.histogram_every_n_epochs`` epochs."""
 
+    def log_figure(self, tag: str, figure, step: int) -> None:
+        """A matplotlib figure (the test confusion matrix)."""
+
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
         """Validation samples with predicted and true labels (image datasets)."""
 
@@ -90,6 +93,10 @@ class LoggerCollection(BaseLogger):
     def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
         for logger in self.loggers:
             logger.log_histograms(model, epoch)
+
+    def log_figure(self, tag: str, figure, step: int) -> None:
+        for logger in self.loggers:
+            logger.log_figure(tag, figure, step)
 
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
         for logger in self.loggers:

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from omegaconf import OmegaConf
 
+from ..config.metric_spec import metric_labels
 from .base import LOGGERS, BaseLogger, RunInfo, panel_name
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class TensorBoardLogger(BaseLogger):
 
         config_yaml = OmegaConf.to_yaml(params)
         self.writer.add_text("config", "    " + config_yaml.replace("\n", "\n    "), 0)
-        metric_names = ["loss", *params.get("metrics", [])]
+        metric_names = ["loss", *metric_labels(params.get("metrics", []))]
         experiment, session_start, _ = hparams(
             flatten(params), {f"val/{name}": None for name in metric_names}
         )
@@ -102,6 +103,9 @@ class TensorBoardLogger(BaseLogger):
         self.writer.add_figure(
             "val/predictions", prediction_grid(images, predictions, targets, classes), epoch
         )
+
+    def log_figure(self, tag: str, figure, step: int) -> None:
+        self.writer.add_figure(tag, figure, step, close=False)
 
     def finalize(self) -> None:
         self.writer.flush()

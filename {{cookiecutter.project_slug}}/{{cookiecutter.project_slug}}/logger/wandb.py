@@ -86,18 +86,25 @@ class WandbLogger(BaseLogger):
             self.run.watch(model, log="all", log_freq=self.watch_log_freq)
 
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         from .figures import prediction_grid
 
-        canvas = FigureCanvasAgg(prediction_grid(images, predictions, targets, classes))
+        grid = prediction_grid(images, predictions, targets, classes)
+        # commit=False: joins the step of this epoch's metrics, logged just before.
+        self.run.log({"val/predictions": self._image(grid, f"epoch {epoch}")}, commit=False)
+
+    def log_figure(self, tag: str, figure, step: int) -> None:
+        self.run.log({tag: self._image(figure)}, step=step)
+
+    def _image(self, figure, caption: str | None = None):
+        """A matplotlib figure as a ``wandb.Image`` (rendered here, no plotly needed)."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(figure)
         canvas.draw()
         pixels = torch.frombuffer(bytearray(canvas.buffer_rgba()), dtype=torch.uint8)
         width, height = canvas.get_width_height()
         picture = pixels.view(height, width, 4)[..., :3].numpy()
-        image = self.wandb.Image(picture, caption=f"epoch {epoch}")
-        # commit=False: joins the step of this epoch's metrics, logged just before.
-        self.run.log({"val/predictions": image}, commit=False)
+        return self.wandb.Image(picture, caption=caption)
 
     def finalize(self) -> None:
         self.run.finish()

@@ -86,6 +86,20 @@ class BaseTrainer(abc.ABC):
         """Return batch-mean metrics (including ``loss``), averaged as ``val_<name>``. Use
         ``without_ddp(self.model)``: each rank evaluates its own shard, with no collective."""
 
+    def on_train_epoch_end(self) -> dict[str, float]:
+        """Epoch values of metrics the steps accumulated themselves (as ``train_<name>``)."""
+        return {}
+
+    def on_validation_epoch_end(self) -> dict[str, float]:
+        """Likewise for validation (as ``val_<name>``)."""
+        return {}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Add this trainer's own state to a checkpoint being saved (on every rank)."""
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore what ``on_save_checkpoint`` added."""
+
     def configure_optimizers(self) -> tuple[torch.optim.Optimizer, SchedulerSpec | None]:
         optimizer = build_optimizer(self.module.parameters(), self.config.optimizer)
         steps = steps_per_epoch(self.num_train_batches, self.accumulate)
@@ -162,19 +176,22 @@ class BaseTrainer(abc.ABC):
                     self.interrupt()
         bar.close()
         self.raise_if_nonfinite()
-        return {f"train_{name}": value for name, value in self.train_tracker.compute().items()}
+        metrics = self.train_tracker.compute() | self.on_train_epoch_end()
+        return {f"train_{name}": value for name, value in metrics.items()}
 
     def validate(self, loader) -> dict[str, float]:
         self.model.eval()
         limit, autocast = self.num_val_batches, self.precision.autocast
-        return run_evaluation(self.validation_step, loader, self.device, "val", limit, autocast)
+        metrics = run_evaluation(self.validation_step, loader, self.device, "val", limit, autocast)
+        extra = self.on_validation_epoch_end()
+        return metrics | {f"val_{name}": value for name, value in extra.items()}
 
     def after_optimizer_step(self, loss: torch.Tensor, bar, mid_epoch: bool) -> None:
         self.state.global_step += 1
         step = self.state.global_step
         self.step_lr = self.optimizer.param_groups[0]["lr"]  # the LR this step used
-        if self.scheduler is not None and self.scheduler.interval == "step":
-            self.scheduler.scheduler.step()
+        if self.scheduler is not None:
+            self.scheduler.after_optimizer_step()
         if step % self.log_every == 0:  # the only per-step host sync
             self.raise_if_nonfinite()
             value = loss.item()
@@ -185,9 +202,8 @@ class BaseTrainer(abc.ABC):
 
     def end_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
         """Scheduler, logging, then the callbacks (the checkpoint policy last)."""
-        if self.scheduler is not None and self.scheduler.interval == "epoch":
-            monitor = self.scheduler.monitor
-            self.scheduler.scheduler.step(*([metrics[monitor]] if monitor else []))
+        if self.scheduler is not None:
+            self.scheduler.after_epoch(metrics)
         self.state.epoch, self.state.batch_in_epoch = epoch, 0
         self.last_metrics = metrics
         self.loggers.log_epoch(epoch, metrics, self.state.global_step)
@@ -196,11 +212,11 @@ class BaseTrainer(abc.ABC):
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly: the collection of the parts' states."""
-        return collect_state(self)
+        return collect_state(self)  # calls on_save_checkpoint
 
     def load_state_dict(self, checkpoint: dict[str, Any]) -> None:
         """Restore ``state_dict``'s output (call after configure_optimizers)."""
-        restore_state(self, checkpoint)
+        restore_state(self, checkpoint)  # calls on_load_checkpoint
 
     def interrupt(self) -> None:
         """A graceful stop at a step boundary: save last.pt, then leave the loop."""

@@ -39,7 +39,7 @@ class ModelCheckpoint(Callback):
         if not self.enabled:
             return
         writes, evicted = self.manager.plan(epoch, metrics)
-        state = checkpoint_state(trainer)  # every rank's RNG state, gathered to rank 0
+        state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
         if trainer.dist.is_main:
             self.manager.write(state, writes, evicted)
         dist.barrier()  # no rank goes on (or reads a checkpoint) before it is written
@@ -52,7 +52,7 @@ class ModelCheckpoint(Callback):
             # Mid-epoch saves hold the running sums of all ranks; rank 0 restores them.
             trainer.train_tracker = tracker.reduced()
         try:
-            state = checkpoint_state(trainer)
+            state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
             if trainer.dist.is_main:
                 self.manager.write(state, [path], [])
         finally:

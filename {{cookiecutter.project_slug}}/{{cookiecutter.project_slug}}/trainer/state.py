@@ -28,7 +28,7 @@ class TrainState:
 def collect_state(trainer) -> dict[str, Any]:
     mid_epoch = trainer.state.batch_in_epoch > 0
     scheduler = trainer.scheduler
-    return {
+    checkpoint = {
         "format_version": 1,
         "model": trainer.module.state_dict(),
         "optimizer": trainer.optimizer.state_dict(),
@@ -44,14 +44,14 @@ def collect_state(trainer) -> dict[str, Any]:
         "preprocessing": trainer.datamodule.preprocessing(),  # for predict.py
         "metrics": dict(trainer.last_metrics),
     }
+    trainer.on_save_checkpoint(checkpoint)
+    return checkpoint
 
 
-def checkpoint_state(trainer) -> dict[str, Any] | None:
-    """``trainer.state_dict()`` with every rank's RNG state, on rank 0 (None on the other
-    ranks). A collective under torchrun: every rank must call it at the same point."""
+def checkpoint_state(trainer) -> dict[str, Any]:
+    """``trainer.state_dict()`` with every rank's RNG state (rank 0 writes it). A
+    collective under torchrun: every rank must call it at the same point."""
     rng_per_rank = dist.all_gather_object(get_rng_state())
-    if not trainer.dist.is_main:
-        return None
     state = trainer.state_dict()
     state["rng_per_rank"] = rng_per_rank
     return state
@@ -87,6 +87,7 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
         if callback.state_key in state:
             callback.load_state_dict(state[callback.state_key])
     trainer.last_metrics = dict(state["metrics"])
+    trainer.on_load_checkpoint(state)
     # Last: building the objects above must not shift it.
     set_rng_state(own_rng_state(state, trainer.dist))
 

@@ -1,0 +1,139 @@
+"""Read run directories (never write them): status, epochs, best monitored value, test
+metrics and config, for runs.py and the cross-validation summary."""
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..logger import read_metrics
+from ..utils.run_dir import holds_run, lock_holder
+
+# Keys that differ between any two runs without saying anything about them.
+IGNORED_KEYS = {"output_dir", "resume", "overwrite"}
+
+
+@dataclass
+class Run:
+    path: Path
+    config: dict = field(default_factory=dict)
+    rows: list[dict] = field(default_factory=list)
+    test_metrics: dict[str, float] = field(default_factory=dict)
+    status: str = "stopped"
+    started: float = 0.0
+
+
+def find_runs(roots: list[Path]) -> list[Path]:
+    """Every run directory under ``roots`` (a root may be a run itself), sorted."""
+    found = []
+    for root in roots:
+        if holds_run(root):
+            found.append(root)
+            continue
+        for folder, subfolders, _ in os.walk(root):
+            subfolders[:] = sorted(s for s in subfolders if not s.startswith("."))
+            if holds_run(Path(folder)) and Path(folder) != root:
+                found.append(Path(folder))
+                subfolders[:] = []  # a run's own folders (checkpoints...) hold no runs
+    return sorted(set(found))
+
+
+def read_run(path: Path) -> Run:
+    run = Run(path)
+    config_file = path / "config.yaml"
+    if config_file.is_file():
+        try:
+            run.config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+            run.started = config_file.stat().st_mtime
+        except (yaml.YAMLError, OSError, UnicodeDecodeError):
+            run.config = {}
+    if (path / "metrics.csv").is_file():
+        try:
+            run.rows, _ = read_metrics(path / "metrics.csv")
+        except (OSError, UnicodeDecodeError, ValueError):
+            run.rows = []
+    test_file = path / "test_metrics.json"
+    if test_file.is_file():
+        try:
+            run.test_metrics = json.loads(test_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            run.test_metrics = {}
+    # The run lock says "running"; test_metrics.json is written last, after training.
+    if lock_holder(path) is not None:
+        run.status = "running"
+    elif test_file.is_file():
+        run.status = "finished"
+    return run
+
+
+def monitor_of(run: Run) -> tuple[str, str]:
+    checkpoint = (run.config.get("trainer") or {}).get("checkpoint") or {}
+    return checkpoint.get("monitor", "val_loss"), checkpoint.get("mode", "min")
+
+
+def best_row(run: Run) -> dict | None:
+    """The metrics.csv row with the best monitored value (the epoch of best.pt)."""
+    monitor, mode = monitor_of(run)
+    scored = [(number(row.get(monitor)), row) for row in run.rows]
+    scored = [(v, row) for v, row in scored if v is not None and not math.isnan(v)]
+    if not scored:
+        return None
+    pick = min if mode == "min" else max
+    return pick(scored, key=lambda item: item[0])[1]
+
+
+def number(text) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def flatten(config: dict, prefix: str = "") -> dict[str, object]:
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def differing_keys(runs: list[Run]) -> list[str]:
+    """Config keys whose value is not the same in every run."""
+    flats = [flatten(run.config) for run in runs if run.config]
+    keys = sorted({key for flat in flats for key in flat} - IGNORED_KEYS)
+    return [k for k in keys if len({json.dumps(f.get(k), default=str) for f in flats}) > 1]
+
+
+def table_rows(runs: list[Run], root: Path | None = None) -> list[dict]:
+    diff = differing_keys(runs)
+    tests = list(dict.fromkeys(name for run in runs for name in run.test_metrics))
+    rows = []
+    for run in runs:
+        monitor, _ = monitor_of(run)
+        best = best_row(run)
+        planned = (run.config.get("trainer") or {}).get("epochs", "?")
+        name = run.path.relative_to(root) if root and run.path.is_relative_to(root) else run.path
+        row = {
+            "run": str(name) if str(name) != "." else run.path.name,
+            "date": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started))
+            if run.started
+            else "",
+            "status": run.status,
+            "epochs": f"{len(run.rows)}/{planned}",
+            "monitor": monitor,
+            "best": number(best.get(monitor)) if best else None,
+        }
+        row.update({name: run.test_metrics.get(name) for name in tests})
+        flat = flatten(run.config)
+        for key in diff:
+            value = flat.get(key)
+            # As a config file writes it: [128, 64], true, null.
+            row[key] = json.dumps(value) if isinstance(value, list | bool | None) else value
+        rows.append(row)
+    return rows

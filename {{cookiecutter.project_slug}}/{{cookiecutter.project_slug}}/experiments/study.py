@@ -1,0 +1,141 @@
+"""The Optuna study of a sweep, kept in ``<sweep_dir>/study.db`` (SQLite).
+
+Several sweep.py processes may share one study. Each holds a worker lock
+(``<sweep_dir>/.workers/<id>/.lock``, the run-directory ``flock``) for its life and tags
+its trials with its id, so a trial left RUNNING by a killed process is recognised (its
+worker's lock is free), marked failed and queued again with the same parameters. Every
+step that reads the trial counts and starts a trial holds ``<sweep_dir>/.sweep.lock``,
+so the study never gets more trials than ``n_trials`` and no two processes ever take
+the same trial.
+"""
+
+import contextlib
+import fcntl
+import os
+import shutil
+import socket
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+
+from ..utils.errors import ConfigError
+from ..utils.run_dir import RunLock, lock_holder
+from .search_space import SweepSpec
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+# A RUNNING trial not yet tagged with its worker is given this long before it counts as
+# abandoned (it is tagged right after it is created, under the sweep lock).
+UNTAGGED_GRACE_S = 60.0
+
+
+@contextlib.contextmanager
+def sweep_lock(sweep_dir: Path):
+    """Exclusive for the ``with`` block, across processes."""
+    fd = os.open(sweep_dir / ".sweep.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def storage_url(sweep_dir: Path) -> str:
+    return f"sqlite:///{(sweep_dir / 'study.db').resolve()}"
+
+
+def build_sampler(spec: SweepSpec, trials_so_far: int) -> optuna.samplers.BaseSampler:
+    """A fixed ``seed`` is offset by the trials the study already has: a continued study
+    draws new start-up points instead of repeating the first run's."""
+    settings = {k: v for k, v in spec.sampler.items() if k != "name" and v is not None}
+    if "seed" in settings:
+        settings["seed"] += trials_so_far
+    if spec.sampler["name"] == "random":
+        return optuna.samplers.RandomSampler(**settings)
+    return optuna.samplers.TPESampler(**settings)
+
+
+def build_pruner(spec: SweepSpec) -> optuna.pruners.BasePruner:
+    settings = {k: v for k, v in spec.pruner.items() if k != "name" and v is not None}
+    if spec.pruner["name"] == "median":
+        return optuna.pruners.MedianPruner(**settings)
+    if spec.pruner["name"] == "halving":
+        return optuna.pruners.SuccessiveHalvingPruner(**settings)
+    return optuna.pruners.NopPruner()
+
+
+def open_study(spec: SweepSpec, sweep_dir: Path, create: bool) -> optuna.Study:
+    """Create the study, or continue it; its search space must be the one it began with."""
+    exists = (sweep_dir / "study.db").is_file()
+    if not exists and not create:
+        raise ConfigError(f"no study in {sweep_dir} yet; run with n_trials >= 1 first")
+    if not exists and any(sweep_dir.glob("trial-*")):
+        raise ConfigError(
+            f"{sweep_dir} holds trial folders but no study.db; choose another study= or sweep_dir="
+        )
+    storage = optuna.storages.RDBStorage(
+        storage_url(sweep_dir),
+        engine_kwargs={"connect_args": {"timeout": 120}},  # wait for other processes' writes
+    )
+    study = optuna.create_study(
+        storage=storage,
+        study_name=spec.study,
+        direction="minimize" if spec.mode == "min" else "maximize",
+        pruner=build_pruner(spec),
+        load_if_exists=True,
+    )
+    study.sampler = build_sampler(spec, len(study.get_trials(deepcopy=False)))
+    recorded = study.user_attrs.get("search_space")
+    if recorded is None:
+        study.set_user_attr("search_space", spec.fingerprint())
+        study.set_user_attr("sweep_file", str(spec.path))
+    elif recorded != spec.fingerprint():
+        raise ConfigError(
+            f"the study in {sweep_dir} was started with another search space or monitor "
+            f"(from {study.user_attrs.get('sweep_file')}); use another study= to start a new one"
+        )
+    return study
+
+
+class Worker:
+    """This process, as the other sweep.py processes see it: a held lock and an id."""
+
+    def __init__(self, sweep_dir: Path) -> None:
+        self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.dir = sweep_dir / ".workers" / self.id
+        self.dir.mkdir(parents=True)
+        self.lock = RunLock(self.dir).acquire()
+
+    def close(self) -> None:
+        self.lock.release()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def recover_abandoned(study: optuna.Study, sweep_dir: Path) -> list[int]:
+    """Fail the RUNNING trials whose process is gone and queue their parameters again.
+    Call under ``sweep_lock``."""
+    recovered = []
+    now = time.time()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker = trial.user_attrs.get("worker")
+        if worker is None:
+            started = trial.datetime_start.timestamp() if trial.datetime_start else now
+            abandoned = now - started > UNTAGGED_GRACE_S
+        else:
+            abandoned = lock_holder(sweep_dir / ".workers" / worker) is None
+        if abandoned:
+            abandon(study, trial.number, trial.params)
+            recovered.append(trial.number)
+    return recovered
+
+
+def abandon(study: optuna.Study, number: int, params: dict) -> None:
+    """Mark a trial that did not finish as failed, and queue its parameters again."""
+    study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
+    study.enqueue_trial(params, user_attrs={"retry_of": number})
+
+
+def count(study: optuna.Study, states) -> int:
+    return len(study.get_trials(deepcopy=False, states=states))
