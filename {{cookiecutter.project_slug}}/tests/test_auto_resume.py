@@ -2,6 +2,7 @@
 the progress it holds, not by file time), and when a directory cannot be continued.
 The torchrun side (every rank agreeing, restarts, SLURM) is in test_cluster.py."""
 
+import logging
 import os
 import time
 
@@ -17,6 +18,22 @@ from {{cookiecutter.project_slug}}.utils.errors import RunDirError
 # train.main runs in this process; torchrun's @record cannot install its fault handler
 # on pytest's captured stderr, and says so.
 pytestmark = pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
+
+
+@pytest.fixture(autouse=True)
+def _own_logging():
+    """train.main points the root logger at this test's captured stdout and train.log;
+    later tests in this process must not log into those closed streams."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    yield
+    for handler in list(root.handlers):
+        if handler not in before:
+            root.removeHandler(handler)
+            handler.close()
+    for handler in before:
+        if handler not in root.handlers:
+            root.addHandler(handler)
 
 
 def write(path, epoch: int, batch: int, step: int, age: float = 0.0):
