@@ -4,6 +4,7 @@
     python train.py trainer.epochs=5 data.batch_size=128 output_dir=runs/try1
     python train.py experiment=mnist_mlp data.root=/data
     python train.py resume=runs/try1/checkpoints/last.pt
+    python train.py output_dir=runs/try1 resume=auto   # newest checkpoint there, or a new run
     torchrun --standalone --nproc_per_node=2 train.py
 
 Wiring only: config -> data -> model -> trainer (which calls logger and saver).
@@ -36,6 +37,7 @@ from {{cookiecutter.project_slug}}.saver import (
     TRAINING_KEYS,
     check_resumable,
     load_checkpoint,
+    newest_checkpoint,
     require_training_checkpoint,
 )
 from {{cookiecutter.project_slug}}.trainer import (
@@ -54,8 +56,11 @@ from {{cookiecutter.project_slug}}.utils.run_dir import (
     create_unique_dir,
     remove_unused,
 )
+from {{cookiecutter.project_slug}}.utils.slurm import REQUEUE_SIGNAL, requeue_job, slurm_job_id
 
 log = logging.getLogger("train")
+
+AUTO = "auto"  # resume=auto: the newest checkpoint in output_dir, or a new run there
 
 
 def build_config(argv: list[str] | None) -> tuple[DictConfig, dict | None]:
@@ -63,10 +68,13 @@ def build_config(argv: list[str] | None) -> tuple[DictConfig, dict | None]:
     ``resume=`` is given: its config is then the base)."""
     path, overrides, _ = parse_cli(argv)
     resume = next((o.split("=", 1)[1] for o in overrides if o.startswith("resume=")), None)
+    if resume == AUTO:
+        overrides = resolve_auto_resume(path, overrides)
+        resume = next(o.split("=", 1)[1] for o in overrides if o.startswith("resume="))
     checkpoint = None
-    if resume:
+    if resume and resume != AUTO:
         checkpoint = require_training_checkpoint(load_checkpoint(resume), resume, TRAINING_KEYS)
-    if resume and path is None:
+    if checkpoint is not None and path is None:
         base = dict(checkpoint["config"], overwrite=False)  # an opt-in is never inherited
         if Path(resume).resolve().parent.name == "checkpoints":
             # Continue in the checkpoint's own run directory, whatever the cwd (a relative
@@ -78,6 +86,61 @@ def build_config(argv: list[str] | None) -> tuple[DictConfig, dict | None]:
     if config.resume and config.overwrite:
         raise ConfigError("resume= continues a run and overwrite=true replaces it; choose one")
     return config, checkpoint
+
+
+def resolve_auto_resume(path: str | None, overrides: list[str]) -> list[str]:
+    """``resume=auto``: the overrides with ``resume=<the newest checkpoint in output_dir>``,
+    or unchanged (a new run in output_dir) when it holds none. Every rank reads the
+    directory itself; ``agree_on_resume`` then checks that they found the same file."""
+    config = load_config(path, overrides)
+    if config.output_dir is None:
+        raise ConfigError(
+            "resume=auto continues the run in output_dir: give output_dir=<run directory>, "
+            "the same on every start"
+        )
+    if config.overwrite:
+        raise ConfigError("resume= continues a run and overwrite=true replaces it; choose one")
+    run_dir = Path(config.output_dir)
+    check_output_dir(run_dir, resuming=True, overwrite=False)  # a file, or a run in use
+    found = newest_checkpoint(run_dir / "checkpoints")
+    if found is None:
+        check_nothing_to_redo(run_dir)
+        announce(f"resume=auto: no checkpoint in {run_dir / 'checkpoints'}; starting a new run")
+        return overrides
+    checkpoint, progress = found
+    announce(f"resume=auto: continuing from {checkpoint} ({progress.describe()})")
+    return [*(o for o in overrides if not o.startswith("resume=")), f"resume={checkpoint}"]
+
+
+def check_nothing_to_redo(run_dir: Path) -> None:
+    """A new run in a directory without checkpoints is fine while it holds no results
+    (a job stopped before its first checkpoint); finished epochs would be lost."""
+    metrics = run_dir / "metrics.csv"
+    done = len(check_metrics_file(metrics)[0]) if metrics.is_file() else 0
+    if done or (run_dir / "test_metrics.json").exists():
+        raise RunDirError(
+            f"output_dir={run_dir} holds a run with results ({done} epoch(s) in metrics.csv) "
+            "but no checkpoint to continue from, so resume=auto would start it over; choose "
+            "another output_dir, or replace the run with overwrite=true instead of resume=auto"
+        )
+
+
+def announce(message: str) -> None:
+    if dist.is_main_process():
+        print(message, flush=True)
+
+
+def agree_on_resume(config, resumed: dict | None) -> None:
+    """Under torchrun every rank resolved ``resume=`` itself: all must continue from the
+    same checkpoint and state, or none starts (e.g. output_dir not on a shared disk)."""
+    mine = (config.resume, resumed["trainer"] if resumed else None)
+    everyone = dist.all_gather_object(mine)
+    if any(other != mine for other in everyone):
+        found = "; ".join(f"rank {rank}: {path}" for rank, (path, _) in enumerate(everyone))
+        raise RunDirError(
+            f"the processes found different checkpoints to resume from ({found}); with "
+            "several nodes, output_dir must be on a filesystem that all of them share"
+        )
 
 
 def claim_run_dir(config, info) -> tuple[Path, RunLock | None, bool]:
@@ -120,7 +183,7 @@ def _claim(config) -> tuple[Path, RunLock, bool]:
 
 def check_resume(config, model, checkpoint: dict | None) -> dict | None:
     """The checkpoint to resume from, checked against the built model."""
-    if not config.resume:
+    if not config.resume or config.resume == AUTO:
         return None
     if checkpoint is None:
         checkpoint = load_checkpoint(config.resume)
@@ -142,6 +205,7 @@ def run(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float
     datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
     resumed = check_resume(config, model, checkpoint)
+    agree_on_resume(config, resumed)
     run_dir, lock, created = claim_run_dir(config, info)
     try:
         try:
@@ -169,12 +233,15 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     if info.is_main:
         save_config(config, run_dir / "config.yaml")
     state = resumed["trainer"] if resumed else None
+    # A new run by resume=auto may follow one that stopped before its first checkpoint:
+    # TensorBoard drops that one's events (from step 1 on).
+    fresh_step = 0 if config.resume == AUTO else None
     trainer.loggers = build_loggers(
         config,
         run_dir,
         info.is_main,
         resume_epoch=state["epoch"] if state else None,
-        resume_step=state["global_step"] if state else None,
+        resume_step=state["global_step"] if state else fresh_step,
     )
     log.info("run directory: %s", run_dir.resolve())
     log.info("model: %s", model.summary())
@@ -230,6 +297,28 @@ def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
             print(f"  {label:<13} {run_dir / name}")
 
 
+def requeue(checkpoint: Path) -> None:
+    """SLURM asked to stop (USR1 before the time limit) and last.pt is written: requeue the
+    job. Done here, not by the sbatch script, so that only a saved stop requeues: a job
+    that crashes ends instead of starting again and again."""
+    job_id = slurm_job_id()
+    problem = requeue_job(job_id)
+    if problem is None:
+        print(
+            f"stopped; SLURM job {job_id} requeued: it continues from {checkpoint} "
+            "(resume=auto in the same output_dir)",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
+        print(
+            f"stopped, but requeueing SLURM job {job_id} failed ({problem}); resubmit it, "
+            f"it continues from {checkpoint} with resume=auto",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 # Under torchrun, an uncaught exception's traceback goes to an error file that torchrun
 # prints in its failure summary (outside torchrun it only enables faulthandler).
 @record
@@ -239,10 +328,13 @@ def main(argv: list[str] | None = None) -> int:
         run(*build_config(argv))
     except TrainingInterrupted as stop:
         if stop.checkpoint is not None and dist.is_main_process():
-            launcher = (
-                "torchrun [same options] train.py" if dist.is_enabled() else "python train.py"
-            )
-            print(f"stopped; resume with: {launcher} resume={stop.checkpoint}", file=sys.stderr)
+            if stop.signum == REQUEUE_SIGNAL and slurm_job_id():
+                requeue(stop.checkpoint)
+            else:
+                launcher = (
+                    "torchrun [same options] train.py" if dist.is_enabled() else "python train.py"
+                )
+                print(f"stopped; resume with: {launcher} resume={stop.checkpoint}", file=sys.stderr)
         # The ranks stopped at the same step; leave together, or torchrun, seeing one rank
         # exit, kills the others while rank 0 still reports.
         dist.barrier()

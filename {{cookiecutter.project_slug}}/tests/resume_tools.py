@@ -38,7 +38,7 @@ RESUME_ARGS = [
 TIMING_COLUMNS = {"epoch_time"}
 
 KILLER = """\
-import os, runpy, signal, sys
+import os, runpy, signal, sys, time
 
 point, value = sys.argv[1].split(":", 1)
 train_py = sys.argv[2]
@@ -49,14 +49,27 @@ from {{cookiecutter.project_slug}}.trainer import base
 
 
 def die():
+    # Under torchrun with KILL_RANK set: only that rank dies, and only in the first attempt
+    # (a group restarted by torchrun --max-restarts has TORCHELASTIC_RESTART_COUNT > 0).
+    rank = os.environ.get("KILL_RANK")
+    first_attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
+    if rank is not None and (os.environ.get("RANK") != rank or not first_attempt):
+        return
+    print(f"SIGKILL at {time.time():.3f}", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 
 
 if point == "step":  # right after optimizer step N (logging and mid-epoch save included)
     after_step = base.BaseTrainer.after_optimizer_step
 
+    restarted = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") != "0"
+
     def after_optimizer_step(self, *args, **kwargs):
+        global restarted
         after_step(self, *args, **kwargs)
+        if restarted:  # the first step of a group that torchrun restarted
+            print(f"training again at {time.time():.3f}", flush=True)
+            restarted = False
         if self.state.global_step == int(value):
             die()
 

@@ -55,7 +55,8 @@ def offline_runs(run_dir: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def wandb_runs(tmp_path_factory, data_root):
-    """One epoch, then a resume to two epochs, both logging to W&B offline."""
+    """One epoch, then a resume to two epochs (``resume=auto``, as after a restart), both
+    logging to W&B offline."""
     run_dir = tmp_path_factory.mktemp("wb") / "run"
     common = [
         *FAST,
@@ -69,8 +70,9 @@ def wandb_runs(tmp_path_factory, data_root):
     first = run_script("train.py", *common, "trainer.epochs=1", env=OFFLINE)
     assert first.returncode == 0, first.stderr
     last = run_dir / "checkpoints" / "last.pt"
-    second = run_script("train.py", *common, "trainer.epochs=2", f"resume={last}", env=OFFLINE)
+    second = run_script("train.py", *common, "trainer.epochs=2", "resume=auto", env=OFFLINE)
     assert second.returncode == 0, second.stderr
+    assert f"resume=auto: continuing from {last}" in second.stdout
     return run_dir, first, second
 
 

@@ -186,7 +186,8 @@ class Config:
     experiment: Optional[str] = None  # name of configs/experiment/<name>.yaml merged on top
     seed: int = 42
     output_dir: Optional[str] = None  # None: runs/<timestamp>
-    resume: Optional[str] = None  # path to a checkpoint to continue from
+    # A checkpoint to continue from, or auto: the newest in output_dir (none: a new run).
+    resume: Optional[str] = None
     overwrite: bool = False  # true: replace the run already in output_dir, as a whole
     loss: str = "cross_entropy"  # cross_entropy | nll
     label_smoothing: float = probability(0.0)

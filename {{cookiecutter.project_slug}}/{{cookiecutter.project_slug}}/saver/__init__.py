@@ -11,6 +11,7 @@ from .checkpoint import (
     require_training_checkpoint,
 )
 from .compatibility import TRAINING_KEYS, check_resumable, load_model_weights
+from .latest import Progress, newest_checkpoint
 from .output_file import OutputFileError, check_output_file, parse_overwrite, write_output
 
 __all__ = [
@@ -19,11 +20,13 @@ __all__ = [
     "CheckpointError",
     "CheckpointManager",
     "OutputFileError",
+    "Progress",
     "check_output_file",
     "check_resumable",
     "load_checkpoint",
     "load_model_weights",
     "load_training_checkpoint",
+    "newest_checkpoint",
     "parse_overwrite",
     "require_finite_weights",
     "require_training_checkpoint",

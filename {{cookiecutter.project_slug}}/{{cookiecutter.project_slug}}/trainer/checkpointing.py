@@ -7,6 +7,7 @@ from pathlib import Path
 from ..saver import CheckpointManager
 from ..utils import dist
 from .callbacks import Callback
+from .state import checkpoint_state
 
 
 class ModelCheckpoint(Callback):
@@ -38,8 +39,9 @@ class ModelCheckpoint(Callback):
         if not self.enabled:
             return
         writes, evicted = self.manager.plan(epoch, metrics)
+        state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
         if trainer.dist.is_main:
-            self.manager.write(trainer.state_dict(), writes, evicted)
+            self.manager.write(state, writes, evicted)
         dist.barrier()  # no rank goes on (or reads a checkpoint) before it is written
 
     def save(self, trainer, path: Path) -> Path:
@@ -50,7 +52,7 @@ class ModelCheckpoint(Callback):
             # Mid-epoch saves hold the running sums of all ranks; rank 0 restores them.
             trainer.train_tracker = tracker.reduced()
         try:
-            state = trainer.state_dict()  # on every rank: it may gather metric states
+            state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
             if trainer.dist.is_main:
                 self.manager.write(state, [path], [])
         finally:

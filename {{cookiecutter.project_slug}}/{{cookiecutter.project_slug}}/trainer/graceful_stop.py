@@ -1,6 +1,7 @@
-"""Graceful stop: the first SIGINT/SIGTERM finishes the current step, saves last.pt and
-stops; a second one stops at once. Under torchrun every rank must stop at the same
-step, so the request is agreed on across ranks."""
+"""Graceful stop: the first SIGINT/SIGTERM/SIGUSR1 finishes the current step, saves
+last.pt and stops; a second one stops at once. Under torchrun every rank must stop at
+the same step, so the request is agreed on across ranks. SIGUSR1 is what SLURM sends
+before a time limit (``#SBATCH --signal=USR1@90``): train.py then also requeues the job."""
 
 import contextlib
 import logging
@@ -13,9 +14,14 @@ from ..utils import DistInfo, dist
 
 log = logging.getLogger(__name__)
 
+# SIGUSR1 does not exist on Windows.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGUSR1") if hasattr(signal, name)
+)
+
 
 class TrainingInterrupted(Exception):
-    """SIGINT/SIGTERM arrived; ``last.pt`` was saved. ``signum`` is the signal number."""
+    """A stop signal arrived; ``last.pt`` was saved. ``signum`` is the signal number."""
 
     def __init__(self, signum: int, checkpoint: Path | None) -> None:
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
@@ -41,13 +47,11 @@ class GracefulStop:
 
     @contextlib.contextmanager
     def handlers(self):
-        """Install the SIGINT/SIGTERM handlers for the ``with`` block (main thread only)."""
+        """Install the stop-signal handlers for the ``with`` block (main thread only)."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        previous = {
-            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
-        }
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
         try:
             yield
         finally:

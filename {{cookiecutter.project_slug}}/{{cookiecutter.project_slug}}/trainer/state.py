@@ -1,5 +1,9 @@
 """The trainer's checkpoint: its own counters plus each part's ``state_dict``, as tensors
-and plain Python types only (``torch.load(weights_only=True)`` reads it)."""
+and plain Python types only (``torch.load(weights_only=True)`` reads it).
+
+Under torchrun every rank draws its own random numbers (dropout, augmentation), so the
+checkpoint holds every rank's RNG state (``rng_per_rank``, gathered to rank 0) and each
+rank restores its own: a resumed multi-process run is as exact as a single process."""
 
 import logging
 from dataclasses import asdict, dataclass
@@ -8,7 +12,7 @@ from typing import Any
 
 from ..config import to_plain_dict
 from ..saver import load_checkpoint
-from ..utils import get_rng_state, set_rng_state
+from ..utils import DistInfo, dist, get_rng_state, set_rng_state
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +37,8 @@ def collect_state(trainer) -> dict[str, Any]:
         "trainer": asdict(trainer.state),
         "train_tracker": trainer.train_tracker.state_dict() if mid_epoch else None,
         **{cb.state_key: cb.state_dict() for cb in trainer.callbacks if cb.state_key},
-        "rng": get_rng_state(),
+        "rng": get_rng_state(),  # this process's; every rank's: see checkpoint_state
+        "rng_per_rank": [get_rng_state()],
         "config": to_plain_dict(trainer.config),
         "classes": list(trainer.datamodule.classes),
         "preprocessing": trainer.datamodule.preprocessing(),  # for predict.py
@@ -41,6 +46,31 @@ def collect_state(trainer) -> dict[str, Any]:
     }
     trainer.on_save_checkpoint(checkpoint)
     return checkpoint
+
+
+def checkpoint_state(trainer) -> dict[str, Any]:
+    """``trainer.state_dict()`` with every rank's RNG state (rank 0 writes it). A
+    collective under torchrun: every rank must call it at the same point."""
+    rng_per_rank = dist.all_gather_object(get_rng_state())
+    state = trainer.state_dict()
+    state["rng_per_rank"] = rng_per_rank
+    return state
+
+
+def own_rng_state(state: dict[str, Any], info: DistInfo) -> dict[str, Any]:
+    """This rank's saved RNG state. A checkpoint from another number of processes (or
+    written before ``rng_per_rank`` existed) gives every rank rank 0's state: such a
+    resume cannot be exact anyway, since the data shards depend on the world size."""
+    per_rank = state.get("rng_per_rank") or []
+    if len(per_rank) == info.world_size:
+        return per_rank[info.rank]
+    if info.is_main and per_rank:
+        log.warning(
+            "the checkpoint was written by %d process(es), this run has %d: every process "
+            "continues from rank 0's random state (not an exact resume)",
+            *(len(per_rank), info.world_size),
+        )
+    return state["rng"]
 
 
 def restore_state(trainer, state: dict[str, Any]) -> None:
@@ -58,7 +88,8 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
             callback.load_state_dict(state[callback.state_key])
     trainer.last_metrics = dict(state["metrics"])
     trainer.on_load_checkpoint(state)
-    set_rng_state(state["rng"])  # last: building the objects above must not shift it
+    # Last: building the objects above must not shift it.
+    set_rng_state(own_rng_state(state, trainer.dist))
 
 
 def resume(trainer, checkpoint: Path | str | dict[str, Any]) -> None:

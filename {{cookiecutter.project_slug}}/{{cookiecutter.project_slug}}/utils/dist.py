@@ -43,10 +43,29 @@ def init_distributed(device: str = "auto") -> DistInfo:
         if wants_cuda and torch.cuda.is_available():
             # Before any CUDA work: every rank's collectives and default tensors on its own GPU.
             torch.cuda.set_device(info.local_rank)
-            dist.init_process_group(backend="nccl", device_id=torch.device("cuda", info.local_rank))
+            device = torch.device("cuda", info.local_rank)
+            dist.init_process_group(backend="nccl", device_id=device, **_restart_store())
         else:
-            dist.init_process_group(backend="gloo")
+            dist.init_process_group(backend="gloo", **_restart_store())
     return info
+
+
+def _restart_store() -> dict[str, Any]:
+    """Keys of its own for a group that ``torchrun --max-restarts`` restarted.
+
+    The restarted processes meet in the same store as the first attempt (torchrun shares
+    its own store across restarts), which still holds the dead processes' addresses
+    under the same keys: a new rank could read one, then fail with "Connection refused"
+    or wait forever. A prefix per attempt keeps them apart. Empty on a first attempt."""
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    if attempt == "0":
+        return {}
+    store, rank, world_size = next(dist.rendezvous("env://"))
+    return {
+        "store": dist.PrefixStore(f"restart-{attempt}/", store),
+        "rank": rank,
+        "world_size": world_size,
+    }
 
 
 def is_main_process() -> bool:

@@ -1,0 +1,271 @@
+"""Long jobs on shared machines, through real ``torchrun`` (2 processes, gloo): exact
+resume with every rank's own RNG state, ``resume=auto``, elastic restarts after a
+SIGKILLed rank, and the SLURM script's stop, save, requeue and continue."""
+
+import importlib.util
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from {{cookiecutter.project_slug}}.logger import read_metrics
+from {{cookiecutter.project_slug}}.saver import load_checkpoint
+
+from .conftest import FAST, PROJECT_ROOT, script_env
+from .resume_tools import (
+    RESUME_ARGS,
+    assert_same_run,
+    wait_for_mid_epoch_checkpoint,
+    write_killer,
+)
+
+# Several real torchrun jobs each: run in the default bake's full suite.
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 300  # a hung collective fails the test, not the CI job
+# RESUME_ARGS (3 epochs x 8 steps, dropout, last.pt every 3 steps) on 2 CPU processes.
+ARGS = [*RESUME_ARGS, "trainer.device=cpu", "data.eval_batch_size=64"]
+QUICK = ["trainer.device=cpu", "trainer.limit_train_batches=2", "data.eval_batch_size=16"]
+TRAIN_PY = PROJECT_ROOT / "train.py"
+# Projects generated with TensorBoard also check what it shows after a restart.
+TENSORBOARD = importlib.util.find_spec("{{cookiecutter.project_slug}}.logger.tensorboard") is not None
+
+
+def torchrun_command(*args, options: tuple[str, ...] = ()) -> list[str]:
+    """``torchrun --standalone --nproc_per_node=2 [options] args...``"""
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    return [*launcher, "--nproc_per_node=2", *options, *map(str, args)]
+
+
+def run(command: list[str], env: dict[str, str] | None = None):
+    """Run to the end (stdout and stderr apart); a hang fails after TIMEOUT seconds."""
+    return subprocess.run(
+        command,
+        cwd=PROJECT_ROOT,
+        env=script_env(env),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+
+
+def output(proc) -> str:
+    return f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+
+
+@pytest.fixture(scope="module")
+def ddp_reference(tmp_path_factory, data_root):
+    """One uninterrupted 2-process run with ``ARGS``: what every interrupted one must match."""
+    run_dir = tmp_path_factory.mktemp("ddp_reference") / "run"
+    proc = run(
+        torchrun_command(TRAIN_PY, *FAST, f"data.root={data_root}", *ARGS, f"output_dir={run_dir}")
+    )
+    assert proc.returncode == 0, output(proc)
+    return run_dir
+
+
+def test_rank_killed_mid_epoch_then_resume_is_exact(tmp_path, fast_args, ddp_reference):
+    """SIGKILL rank 1 right after step 7 (last.pt holds step 6); resuming under torchrun
+    gives the same weights and metrics.csv as the uninterrupted run, dropout included:
+    each rank continues from its own RNG state."""
+    killer = write_killer(tmp_path)
+    killed = run(
+        torchrun_command(killer, "step:7", TRAIN_PY, *fast_args, *ARGS), env={"KILL_RANK": "1"}
+    )
+    assert killed.returncode != 0 and "SIGKILL at" in killed.stdout, output(killed)
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    state = load_checkpoint(last)
+    progress = state["trainer"]
+    assert (progress["epoch"], progress["global_step"], progress["batch_in_epoch"]) == (0, 6, 6)
+
+    resumed = run(torchrun_command(TRAIN_PY, f"resume={last}", "trainer.device=cpu"))
+    assert resumed.returncode == 0, output(resumed)
+    assert_same_run(ddp_reference, tmp_path / "run")
+
+
+def test_resume_auto_starts_new_then_continues_from_the_newest_checkpoint(tmp_path, fast_args):
+    """No checkpoint: a new run (said once, by rank 0). Several: the one furthest into
+    training, whatever the file times; a truncated file is skipped, not chosen."""
+    args = [*fast_args, *QUICK, "trainer.checkpoint.every_n_epochs=1", "resume=auto"]
+    first = run(torchrun_command(TRAIN_PY, *args, "trainer.epochs=2"))
+    assert first.returncode == 0, output(first)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    assert first.stdout.count(f"no checkpoint in {checkpoints}; starting a new run") == 1
+
+    # File times say epoch 1 is newest, and a truncated copy newer still.
+    last = checkpoints / "last.pt"
+    truncated = checkpoints / "copy.pt"
+    truncated.write_bytes(last.read_bytes()[: last.stat().st_size // 2])
+    now = time.time()
+    os.utime(checkpoints / "epoch=001.pt", (now + 60, now + 60))
+    os.utime(truncated, (now + 120, now + 120))
+    second = run(torchrun_command(TRAIN_PY, *args, "trainer.epochs=3"))
+    assert second.returncode == 0, output(second)
+    steps = load_checkpoint(checkpoints / "epoch=001.pt")["trainer"]["global_step"] * 2
+    chosen = f"continuing from {last} (epoch 2 done, step {steps}, batch 0 of the next epoch)"
+    assert second.stdout.count(chosen) == 1, output(second)
+    assert f"skipping {truncated}" in second.stderr
+    assert [row["epoch"] for row in read_metrics(tmp_path / "run" / "metrics.csv")[0]] == [
+        "1",
+        "2",
+        "3",
+    ]
+
+
+def test_elastic_restart_after_a_rank_is_killed_is_exact(tmp_path, fast_args, ddp_reference):
+    """``torchrun --max-restarts=1 ... resume=auto``: rank 1 is SIGKILLed after step 7,
+    torchrun restarts both processes, they continue from last.pt (step 6) and end with
+    the uninterrupted run's weights; metrics.csv and TensorBoard hold each epoch once."""
+    killer = write_killer(tmp_path)
+    tensorboard = ["logger.tensorboard=true", "trainer.log_every_n_steps=1"] if TENSORBOARD else []
+    args = [*fast_args, *ARGS, "resume=auto", *tensorboard]
+    command = torchrun_command(killer, "step:7", TRAIN_PY, *args, options=("--max-restarts=1",))
+    proc = run(command, env={"KILL_RANK": "1"})
+    assert proc.returncode == 0, output(proc)
+    assert proc.stdout.count("SIGKILL at") == 1
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    assert f"continuing from {last} (epoch 0 done, step 6, batch 6" in proc.stdout
+    assert_same_run(ddp_reference, tmp_path / "run")
+    if TENSORBOARD:  # step 7 was logged before the kill and after the restart: shown once
+        logs = tmp_path / "run" / "tensorboard"
+        assert scalar_steps(logs, "train/loss_step") == list(range(1, 25))
+        assert scalar_steps(logs, "epoch") == [8, 16, 24]
+
+    killed = float(re.search(r"SIGKILL at ([\d.]+)", proc.stdout).group(1))
+    again = min(float(t) for t in re.findall(r"training again at ([\d.]+)", proc.stdout))
+    print(f"from SIGKILL to the restarted group's first step: {again - killed:.1f} s")
+
+
+def scalar_steps(log_dir: Path, tag: str) -> list[int]:
+    """The steps of ``tag``'s points as TensorBoard reads them (after purge_step dropped
+    what the killed attempt logged past the checkpoint)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(log_dir))
+    events.Reload()
+    return [event.step for event in events.Scalars(tag)]
+
+
+# Stand-ins for SLURM's commands: scontrol records its arguments (and names this host
+# for "show hostnames"); srun drops its own options and runs the command as one task.
+FAKE_SCONTROL = """#!/bin/sh
+echo "$@" >> "$SCONTROL_LOG"
+if [ "$1" = show ]; then echo localhost; fi
+"""
+FAKE_SRUN = """#!/bin/sh
+while [ "${1#-}" != "$1" ]; do shift; done
+exec "$@"
+"""
+# train.py as the sbatch script calls it (from the submit folder), each optimizer step
+# made 50 ms longer, so that the run is still going when the test signals it.
+SLOW_TRAIN = """\
+import runpy, sys, time
+sys.path.insert(0, {root!r})
+from {{cookiecutter.project_slug}}.trainer import base
+
+after_step = base.BaseTrainer.after_optimizer_step
+
+
+def slow_after_optimizer_step(self, *args, **kwargs):
+    after_step(self, *args, **kwargs)
+    time.sleep(0.05)
+
+
+base.BaseTrainer.after_optimizer_step = slow_after_optimizer_step
+runpy.run_path({train!r}, run_name="__main__")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def slurm_job(tmp_path: Path, run_dir: Path) -> tuple[Path, dict[str, str]]:
+    """A submit folder and the environment of SLURM job 4242 on one node (2 CPU processes)."""
+    submit, fake_bin = tmp_path / "submit", tmp_path / "bin"
+    submit.mkdir()
+    fake_bin.mkdir()
+    for name, text in (("scontrol", FAKE_SCONTROL), ("srun", FAKE_SRUN)):
+        (fake_bin / name).write_text(text)
+        (fake_bin / name).chmod(0o755)
+    (submit / "train.py").write_text(SLOW_TRAIN.format(root=str(PROJECT_ROOT), train=str(TRAIN_PY)))
+    env = {
+        "PATH": f"{fake_bin}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "SCONTROL_LOG": str(tmp_path / "scontrol.log"),
+        "SLURM_JOB_ID": "4242",
+        "SLURM_NNODES": "1",
+        "SLURM_JOB_NODELIST": "localhost",
+        "NPROC_PER_NODE": "2",
+        "MASTER_PORT": str(free_port()),
+        "RUN_DIR": str(run_dir),
+    }
+    return submit, env
+
+
+def children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds processes via /proc")
+def test_slurm_usr1_saves_requeues_and_the_requeued_job_continues_exactly(
+    tmp_path, data_root, ddp_reference
+):
+    """slurm/train.sbatch with fake srun/scontrol: USR1 to torchrun and both processes
+    (what ``--signal=USR1@90`` does to a job step) saves last.pt and calls
+    ``scontrol requeue 4242``; the same script started again (the requeued job)
+    continues with resume=auto and ends with the uninterrupted run's weights."""
+    run_dir = tmp_path / "run"
+    submit, env = slurm_job(tmp_path, run_dir)
+    args = [*FAST, f"data.root={data_root}", *ARGS, "trainer.log_every_n_steps=1"]
+    command = ["bash", str(PROJECT_ROOT / "slurm" / "train.sbatch"), *args]
+    job = subprocess.Popen(
+        command,
+        cwd=submit,
+        env=script_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        seen = wait_for_mid_epoch_checkpoint(job, run_dir / "checkpoints" / "last.pt")
+        (launcher,) = children(job.pid)  # srun, which became torchrun
+        for pid in [launcher, *children(launcher)]:
+            os.kill(pid, signal.SIGUSR1)
+        first, _ = job.communicate(timeout=TIMEOUT)
+    finally:
+        if job.poll() is None:
+            job.kill()
+    assert job.returncode != 0, first[-5000:]
+    # Once per process: torchrun's forwarded copy, right after SLURM's, counts as one.
+    assert first.count("SIGUSR1 received") == 2, first[-5000:]
+    assert "SLURM job 4242 requeued" in first, first[-5000:]
+    requeues = (tmp_path / "scontrol.log").read_text().splitlines()
+    assert requeues.count("requeue 4242") == 1, requeues
+    saved = load_checkpoint(run_dir / "checkpoints" / "last.pt")["trainer"]
+    # Saved at the step boundary where the processes agreed to stop, mid-epoch.
+    assert saved["batch_in_epoch"] > 0 and saved["global_step"] >= seen["trainer"]["global_step"]
+
+    # SLURM starts the requeued job: the same script, arguments and job id.
+    again = subprocess.run(
+        command,
+        cwd=submit,
+        env=script_env({**env, "SLURM_RESTART_COUNT": "1"}),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert again.returncode == 0, output(again)
+    assert f"continuing from {run_dir / 'checkpoints' / 'last.pt'}" in again.stdout
+    assert_same_run(ddp_reference, run_dir)
