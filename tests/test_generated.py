@@ -8,24 +8,31 @@ import pytest
 
 from .conftest import run
 
-# (answers, which generated tests to run, environment): the default runs the whole
-# suite as a user would, with no variable set (the generated conftest pins its own
-# threads); the other variants skip the tests marked slow (resume kills, torchrun,
-# compile), which exercise code that does not change with the option.
+# (answers, which generated tests to run, environment). The default bake runs its whole
+# suite as a user would, with plain pytest and no variable set (the generated conftest
+# pins its own threads), in two halves (slow / not slow) so the two workers of
+# `make test` share it. The other bakes run the tests of the code their option changes:
+# the data tests for a dataset, the logger tests for a tracker.
 AS_A_USER = {"OMP_NUM_THREADS": None, "WANDB_MODE": None}
+QUICK = ["-m", "not slow"]
+CONFIG_TESTS = ["tests/test_config.py", "tests/test_bad_inputs.py", "tests/test_cli.py"]
+DATA_TESTS = ["tests/test_data.py", "tests/test_data_files.py", "tests/test_predict.py"]
+LOGGER_TESTS = ["tests/test_loggers.py", "tests/test_tooling.py", "tests/test_metrics.py"]
 VARIANTS = [
-    ({}, [], AS_A_USER),
-    ({"dataset": "mnist"}, ["-m", "not slow"], {}),
-    ({"dataset": "fashion_mnist", "logger": "none"}, ["-m", "not slow"], {}),
-    ({"logger": "wandb"}, ["-m", "not slow"], {}),
-    ({"logger": "mlflow"}, ["-m", "not slow"], {}),
-    ({"logger": "none"}, ["-m", "not slow"], {}),
+    ({}, ["-m", "slow"], AS_A_USER),
+    ({}, QUICK, AS_A_USER),
+    ({"dataset": "mnist"}, [*QUICK, *CONFIG_TESTS, *DATA_TESTS], {}),
+    ({"dataset": "fashion_mnist", "logger": "none"}, [*QUICK, *CONFIG_TESTS, *DATA_TESTS], {}),
+    ({"logger": "wandb"}, [*QUICK, *CONFIG_TESTS, *LOGGER_TESTS, "tests/test_wandb.py"], {}),
+    ({"logger": "mlflow"}, [*QUICK, *CONFIG_TESTS, *LOGGER_TESTS, "tests/test_mlflow.py"], {}),
+    ({"logger": "none"}, [*QUICK, *CONFIG_TESTS, *LOGGER_TESTS], {}),
 ]
 
 
 def variant_id(variant) -> str:
-    answers = variant[0]
-    return "-".join(f"{k}={v}" for k, v in answers.items()) or "default"
+    answers, pytest_args, _ = variant
+    name = "-".join(f"{k}={v}" for k, v in answers.items()) or "default"
+    return name if answers else f"{name}-{pytest_args[1].replace(' ', '-')}"
 
 
 @pytest.mark.slow
