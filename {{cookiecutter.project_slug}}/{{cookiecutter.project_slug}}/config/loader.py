@@ -20,6 +20,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 from ..utils.errors import ConfigError
 from .registry import check_registered
 from .schema import Config
+from .transforms import check_transform_lists
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "train.yaml"
@@ -34,6 +35,10 @@ CHOICES = {
     "trainer.nonfinite_loss": ("raise", "skip"),
     "trainer.early_stopping.mode": ("min", "max"),
     "trainer.checkpoint.mode": ("min", "max"),
+    "data.sampler": ("random", "weighted"),
+    "data.normalize": ("auto", "imagenet", "none"),
+    "data.channels": (1, 3),
+    "class_weights": ("none", "auto"),
 }
 # The experiment tracker chosen when the project was generated: only its code and
 # dependency are in the project.
@@ -196,6 +201,7 @@ def _validate(config: DictConfig) -> None:
             "use auto, cpu, mps, cuda or cuda:N"
         )
     _validate_training_controls(config)
+    check_transform_lists(config.data)
     _validate_monitors(config)
     _validate_tracker(config)
 

@@ -14,7 +14,11 @@ class ClassificationTrainer(BaseTrainer):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.criterion = build_loss(self.config.loss, self.config.label_smoothing)
+        weight = None
+        if self.config.class_weights == "auto":  # inverse class frequency, mean 1
+            counts = self.datamodule.class_counts().double().clamp_min(1)
+            weight = (counts.sum() / (len(counts) * counts)).float().to(self.device)
+        self.criterion = build_loss(self.config.loss, self.config.label_smoothing, weight)
         self.metrics = build_metrics(list(self.config.metrics))
         self.train_metrics = self.config.trainer.train_metrics  # read once: used every step
         self.eval_metrics = {"loss": self.criterion, **self.metrics}  # validation and test
