@@ -11,7 +11,7 @@ Numeric keys carry their allowed range next to their type (``at_least(1, 20)``,
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 
 def ranged(default, low=-math.inf, high=math.inf, low_open=False, high_open=False):
@@ -67,8 +67,8 @@ class DataConfig:
     # Lists of torchvision.transforms.v2 transforms on uint8 images, by name, e.g.
     # [{name: RandomResizedCrop, size: 224, scale: [0.6, 1.0]}]; null: the defaults.
     # ToDtype(float32, scale=True) + Normalize are appended to both.
-    train_transforms: Optional[List[Dict[str, Any]]] = None
-    eval_transforms: Optional[List[Dict[str, Any]]] = None
+    train_transforms: Optional[List[Any]] = None
+    eval_transforms: Optional[List[Any]] = None
     normalize: str = "auto"  # auto (training images' mean/std, cached) | imagenet | none
     cache: bool = False  # decode every image once into memory (small datasets)
     skip_bad_images: bool = False  # true: leave out unreadable images (counted in the log)
