@@ -114,8 +114,9 @@ def test_bad_files_are_errors_or_skipped_and_counted(tmp_path, caplog):
     kept = sum((dm_set.files for dm_set in (dm.train_set, dm.val_set, dm.test_set)), [])
     assert len(kept) == 18 and not any(Path(f).stem in ("fake", "cut", "empty") for f in kept)
     (root / "moon").mkdir()
-    with pytest.raises(DataError, match=r"class folder .*moon holds no usable images"):
+    with pytest.raises(DataError, match=r"class folder .*moon holds no usable images") as error:
         datamodule(root, "data.skip_bad_images=true")
+    assert "\n" not in str(error.value)
 
 
 @pytest.mark.parametrize(
@@ -236,3 +237,14 @@ def test_weighted_sampler_and_class_weights_balance_an_imbalanced_set(tmp_path):
     weight = trainer.criterion.weight
     assert weight[0] < weight[1] and torch.isclose(weight[1], weight[2], rtol=0.3)
     assert torch.isclose((weight * dm.class_counts()).sum(), torch.tensor(float(sum(counts))))
+
+
+def test_predict_prepares_a_raw_image_exactly_like_the_test_set(image_root, tmp_path):
+    from {{cookiecutter.project_slug}}.data.images import prepare_image
+
+    dm = datamodule(image_root)
+    torch.save({"preprocessing": dm.preprocessing()}, tmp_path / "meta.pt")
+    preprocessing = torch.load(tmp_path / "meta.pt", weights_only=True)["preprocessing"]
+    for index in range(len(dm.test_set)):  # every size and mode the folder holds
+        expected, _ = dm.test_set[index]
+        assert torch.equal(prepare_image(Path(dm.test_set.files[index]), preprocessing), expected)

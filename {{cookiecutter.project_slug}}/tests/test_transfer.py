@@ -145,3 +145,13 @@ def test_weights_in_the_local_cache_are_used(tmp_path, monkeypatch):
 def test_unknown_weights_name_is_a_config_error(config_factory, transfer):
     with pytest.raises(ConfigError, match="IMAGENET1K_V1"):
         build(config_factory(*transfer, "model.weights=IMAGENET9000"))
+
+
+def test_weights_from_a_local_file(tmp_path):
+    torch.manual_seed(7)
+    fake = resnet18(weights=None).state_dict()
+    torch.save(fake, tmp_path / "my_resnet18.pth")
+    model = ResNetClassifier((3, 16, 16), 2, weights=str(tmp_path / "my_resnet18.pth"))
+    assert torch.equal(model.backbone.conv1.weight, fake["conv1.weight"])
+    with pytest.raises(WeightsNotFoundError, match=r"nothing\.pth: no such file"):
+        ResNetClassifier((3, 16, 16), 2, weights=str(tmp_path / "nothing.pth"))
