@@ -6,8 +6,9 @@
 ``input`` is a PNG/JPG image, a ``.pt`` file, or a folder of them (not recursive).
 A model trained on ``data.name=image_folder`` gets each image through the eval
 transforms its checkpoint stored (decoded by torchvision, any size). Other images are
-converted to grayscale (RGB for 3-channel models), resized to the model's input size, scaled to [0, 1] and normalized with the mean/std that the checkpoint
-recorded from the training data, so they are prepared exactly like the training set.
+converted to grayscale (RGB for 3-channel models), resized to the model's input size,
+scaled to [0, 1] and normalized with the mean/std that the checkpoint recorded from the
+training data, so they are prepared exactly like the training set.
 A ``.pt`` file (read with ``weights_only=True``) holds a tensor that already IS a
 model input: ``(C, H, W)`` or ``(N, C, H, W)``, normalized like the data module's output.
 

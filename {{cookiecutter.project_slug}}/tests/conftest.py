@@ -17,6 +17,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Small and quick: every test that trains uses these unless it needs otherwise.
 FAST = [
+{%- if cookiecutter.dataset == "image_folder" %}
+    # The shared tests run on small MNIST files (data_root) with the MLP; the default,
+    # image_folder, has its own tests (test_image_folder*.py, IMAGE_ARGS).
+    "data.name=mnist",
+    "data.num_workers=0",
+    "data.eval_batch_size=512",
+    "model.name=mlp",
+{%- endif %}
     "trainer.epochs=2",
     "trainer.progress_bar=false",
     "data.batch_size=64",
@@ -74,8 +82,15 @@ def write_idx(root: Path, folder: str = "MNIST", n_train: int = 600, n_test: int
 # Image-folder test data: one colour per class (distinct in grayscale too), with noise.
 IMAGE_CLASSES = {"apple": (220, 40, 40), "leaf": (40, 200, 60), "sky": (40, 60, 230)}
 # (PIL mode, file format): grayscale, palette, alpha and CMYK files all decode to RGB.
-IMAGE_KINDS = [("RGB", "PNG"), ("RGB", "JPEG"), ("L", "PNG"), ("RGBA", "PNG"), ("P", "PNG"),
-               ("CMYK", "JPEG"), ("L", "JPEG")]
+IMAGE_KINDS = [
+    ("RGB", "PNG"),
+    ("RGB", "JPEG"),
+    ("L", "PNG"),
+    ("RGBA", "PNG"),
+    ("P", "PNG"),
+    ("CMYK", "JPEG"),
+    ("L", "JPEG"),
+]
 
 
 def write_images(folder: Path, per_class: int = 14, seed: int = 0) -> Path:
@@ -103,8 +118,14 @@ def image_root(tmp_path_factory) -> Path:
 
 
 # Small pictures: 16 px crops, so an image run takes seconds.
-IMAGE_ARGS = ["data.name=image_folder", "data.image_size=16", "data.batch_size=8",
-              "data.eval_batch_size=32", "data.val_fraction=0.2", "data.test_fraction=0.2"]
+IMAGE_ARGS = [
+    "data.name=image_folder",
+    "data.image_size=16",
+    "data.batch_size=8",
+    "data.eval_batch_size=32",
+    "data.val_fraction=0.2",
+    "data.test_fraction=0.2",
+]
 
 
 @pytest.fixture(scope="session")

@@ -58,9 +58,7 @@ def build_transform(spec: dict[str, Any], where: str):
             )
         close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.4)
         hint = f"did you mean {', '.join(close)}?" if close else f"valid: {', '.join(names)}"
-        raise ConfigError(
-            f"{where}: {name!r} is not a torchvision.transforms.v2 transform; {hint}"
-        )
+        raise ConfigError(f"{where}: {name!r} is not a torchvision.transforms.v2 transform; {hint}")
     cls = getattr(v2, name)
     parameters = inspect.signature(cls).parameters
     accepted = [p for p in parameters if parameters[p].kind is not inspect.Parameter.VAR_KEYWORD]
@@ -80,7 +78,7 @@ def build_transform(spec: dict[str, Any], where: str):
         and p not in arguments
     ]
     if missing:
-        example = "{name: %s, %s: ...}" % (name, missing[0])
+        example = "{name: " + name + ", " + missing[0] + ": ...}"
         raise ConfigError(f"{where}: {name} needs {', '.join(missing)}, e.g. {example}")
     values = {key: _arguments(value) for key, value in arguments.items()}
     if isinstance(values.get("interpolation"), str):

@@ -174,7 +174,9 @@ class ImageFolderDataModule(BaseDataModule):
             )
         self.skipped = len(skipped)
         self.mean, self.std = self._statistics(splits["train"])
-        train_pipeline = ImagePipeline(self.train_specs, self.mean, self.std, "data.train_transforms")
+        train_pipeline = ImagePipeline(
+            self.train_specs, self.mean, self.std, "data.train_transforms"
+        )
         eval_pipeline = ImagePipeline(self.eval_specs, self.mean, self.std, "data.eval_transforms")
         train, val, test = (splits[name] for name in SPLITS)
         train.pipeline, train.seed = train_pipeline, self.seed
