@@ -66,7 +66,7 @@ def write_jpegs(root: Path, n: int, classes: int = 10, seed: int = 0) -> Path:
 # --------------------------------------------------------------------------- one variant
 def loader_generated(project: Path, root: Path, batch: int, workers: int):
     sys.path.insert(0, str(project))
-    package = next(p.parent.name for p in project.glob("*/data/image_folder.py"))
+    package = next(p.parent.parent.name for p in project.glob("*/data/image_folder.py"))
     config_module = __import__(f"{package}.config", fromlist=["load_config"])
     data_module = __import__(f"{package}.data", fromlist=["build_datamodule"])
     config = config_module.load_config(

@@ -157,6 +157,8 @@ def test_listed_transforms_are_applied(image_root):
     image, target = dm.val_set[0]
     assert image.shape == (3, 12, 12) and image.min() >= 0 and image.max() <= 1
     assert dm.preprocessing()["eval_transforms"] == [{"name": "Resize", "size": [12, 12]}]
+    with pytest.raises(ConfigError, match=r"shape \(3, 12, 12\) but .* give \(3, 16, 16\)"):
+        datamodule(image_root, f"data.train_transforms={transforms}")  # eval default: 16 px
 
 
 def test_augmentation_depends_only_on_seed_epoch_and_index(image_root):

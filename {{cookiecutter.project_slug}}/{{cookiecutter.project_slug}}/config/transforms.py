@@ -14,7 +14,15 @@ from ..utils.errors import ConfigError
 
 # Added by the data module itself, after the listed transforms (data.normalize sets the
 # statistics); as list items they would convert twice.
-APPENDED = ("ToDtype", "Normalize", "ToImage", "ToPureTensor", "ToPILImage", "PILToTensor")
+APPENDED = (
+    "ToDtype",
+    "ConvertImageDtype",
+    "Normalize",
+    "ToImage",
+    "ToPureTensor",
+    "ToPILImage",
+    "PILToTensor",
+)
 # Containers take transform objects, which a YAML list cannot express.
 CONTAINERS = ("Compose", "RandomApply", "RandomChoice", "RandomOrder", "Lambda")
 

@@ -182,6 +182,12 @@ class ImageFolderDataModule(BaseDataModule):
         train.pipeline, train.seed = train_pipeline, self.seed
         val.pipeline = test.pipeline = eval_pipeline
         shape = tuple(eval_pipeline(train.image(0)).shape)
+        train_shape = tuple(train[0][0].shape)  # both pipelines tried once, now
+        if train_shape != shape:
+            raise ConfigError(
+                f"data.train_transforms give images of shape {train_shape} but "
+                f"data.eval_transforms give {shape}; end both lists with the same fixed size"
+            )
         for dataset in (train, val, test):
             dataset.shape = shape
         self._input_shape = shape
