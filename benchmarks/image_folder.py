@@ -23,6 +23,7 @@ generated/course and generated/decode. Timings are printed, never asserted.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,9 +78,6 @@ def loader_generated(project: Path, root: Path, batch: int, workers: int):
             "data.normalize=imagenet",
             f"data.batch_size={batch}",
             f"data.num_workers={workers}",
-            # All images in the training pass: the split is the module's business.
-            "data.val_fraction=0.01",
-            "data.test_fraction=0.01",
         ]
     )
     datamodule = data_module.build_datamodule(config.data, seed=0)
@@ -100,7 +98,7 @@ def loader_course(root: Path, batch: int, workers: int):
             transforms.Normalize(MEAN, STD),
         ]
     )
-    dataset = datasets.ImageFolder(str(root), transform=transform)
+    dataset = datasets.ImageFolder(str(root / "train"), transform=transform)
     return torch.utils.data.DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=workers)
 
 
@@ -120,7 +118,7 @@ class DecodeOnly:
 def loader_decode(root: Path, batch: int, workers: int):
     import torch
 
-    files = sorted(str(p) for p in root.rglob("*.jpg"))
+    files = sorted(str(p) for p in (root / "train").rglob("*.jpg"))
     return torch.utils.data.DataLoader(
         DecodeOnly(files), batch_size=batch, shuffle=True, num_workers=workers, collate_fn=list
     )
@@ -166,7 +164,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         project = args.project or bake(Path(tmp) / "bake")
         started = time.perf_counter()
-        root = write_jpegs(Path(tmp) / "images", args.images)
+        root = Path(tmp) / "images"
+        write_jpegs(root / "train", args.images)
+        for split in ("val", "test"):  # the data module wants them; not timed
+            for folder in sorted((root / "train").iterdir()):
+                first = min(folder.glob("*.jpg"))
+                (root / split / folder.name).mkdir(parents=True, exist_ok=True)
+                shutil.copy(first, root / split / folder.name / first.name)
         print(f"wrote {args.images} JPEGs in {time.perf_counter() - started:.0f} s", flush=True)
         results = {variant: [] for variant in VARIANTS}
         for repeat in range(args.repeats):

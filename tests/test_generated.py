@@ -17,6 +17,13 @@ VARIANTS = [
     ({}, [], AS_A_USER),
     ({"dataset": "mnist"}, ["-m", "not slow"], {}),
     ({"dataset": "fashion_mnist", "logger": "none"}, ["-m", "not slow"], {}),
+    # The image_folder code is in every bake (the default runs its tests); here only what
+    # the option changes: the default config and the image tests under it.
+    (
+        {"dataset": "image_folder"},
+        ["-m", "not slow", "tests/test_config.py", "tests/test_image_folder.py"],
+        {},
+    ),
     ({"logger": "wandb"}, ["-m", "not slow"], {}),
     ({"logger": "none"}, ["-m", "not slow"], {}),
 ]
