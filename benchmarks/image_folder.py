@@ -13,8 +13,8 @@ timed in its own subprocess for one full pass over the training images:
 - ``course``: the plain course code: ``torchvision.datasets.ImageFolder`` (PIL) with
   ``transforms.Compose([RandomResizedCrop(224), RandomHorizontalFlip(), ToTensor(),
   Normalize(...)])`` and a default DataLoader;
-- ``decode``: ``decode_image(read_file(path))`` alone, batches left as lists (the limit:
-  no augmentation, no collate).
+- ``decode``: ``decode_image(read_file(path))`` alone in the same workers, nothing but
+  the image size sent back (the limit: no augmentation, no collate, no transfer).
 
 Prints images/s (median over repeats, variants interleaved) and the ratios
 generated/course and generated/decode. Timings are printed, never asserted.
@@ -112,7 +112,10 @@ class DecodeOnly:
     def __getitem__(self, index):
         from torchvision.io import ImageReadMode, decode_image, read_file
 
-        return decode_image(read_file(self.files[index]), mode=ImageReadMode.RGB)
+        image = decode_image(read_file(self.files[index]), mode=ImageReadMode.RGB)
+        # Only the size goes back: a full-size tensor per item through the workers' queue
+        # (one shared-memory segment each) would cost more than the decoding.
+        return image.shape[1] * image.shape[2]
 
 
 def loader_decode(root: Path, batch: int, workers: int):

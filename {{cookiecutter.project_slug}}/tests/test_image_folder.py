@@ -107,10 +107,11 @@ def test_bad_files_are_errors_or_skipped_and_counted(tmp_path, caplog):
     whole = (root / "sky" / "001.jpg").read_bytes()
     (root / "sky" / "cut.jpg").write_bytes(whole[: len(whole) // 2])
     (root / "apple" / "empty.png").write_bytes(b"")
+    dm = datamodule(root, "data.skip_bad_images=true")
     with caplog.at_level("WARNING"):
-        dm = datamodule(root, "data.skip_bad_images=true")
-    assert dm.skipped == 3
-    assert "3 files left out" in caplog.text
+        dm.train_dataloader()  # when training starts, into train.log
+    assert len(dm.skipped) == 3
+    assert "data.skip_bad_images: 3 files left out" in caplog.text
     kept = sum((dm_set.files for dm_set in (dm.train_set, dm.val_set, dm.test_set)), [])
     assert len(kept) == 18 and not any(Path(f).stem in ("fake", "cut", "empty") for f in kept)
     (root / "moon").mkdir()

@@ -168,11 +168,7 @@ class ImageFolderDataModule(BaseDataModule):
         self.eval_specs = self._specs("eval_transforms", eval_specs)
         if cfg.skip_bad_images or cfg.cache:
             splits, skipped = self._decode_all(splits, skipped)
-        if skipped:
-            log.warning(
-                "data.skip_bad_images: %d files left out, e.g. %s", len(skipped), skipped[0]
-            )
-        self.skipped = len(skipped)
+        self.skipped = skipped  # reported in train.log by train_dataloader()
         self.mean, self.std = self._statistics(splits["train"])
         train_pipeline = ImagePipeline(
             self.train_specs, self.mean, self.std, "data.train_transforms"
@@ -196,6 +192,14 @@ class ImageFolderDataModule(BaseDataModule):
     @property
     def input_shape(self) -> tuple[int, ...]:
         return self._input_shape
+
+    def train_dataloader(self, shuffle: bool | None = None):
+        if self.skipped:  # here, not in setup: train.py's log file exists by now
+            log.warning(
+                "data.skip_bad_images: %d files left out, e.g. %s",
+                *(len(self.skipped), self.skipped[0]),
+            )
+        return super().train_dataloader(shuffle)
 
     def preprocessing(self) -> dict:
         return {
