@@ -11,6 +11,7 @@ SLUG = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
 DATASET = json.loads(r'''{{ cookiecutter.dataset | tojson }}''')
 LOGGER = json.loads(r'''{{ cookiecutter.logger | tojson }}''')
 LICENSE = json.loads(r'''{{ cookiecutter.license | tojson }}''')
+DOCKER = json.loads(r'''{{ cookiecutter.docker | tojson }}''')
 
 PACKAGE = Path(SLUG)
 
@@ -18,11 +19,16 @@ UNUSED = {
     PACKAGE / "logger" / "tensorboard.py": LOGGER != "tensorboard",
     PACKAGE / "logger" / "figures.py": LOGGER == "none",
     PACKAGE / "logger" / "wandb.py": LOGGER != "wandb",
+    PACKAGE / "logger" / "mlflow.py": LOGGER != "mlflow",
     PACKAGE / "data" / "digits.py": DATASET != "digits",
     Path("tests") / "test_tensorboard.py": LOGGER != "tensorboard",
     Path("tests") / "test_wandb.py": LOGGER != "wandb",
+    Path("tests") / "test_mlflow.py": LOGGER != "mlflow",
     Path("tests") / "test_digits.py": DATASET != "digits",
     Path("LICENSE"): LICENSE == "none",
+    Path("Dockerfile"): DOCKER != "yes",
+    Path(".dockerignore"): DOCKER != "yes",
+    Path(".devcontainer"): DOCKER != "yes",
 }
 
 

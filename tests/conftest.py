@@ -18,14 +18,26 @@ OPTIONS = {
 }
 # Files that legitimately contain ``${{ }}`` (GitHub Actions), copied without rendering.
 UNRENDERED = (".github/workflows/",)
+# Options that only add or remove files of their own: tested on their own (test_docker.py)
+# at their default in every combination, instead of doubling the combinations' count.
+SEPARATE = ("docker",)
+# Options that only change a file's text (the LICENSE, requires-python) are not multiplied
+# with the rest: each of their values is taken in turn, so every value still bakes.
+TEXT_ONLY = ("license", "python_version")
 
 
 def all_combinations() -> list[dict[str, str]]:
-    keys = sorted(OPTIONS)
-    return [
+    """Every combination of the options that change code (``SEPARATE`` ones left at their
+    default), with the text-only options' values cycled through them."""
+    keys = sorted(key for key in OPTIONS if key not in TEXT_ONLY + SEPARATE)
+    combinations = [
         dict(zip(keys, values, strict=True))
         for values in itertools.product(*(OPTIONS[k] for k in keys))
     ]
+    for index, context in enumerate(combinations):
+        for key in TEXT_ONLY:
+            context[key] = OPTIONS[key][index % len(OPTIONS[key])]
+    return combinations
 
 
 def combination_id(context: dict[str, str]) -> str:

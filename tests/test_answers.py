@@ -2,6 +2,7 @@
 (TOML, YAML, Python, Markdown) and an installable project, or are refused by the
 pre-generation hook with one message and nothing left behind."""
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -37,7 +38,7 @@ UNICODE = {
 
 
 def test_non_ascii_answers_bake_into_valid_files(bake):
-    project = bake(**UNICODE)
+    project = bake(**UNICODE, logger="wandb")  # wandb_project holds the slug
     metadata = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert metadata["description"] == UNICODE["description"]
     assert metadata["authors"] == [{"name": UNICODE["author_name"], "email": "you@example.com"}]
@@ -47,6 +48,8 @@ def test_non_ascii_answers_bake_into_valid_files(bake):
     assert readme.startswith(f"# {UNICODE['project_name']}\n")
     assert UNICODE["description"] in readme
     assert UNICODE["author_name"] in (project / "LICENSE").read_text(encoding="utf-8")
+    devcontainer = (project / ".devcontainer" / "devcontainer.json").read_text(encoding="utf-8")
+    assert json.loads(devcontainer)["name"] == UNICODE["project_name"]
 
 
 def test_a_project_with_non_ascii_answers_builds_with_pip(bake, tmp_path):

@@ -42,8 +42,10 @@ def test_options_choose_files_and_dependencies(bake, context):
     logger, dataset = context["logger"], context["dataset"]
     assert (package / "logger" / "tensorboard.py").exists() == (logger == "tensorboard")
     assert (package / "logger" / "wandb.py").exists() == (logger == "wandb")
+    assert (package / "logger" / "mlflow.py").exists() == (logger == "mlflow")
     assert ("tensorboard" in dependencies) == (logger == "tensorboard")
     assert ("wandb" in dependencies) == (logger == "wandb")
+    assert ("mlflow" in dependencies) == (logger == "mlflow")
     assert (package / "data" / "digits.py").exists() == (dataset == "digits")
     assert ("scikit-learn" in dependencies) == (dataset == "digits")
     assert (project / "LICENSE").exists() == (context["license"] != "none")
@@ -55,6 +57,8 @@ def test_options_choose_files_and_dependencies(bake, context):
         assert "import wandb" not in source
     if logger != "tensorboard":
         assert "torch.utils.tensorboard" not in source and "import tensorboard" not in source
+    if logger != "mlflow":
+        assert "import mlflow" not in source and "from mlflow" not in source
 
 
 def test_slug_is_derived_from_the_name(cookies):
@@ -124,5 +128,6 @@ def test_cookiecutter_json_is_complete():
     ):
         assert key in config
     assert config["dataset"][0] == "digits" and config["logger"][0] == "tensorboard"
+    assert config["docker"] == ["yes", "no"] and "docker" in config["__prompts__"]
     assert set(config["__prompts__"]) >= {"project_name", "dataset", "logger"}
     assert ".github/workflows/*" in config["_copy_without_render"]

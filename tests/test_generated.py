@@ -25,6 +25,7 @@ VARIANTS = [
         {},
     ),
     ({"logger": "wandb"}, ["-m", "not slow"], {}),
+    ({"logger": "mlflow"}, ["-m", "not slow"], {}),
     ({"logger": "none"}, ["-m", "not slow"], {}),
 ]
 

@@ -3,7 +3,9 @@
     python evaluate.py checkpoint=runs/<run>/checkpoints/best.pt
         [output=metrics.json] [overwrite=true] [key=value ...]
 
-Prints each metric by name (``test_accuracy: 0.9712``) and saves them as JSON:
+Prints each metric by name (``test_accuracy: 0.9712``; per class:
+``test_class_<name>_precision`` and ``_recall``) and saves them as JSON, with the
+confusion matrix drawn beside it (``confusion_matrix.png``):
 
 - ``output=<file>`` given: to that file. An existing file is replaced only with
   ``overwrite=true``.
@@ -25,16 +27,17 @@ from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.data import build_datamodule
-from {{cookiecutter.project_slug}}.model import build_loss, build_metrics
+from {{cookiecutter.project_slug}}.logger.confusion import confusion_figure
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
     parse_overwrite,
     write_output,
 )
-from {{cookiecutter.project_slug}}.trainer import evaluate, load_trained
+from {{cookiecutter.project_slug}}.trainer import evaluate_test_split, load_trained
 from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary
 
 RUN_METRICS_FILE = "test_metrics.json"
+CONFUSION_FILE = "confusion_matrix.png"  # beside the metrics file
 
 
 def run_directory(checkpoint_path: Path) -> Path | None:
@@ -60,17 +63,21 @@ def metrics_destination(checkpoint_path: Path, output: Path | None, overwrite: b
     return destination
 
 
-def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]) -> dict[str, float]:
-    """Test-split metrics of the checkpoint's model; writes nothing."""
+def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]):
+    """Test-split metrics of the checkpoint's model and its confusion matrix (as a
+    figure, drawn but not saved); writes nothing."""
     trained = load_trained(checkpoint_path, overrides)
     config = trained.config
     datamodule = build_datamodule(config.data, seed=config.seed)
-    metrics = {"loss": build_loss(config.loss, config.label_smoothing)}
-    metrics |= build_metrics(list(config.metrics))
-    loader = datamodule.test_dataloader()
-    return evaluate(
-        trained.model, loader, metrics, trained.device, "test", trained.precision.autocast
+    metrics, matrix = evaluate_test_split(
+        trained.model,
+        datamodule.test_dataloader(),
+        config,
+        trained.classes,
+        trained.device,
+        trained.precision.autocast,
     )
+    return metrics, confusion_figure(matrix, trained.classes)
 
 
 def save_metrics(metrics: dict[str, float], destination: Path) -> str:
@@ -97,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args["output"]) if "output" in args else None
     overwrite = parse_overwrite(args.get("overwrite"))
     destination = metrics_destination(checkpoint_path, output, overwrite)
-    metrics = evaluate_checkpoint(checkpoint_path, overrides)
+    metrics, figure = evaluate_checkpoint(checkpoint_path, overrides)
     for name, value in metrics.items():
         print(f"{name}: {value:.4f}")
     if destination is None:
@@ -106,7 +113,14 @@ def main(argv: list[str] | None = None) -> int:
             "(<run>/checkpoints/ beside <run>/config.yaml); pass output=<file.json> to save them"
         )
     else:
-        print(save_metrics(metrics, destination))
+        saved = save_metrics(metrics, destination)
+        picture = destination.with_name(CONFUSION_FILE)
+        if picture.exists() and output is not None and not overwrite:
+            note = f"confusion matrix not drawn: {picture} exists (overwrite=true replaces it)"
+            print(f"{saved}; {note}")
+        else:
+            figure.savefig(picture, dpi=100)
+            print(f"{saved}; confusion matrix drawn in {picture}")
     return 0
 
 

@@ -3,6 +3,10 @@
     python predict.py checkpoint=runs/<run>/checkpoints/best.pt input=<image, folder or .pt>
         [output=predictions.csv] [key=value ...]
 
+``checkpoint`` may also be a model written by export.py: ``best.onnx`` (run by ONNX
+Runtime) or ``best.safetensors`` (with its ``best.json`` sidecar beside it). They record
+the same classes and preprocessing as the checkpoint, so inputs are prepared identically.
+
 ``input`` is a PNG/JPG image, a ``.pt`` file, or a folder of them (not recursive).
 A model trained on ``data.name=image_folder`` gets each image through the eval
 transforms its checkpoint stored (decoded by torchvision, any size). Other images are
@@ -34,13 +38,12 @@ from PIL import Image, UnidentifiedImageError
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.data.images import prepare_image
-from {{cookiecutter.project_slug}}.model import BaseModel
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
     parse_overwrite,
     write_output,
 )
-from {{cookiecutter.project_slug}}.trainer import load_trained
+from {{cookiecutter.project_slug}}.trainer.exported import Predictor, load_predictor
 from {{cookiecutter.project_slug}}.utils.errors import (
     UserError,
     error_boundary,
@@ -159,12 +162,10 @@ def load_inputs(files: list[Path], preprocessing: dict) -> tuple[list[str], torc
     return names, torch.cat(tensors)
 
 
-@torch.no_grad()
-def predict_probabilities(model: BaseModel, inputs: torch.Tensor, batch_size: int) -> torch.Tensor:
+def predict_probabilities(predictor: Predictor, inputs: torch.Tensor) -> torch.Tensor:
     """Softmax class probabilities, computed ``batch_size`` inputs at a time."""
-    device = next(model.parameters()).device
-    chunks = [model(batch.to(device)).softmax(dim=1).cpu() for batch in inputs.split(batch_size)]
-    return torch.cat(chunks)
+    batches = inputs.split(predictor.batch_size)
+    return torch.cat([predictor.logits(batch).softmax(dim=1) for batch in batches])
 
 
 def write_csv(path: Path, rows: list[tuple[str, str, float]]) -> None:
@@ -187,11 +188,10 @@ def predict(
     replaced only with ``overwrite``."""
     check_output_file(output, overwrite)
     files = collect_inputs(input_path)
-    trained = load_trained(checkpoint_path, overrides)
-    model, classes, preprocessing = trained.model, trained.classes, trained.preprocessing
-    batch_size = trained.config.data.eval_batch_size
+    predictor = load_predictor(checkpoint_path, overrides)  # a checkpoint or an export
+    classes, preprocessing = predictor.classes, predictor.preprocessing
     names, inputs = load_inputs(files, preprocessing)
-    probabilities = predict_probabilities(model, inputs, batch_size)
+    probabilities = predict_probabilities(predictor, inputs)
     best, indices = probabilities.max(dim=1)
     rows = [
         (n, classes[i], p) for n, i, p in zip(names, indices.tolist(), best.tolist(), strict=True)
@@ -204,7 +204,11 @@ def predict(
 def main(argv: list[str] | None = None) -> int:
     keys = ("checkpoint", "input", "output", "overwrite")
     _, overrides, args = parse_cli(argv, script_keys=keys)
-    for key, hint in (("checkpoint", "a .pt checkpoint"), ("input", "an image, folder or .pt")):
+    hints = {
+        "checkpoint": "a .pt checkpoint, .onnx or .safetensors",
+        "input": "an image, folder or .pt",
+    }
+    for key, hint in hints.items():
         if key not in args:
             raise ConfigError(f"missing {key}=<{hint}>")
     output = Path(args.get("output", "predictions.csv"))

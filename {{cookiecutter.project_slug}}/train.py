@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from omegaconf import DictConfig
 from torch.distributed.elastic.multiprocessing.errors import record
 
 from {{cookiecutter.project_slug}}.config import (
@@ -29,6 +30,7 @@ from {{cookiecutter.project_slug}}.logger import (
     check_metrics_file,
     setup_logging,
 )
+from {{cookiecutter.project_slug}}.logger.confusion import save_confusion_matrix
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.saver import (
     TRAINING_KEYS,
@@ -39,7 +41,7 @@ from {{cookiecutter.project_slug}}.saver import (
 from {{cookiecutter.project_slug}}.trainer import (
     ClassificationTrainer,
     TrainingInterrupted,
-    evaluate,
+    evaluate_test_split,
 )
 from {{cookiecutter.project_slug}}.trainer.distributed import without_ddp
 from {{cookiecutter.project_slug}}.utils import dist, init_distributed, seed_everything
@@ -56,12 +58,15 @@ from {{cookiecutter.project_slug}}.utils.run_dir import (
 log = logging.getLogger("train")
 
 
-def build_config(argv: list[str] | None):
-    """The validated config; with ``resume=`` the checkpoint's config is the base."""
+def build_config(argv: list[str] | None) -> tuple[DictConfig, dict | None]:
+    """The validated config, and the checkpoint to resume from (read once, here, when
+    ``resume=`` is given: its config is then the base)."""
     path, overrides, _ = parse_cli(argv)
     resume = next((o.split("=", 1)[1] for o in overrides if o.startswith("resume=")), None)
-    if resume and path is None:
+    checkpoint = None
+    if resume:
         checkpoint = require_training_checkpoint(load_checkpoint(resume), resume, TRAINING_KEYS)
+    if resume and path is None:
         base = dict(checkpoint["config"], overwrite=False)  # an opt-in is never inherited
         if Path(resume).resolve().parent.name == "checkpoints":
             # Continue in the checkpoint's own run directory, whatever the cwd (a relative
@@ -72,7 +77,7 @@ def build_config(argv: list[str] | None):
         config = load_config(path, overrides)
     if config.resume and config.overwrite:
         raise ConfigError("resume= continues a run and overwrite=true replaces it; choose one")
-    return config
+    return config, checkpoint
 
 
 def claim_run_dir(config, info) -> tuple[Path, RunLock | None, bool]:
@@ -113,17 +118,19 @@ def _claim(config) -> tuple[Path, RunLock, bool]:
     return run_dir, lock, created
 
 
-def check_resume(config, model) -> dict | None:
-    """The checkpoint to resume from, once read and checked against the built model."""
+def check_resume(config, model, checkpoint: dict | None) -> dict | None:
+    """The checkpoint to resume from, checked against the built model."""
     if not config.resume:
         return None
-    checkpoint = load_checkpoint(config.resume)
+    if checkpoint is None:
+        checkpoint = load_checkpoint(config.resume)
     trainable = [p for p in model.parameters() if p.requires_grad]
     check_resumable(checkpoint, config.resume, model, trainable)
     return checkpoint
 
 
-def run(config) -> dict[str, float]:
+def run(config, checkpoint: dict | None = None) -> dict[str, float]:
+    """Train and test; ``checkpoint``: the ``resume=`` file, if the caller already read it."""
     info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
@@ -133,7 +140,7 @@ def run(config) -> dict[str, float]:
             check_metrics_file(Path(config.output_dir) / "metrics.csv")
     datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
-    resumed = check_resume(config, model)
+    resumed = check_resume(config, model, checkpoint)
     run_dir, lock, created = claim_run_dir(config, info)
     try:
         try:
@@ -169,10 +176,10 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     log.info("run directory: %s", run_dir.resolve())
     log.info("model: %s", model.summary())
     try:
-        trainer.fit(resume_from=config.resume)
+        trainer.fit(resume_from=resumed)
+        test_metrics = evaluate_best(trainer, run_dir)
     finally:
         trainer.loggers.finalize()
-    test_metrics = evaluate_best(trainer, run_dir)
     if info.is_main:
         report(run_dir, test_metrics)
     return test_metrics
@@ -183,23 +190,26 @@ def evaluate_best(trainer: ClassificationTrainer, run_dir: Path) -> dict[str, fl
     best = run_dir / "checkpoints" / "best.pt"
     if best.exists():
         trainer.module.load_state_dict(load_checkpoint(best, trainer.device)["model"])
-    loader = trainer.datamodule.test_dataloader()
-    metrics = evaluate(
-        without_ddp(trainer.model),  # each rank tests its shard; the averages are over all
+    loader, classes = trainer.datamodule.test_dataloader(), list(trainer.datamodule.classes)
+    metrics, matrix = evaluate_test_split(
+        without_ddp(trainer.model),  # each rank tests its shard; the metrics are over all
         loader,
-        trainer.eval_metrics,
+        trainer.config,
+        classes,
         trainer.device,
-        "test",
         trainer.precision.autocast,
     )
     if trainer.dist.is_main:
         (run_dir / "test_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        figure = save_confusion_matrix(matrix, classes, run_dir / "confusion_matrix.png")
+        trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
     return metrics
 
 
 def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
     for name, value in test_metrics.items():
-        print(f"{name}: {value:.4f}")
+        if not name.startswith("test_class_"):  # per-class values: in test_metrics.json
+            print(f"{name}: {value:.4f}")
     where = {
         "config": "config.yaml",
         "log": "train.log",
@@ -209,6 +219,7 @@ def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
         "tensorboard": "tensorboard/",
         "wandb": "wandb/",
         "test metrics": "test_metrics.json",
+        "confusion": "confusion_matrix.png",
     }
     print(f"outputs in {run_dir.resolve()}:")
     for label, name in where.items():
@@ -222,7 +233,7 @@ def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
 @error_boundary
 def main(argv: list[str] | None = None) -> int:
     try:
-        run(build_config(argv))
+        run(*build_config(argv))
     except TrainingInterrupted as stop:
         if stop.checkpoint is not None and dist.is_main_process():
             launcher = (

@@ -31,6 +31,7 @@ FAST = [
     "logger.curves=false",
     "logger.tensorboard=false",
     "logger.wandb=false",
+    "logger.mlflow=false",
 ]
 
 

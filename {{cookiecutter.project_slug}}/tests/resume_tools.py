@@ -32,6 +32,8 @@ RESUME_ARGS = [
     "trainer.early_stopping.enabled=false",
     "lr_scheduler.name=cosine",
     "trainer.train_metrics=true",  # mid-epoch checkpoints then hold several running sums
+    # and a metric that is not a mean of per-sample values: its state must be resumed
+    "metrics=[accuracy, {name: f1, average: macro}]",
 ]
 TIMING_COLUMNS = {"epoch_time"}
 

@@ -19,8 +19,8 @@ from {{cookiecutter.project_slug}}.saver import (
     CheckpointError,
     CheckpointManager,
     load_checkpoint,
-    save_checkpoint,
 )
+from {{cookiecutter.project_slug}}.saver.checkpoint import serialize, write_atomic
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
 from .conftest import PROJECT_ROOT, run_script
@@ -112,12 +112,13 @@ def test_manager_policies_are_independent(tmp_path):
 
 KILL_DURING_WRITE = """\
 import os, signal, sys
-from {{cookiecutter.project_slug}}.saver import save_checkpoint
+from pathlib import Path
+from {{cookiecutter.project_slug}}.saver.checkpoint import serialize, write_atomic
 import torch
-path = sys.argv[1]
-save_checkpoint({"version": torch.tensor(1)}, path)
+path = Path(sys.argv[1])
+write_atomic(serialize({"version": torch.tensor(1)}), path)
 os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # die before the rename
-save_checkpoint({"version": torch.tensor(2)}, path)
+write_atomic(serialize({"version": torch.tensor(2)}), path)
 """
 
 
@@ -139,7 +140,7 @@ def test_sigkill_during_a_write_leaves_the_previous_file_loadable(tmp_path):
 def _checkpoint_dir(tmp_path: Path) -> tuple[Path, Path]:
     """A run's checkpoints/ with a good ``epoch=001.pt`` (older) next to ``last.pt``."""
     checkpoints = tmp_path / "run" / "checkpoints"
-    good = save_checkpoint({"model": {"w": torch.ones(3)}}, checkpoints / "epoch=001.pt")
+    good = write_atomic(serialize({"model": {"w": torch.ones(3)}}), checkpoints / "epoch=001.pt")
     os.utime(good, (1, 1))
     return checkpoints, good
 

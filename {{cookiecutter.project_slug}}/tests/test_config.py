@@ -97,7 +97,7 @@ def test_all_keys_lists_nested_keys():
         ("trainer.epoch=3", "did you mean trainer.epochs"),
         ("trainer.epochs=abc", "trainer.epochs"),
         ("data.name=cifar", "data.name"),
-        ("metrics=[f1]", "f1"),
+        ("metrics=[f2]", "f2"),
         ("trainer.early_stopping.monitor=val_f1", "val_f1"),
     ],
 )

@@ -1,10 +1,17 @@
 """A user adds behaviour from their own code, without editing the package: a callback
-with state that survives in the checkpoint, and an optimizer registered by name."""
+with state that survives in the checkpoint, an optimizer registered by name, and a
+model with options of its own (typed and range-checked like every config key)."""
 
+from dataclasses import dataclass
+
+import pytest
 import torch
+from torch import nn
 
+from {{cookiecutter.project_slug}}.config import ConfigError
+from {{cookiecutter.project_slug}}.config.schema import ModelConfig, at_least
 from {{cookiecutter.project_slug}}.data import build_datamodule
-from {{cookiecutter.project_slug}}.model import build_model
+from {{cookiecutter.project_slug}}.model import MODELS, BaseModel, build_model
 from {{cookiecutter.project_slug}}.trainer import Callback, ClassificationTrainer
 from {{cookiecutter.project_slug}}.trainer.optim import OPTIMIZERS
 
@@ -57,3 +64,45 @@ def test_a_custom_callback_and_optimizer_train_and_resume(config_factory, tmp_pa
     )
     resumed.fit(resume_from=last)
     assert [row[0] for row in resumed_log.rows] == [1, 2, 3]  # restored, then continued
+
+
+@dataclass
+class WideConfig(ModelConfig):
+    width: int = at_least(1, 16)
+
+
+@MODELS.register("wide_from_a_test", options=WideConfig)
+class Wide(BaseModel):
+    def __init__(self, input_shape, num_classes, width: int) -> None:
+        super().__init__()
+        size = 1
+        for dim in input_shape:
+            size *= dim
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(size, width), nn.ReLU())
+        self.head = nn.Linear(width, num_classes)
+
+    @classmethod
+    def from_config(cls, config, input_shape, num_classes):
+        return cls(input_shape, num_classes, config.width)
+
+    def forward(self, x):
+        return self.head(self.net(x))
+
+
+def test_a_model_with_its_own_options_trains_without_a_schema_edit(config_factory, tmp_path):
+    config = config_factory("model.name=wide_from_a_test", "model.width=24")
+    assert config.model.width == 24 and "hidden_sizes" not in config.model
+    datamodule = build_datamodule(config.data, seed=config.seed)
+    model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    assert model.head.in_features == 24
+    trainer = ClassificationTrainer(model, datamodule, config, tmp_path / "run")
+    metrics = trainer.fit()
+    assert metrics["epoch"] == config.trainer.epochs
+    # Its options are checked like any key: range, type, and keys of other models.
+    for override, message in [
+        ("model.width=0", "model.width=0 is not allowed"),
+        ("model.width=wide", "invalid value for 'model.width'"),
+        ("model.hidden_sizes=[8]", "unknown config key 'model.hidden_sizes'"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            config_factory("model.name=wide_from_a_test", override)

@@ -21,7 +21,8 @@ from .conftest import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "{{cookiecutter.project_slug}}"
 TRACKER_IMPORT = re.compile(
-    r"^\s*(import|from)\s+(tensorboard|wandb|tensorboardX|torch\.utils\.tensorboard)\b", re.M
+    r"^\s*(import|from)\s+(tensorboard|wandb|mlflow|tensorboardX|torch\.utils\.tensorboard)\b",
+    re.M,
 )
 
 SHORT = ["trainer.limit_train_batches=3", "trainer.limit_val_batches=2"]
@@ -34,7 +35,8 @@ import {{cookiecutter.project_slug}}.logger
 import train
 code = train.main(sys.argv[2:])
 print(json.dumps({"code": code, "loaded": sorted(
-    name for name in ("tensorboard", "wandb", "torch.utils.tensorboard") if name in sys.modules
+    name for name in ("tensorboard", "wandb", "mlflow", "torch.utils.tensorboard")
+    if name in sys.modules
 )}))
 """
 
@@ -113,17 +115,20 @@ def test_generated_without_a_tracker_means_no_tracker_code():
     expected = {
         "tensorboard": {"{{cookiecutter.project_slug}}/logger/tensorboard.py"},
         "wandb": {"{{cookiecutter.project_slug}}/logger/wandb.py"},
+        "mlflow": {"{{cookiecutter.project_slug}}/logger/mlflow.py"},
         "none": set(),
     }[TRACKER]
     assert importers == expected
     assert (PACKAGE / "logger" / "tensorboard.py").exists() == (TRACKER == "tensorboard")
     assert (PACKAGE / "logger" / "wandb.py").exists() == (TRACKER == "wandb")
+    assert (PACKAGE / "logger" / "mlflow.py").exists() == (TRACKER == "mlflow")
     dependencies = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert ('"tensorboard' in dependencies) == (TRACKER == "tensorboard")
     assert ('"wandb' in dependencies) == (TRACKER == "wandb")
+    assert ('"mlflow' in dependencies) == (TRACKER == "mlflow")
 
 
-@pytest.mark.parametrize("tracker", ["tensorboard", "wandb"])
+@pytest.mark.parametrize("tracker", ["tensorboard", "wandb", "mlflow"])
 def test_a_tracker_the_project_lacks_is_a_config_error(config_factory, tracker):
     if tracker == TRACKER:
         pytest.skip(f"this project was generated with logger={tracker}")

@@ -57,6 +57,26 @@ def test_build_model_from_config_and_unknown_name():
         build_model(config.model, (1, 28, 28), 10)
 
 
+def test_each_model_takes_its_own_keys_and_a_new_name_starts_from_its_defaults():
+    # train.yaml configures the MLP; naming another model drops the MLP's options.
+    cnn = load_config(overrides=["model.hidden_sizes=[32]", "model.name=cnn"])
+    assert list(cnn.model.hidden_sizes) == [32] and list(cnn.model.channels) == [32, 64]
+    resnet = load_config(overrides=["model.name=resnet18", "model.dropout=0.2"])
+    assert "hidden_sizes" not in resnet.model and resnet.model.dropout == 0.2
+    with pytest.raises(
+        ConfigError, match=r"unknown config key 'model.channels' for model.name='mlp'"
+    ):
+        load_config(overrides=["model.channels=[4]"])
+    with pytest.raises(ConfigError, match="did you mean model.hidden_sizes"):
+        load_config(overrides=["model.hiden_sizes=[4]"])
+
+
+def test_cnn_head_uses_every_hidden_size():
+    model = SmallCNN((1, 8, 8), 10, channels=[4], hidden_sizes=[16, 12], dropout=0.1)
+    linear = [m for m in model.head if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(64, 16), (16, 12), (12, 10)]
+
+
 def test_freeze_and_unfreeze_by_module_name():
     model = MLP((1, 8, 8), 10, [16])
     model.freeze(["features"])
@@ -79,8 +99,8 @@ def test_freeze_from_config_and_summary():
 def test_metrics_by_name():
     logits = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.15, 0.05], [0.2, 0.3, 0.5]])
     targets = torch.tensor([1, 1, 0])
-    metrics = build_metrics(["accuracy", "top2_accuracy"])
+    metrics = build_metrics(["accuracy", "top2_accuracy"], num_classes=3)
     assert metrics["accuracy"](logits, targets).item() == pytest.approx(1 / 3)
     assert metrics["top2_accuracy"](logits, targets).item() == pytest.approx(2 / 3)
-    with pytest.raises(ConfigError, match="f1"):
-        build_metrics(["f1"])
+    with pytest.raises(ConfigError, match="f2"):
+        build_metrics(["f2"], num_classes=3)

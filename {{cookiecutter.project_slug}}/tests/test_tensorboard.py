@@ -100,3 +100,10 @@ def test_config_as_text_and_hparams(tensorboard_run):
     ).session_start_info
     assert start.hparams["optimizer.lr"].number_value == checkpoint["config"]["optimizer"]["lr"]
     assert start.hparams["model.name"].string_value == checkpoint["config"]["model"]["name"]
+
+
+def test_the_test_confusion_matrix_is_an_image(tensorboard_run):
+    events, checkpoint = tensorboard_run
+    (image,) = events.Images("test/confusion_matrix")
+    assert image.step == checkpoint["trainer"]["global_step"]
+    assert image.width > 100 and image.height > 100

@@ -28,7 +28,7 @@ def test_workflow_installs_cpu_torch_then_lints_and_tests():
     runs = [step.get("run", "") for step in workflow_steps()]
     torch_step = next(i for i, run in enumerate(runs) if "pip install torch" in run)
     assert "--index-url https://download.pytorch.org/whl/cpu" in runs[torch_step]
-    project_step = next(i for i, run in enumerate(runs) if 'pip install -e ".[dev]"' in run)
+    project_step = next(i for i, run in enumerate(runs) if 'pip install -e ".[dev,export]"' in run)
     test_step = next(i for i, run in enumerate(runs) if "pytest" in run)
     assert torch_step < project_step < test_step  # CPU wheels first, so pip keeps them
     assert any("ruff check" in run and "ruff format --check" in run for run in runs)
@@ -69,6 +69,7 @@ def make(*args: str) -> subprocess.CompletedProcess:
         ("install-cpu", "--index-url https://download.pytorch.org/whl/cpu"),
         ("train", "train.py trainer.epochs=1"),
         ("evaluate", "evaluate.py checkpoint=x.pt trainer.epochs=1"),
+        ("export-model", "export.py checkpoint=x.pt format=onnx trainer.epochs=1"),
         ("test", "-m pytest trainer.epochs=1"),
         ("lint", "ruff format --check ."),
         ("format", "ruff format ."),
@@ -115,7 +116,7 @@ def test_gitignore_hides_outputs_but_not_the_code(tmp_path):
         if path.is_file() and path.suffix in {".py", ".yaml", ".yml", ".toml", ".md"}
     ]
     # Leave out what a user's own runs and tools may have left in the project folder.
-    local = {"runs", "data", "wandb", ".venv", "venv", "build", "dist"}
+    local = {"runs", "data", "wandb", "mlartifacts", ".venv", "venv", "build", "dist"}
     code = [
         name
         for name in code
@@ -128,6 +129,8 @@ def test_gitignore_hides_outputs_but_not_the_code(tmp_path):
         "runs/try1/metrics.csv",
         "data/MNIST/raw/train-images-idx3-ubyte",
         "wandb/offline-run-1/run.wandb",
+        "mlflow.db",
+        "mlartifacts/1/abc/artifacts/curves.png",
         "checkpoints/last.pt",
         "model.pt",
         ".venv/bin/python",

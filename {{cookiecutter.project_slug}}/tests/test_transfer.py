@@ -83,6 +83,17 @@ def test_training_changes_only_the_head(config_factory, tmp_path, freeze_batchno
     assert (moved - parameters) == running_stats  # nothing else changed
 
 
+def test_dropout_applies_to_the_backbone_features_in_training_only(config_factory):
+    model = build_model(config_factory(*TRANSFER, "model.dropout=0.5").model, (3, 32, 32), 4)
+    x = torch.randn(2, 3, 32, 32)
+    model.eval()
+    assert torch.equal(model(x), model(x))
+    model.train()
+    torch.manual_seed(0)
+    assert not torch.equal(model(x), model(x))  # a new mask each call
+    assert "dropout" not in dict(model.named_children())  # no extra module or state
+
+
 def test_frozen_batchnorm_stays_in_eval_mode_until_unfrozen():
     model = ResNetClassifier((1, 8, 8), 10)
     model.freeze(["backbone"])

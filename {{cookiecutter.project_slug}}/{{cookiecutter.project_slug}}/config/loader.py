@@ -7,6 +7,7 @@ Order of precedence (later wins): schema defaults < configs/train.yaml (or ``-c 
 import argparse
 import dataclasses
 import difflib
+import inspect
 import math
 import re
 from dataclasses import MISSING
@@ -17,9 +18,10 @@ import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-from ..utils.errors import ConfigError
-from .registry import check_registered
-from .schema import Config
+from ..utils.errors import ConfigError, first_line
+from .metric_spec import LABEL, metric_labels, metric_spec
+from .registry import Registry, check_registered
+from .schema import Config, ModelConfig
 from .transforms import check_transform_lists
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
@@ -77,10 +79,10 @@ def load_config(
     """Build the validated config. ``base`` (a checkpoint's config) replaces the YAML file."""
     config = OmegaConf.structured(Config)
     if base is not None:
-        config = _merge(config, OmegaConf.create(base), "the checkpoint's config")
+        config = _merge_layer(config, OmegaConf.create(base), "the checkpoint's config")
     else:
         path = Path(path) if path else DEFAULT_CONFIG
-        config = _merge(config, _load_yaml(path), str(path))
+        config = _merge_layer(config, _load_yaml(path), str(path))
     cli = _parse_overrides(overrides)
     experiment = cli.get("experiment", config.experiment)
     if experiment and base is None:
@@ -90,7 +92,10 @@ def load_config(
             raise ConfigError(
                 f"experiment={experiment!r}: no file {exp_path}; available: {available}"
             )
-        config = _merge(config, _load_yaml(exp_path), str(exp_path))
+        config = _merge_layer(config, _load_yaml(exp_path), str(exp_path))
+    # The overrides are one layer: model.name=cnn among them keeps the other model.*
+    # overrides, whatever their order.
+    _switch_model(config, cli.get("model", {}).get("name"))
     for item in overrides:
         config = _merge(config, _parse_override(item), f"override {item!r}")
     _resolve(config)
@@ -174,6 +179,20 @@ def _one_line(error: Exception) -> str:
     return text or type(error).__name__
 
 
+def _merge_layer(config: DictConfig, layer: DictConfig, source: str) -> DictConfig:
+    _switch_model(config, OmegaConf.select(layer, "model.name"))
+    return _merge(config, layer, source)
+
+
+def _switch_model(config: DictConfig, name: str | None) -> None:
+    """A layer that names another model starts the ``model`` section again from that
+    model's defaults (the options of the model it replaces would be unknown to it).
+    The section stays open until ``_type_model`` checks it against the model's schema."""
+    if name is not None and name != config.model.get("name"):
+        config.model = {"name": name}
+    OmegaConf.set_struct(config.model, False)
+
+
 def _merge(config: DictConfig, other: DictConfig, source: str) -> DictConfig:
     try:
         return OmegaConf.merge(config, other)
@@ -193,8 +212,10 @@ def _validate(config: DictConfig) -> None:
         value = OmegaConf.select(config, key)
         if value not in allowed:
             raise ConfigError(f"{key}={value!r} is not allowed; choose one of {list(allowed)}")
-    _validate_ranges(config, Config)
+    _validate_metrics(config)
     check_registered(config)
+    _type_model(config)
+    _validate_ranges(config, Config)
     if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", config.trainer.device):
         raise ConfigError(
             f"trainer.device={config.trainer.device!r} is not allowed; "
@@ -204,6 +225,28 @@ def _validate(config: DictConfig) -> None:
     check_transform_lists(config.data)
     _validate_monitors(config)
     _validate_tracker(config)
+
+
+def _type_model(config: DictConfig) -> None:
+    """The ``model`` section checked against the chosen model's own schema (its
+    registered ``ModelConfig`` subclass): unknown keys and wrong types fail here."""
+    name = config.model.name
+    schema = Registry.find("model.name").options[name] or ModelConfig
+    try:
+        typed = OmegaConf.merge(OmegaConf.structured(schema), config.model)
+    except ConfigKeyError as error:
+        key = f"model.{error.key}"
+        keys = [f"model.{spec.name}" for spec in dataclasses.fields(schema)]
+        close = difflib.get_close_matches(key, keys, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise ConfigError(
+            f"unknown config key {key!r} for model.name={name!r}; {hint}its keys: {keys}"
+        ) from None
+    except OmegaConfBaseException as error:
+        key = f"model.{getattr(error, 'key', None) or '?'}"
+        raise ConfigError(f"invalid value for {key!r}: {_one_line(error)}") from None
+    config.model = typed
+    _validate_ranges(config.model, schema, "model.")
 
 
 def _validate_ranges(node: DictConfig, schema: type, prefix: str = "") -> None:
@@ -245,14 +288,43 @@ def _describe_range(kind: type, low, high, low_open, high_open) -> str:
 
 def _show(value) -> str:
     """A value as it is written in a YAML file or an override (null, [1, 2], 0.001)."""
-    if isinstance(value, ListConfig):
+    if isinstance(value, ListConfig | DictConfig):
         value = OmegaConf.to_container(value)
     return "null" if value is None else str(value)
 
 
+def _validate_metrics(config: DictConfig) -> None:
+    """Each ``metrics`` entry names a registered metric, with options it accepts (the
+    metric is built once here, so a bad value fails now), under a unique label."""
+    registry, labels = Registry.find("metrics"), []
+    for entry in config.metrics:
+        if not (isinstance(entry, str) or (OmegaConf.is_dict(entry) and "name" in entry)):
+            raise ConfigError(
+                f"metrics: {_show(entry)} is not a metric; write a name (accuracy) or a "
+                "name with options ({name: f1, average: micro})"
+            )
+        label, name, options = metric_spec(entry)
+        factory = registry.get(name)
+        try:
+            factory(num_classes=3, **options)
+        except (TypeError, ValueError) as error:
+            accepted = list(inspect.signature(factory).parameters)[1:]
+            raise ConfigError(
+                f"metrics: {_show(entry)}: {first_line(error)}; options of {name}: {accepted}"
+            ) from None
+        if not LABEL.fullmatch(label) or label in labels:
+            problem = "taken" if label in labels else "not a name"
+            example = "{name: %s, ..., label: my_%s}" % (name, name)  # noqa: UP031 - no braces
+            raise ConfigError(
+                f"metrics: {_show(entry)} is reported as {label!r}, which is {problem}; "
+                f"give it a label of letters, digits and _: {example}"
+            )
+        labels.append(label)
+
+
 def _validate_monitors(config: DictConfig) -> None:
     """Every monitored name is a metric the run logs."""
-    names = ["loss", *config.metrics]
+    names = ["loss", *metric_labels(config.metrics)]
     train_metrics = config.trainer.train_metrics
     allowed = [f"val_{name}" for name in names]
     allowed += [f"train_{name}" for name in (names if train_metrics else ["loss"])]
@@ -273,7 +345,7 @@ def _validate_monitors(config: DictConfig) -> None:
 
 
 def _validate_tracker(config: DictConfig) -> None:
-    for tracker in ("tensorboard", "wandb"):
+    for tracker in ("tensorboard", "wandb", "mlflow"):
         if config.logger[tracker] and tracker != TRACKER:
             raise ConfigError(
                 f"logger.{tracker}=true, but this project was generated with logger={TRACKER}, "

@@ -76,12 +76,12 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name: str = "mlp"  # mlp | cnn | resnet18
-    hidden_sizes: List[int] = at_least(1, [128, 64])
-    channels: List[int] = at_least(1, [32, 64])  # cnn only
-    batch_norm: bool = True  # cnn only
-    dropout: float = probability(0.0)
-    weights: Optional[str] = None  # torchvision weights for resnet18, e.g. IMAGENET1K_V1
+    """The keys every model takes. Each model adds its own by subclassing this next to
+    its code and registering the subclass: ``@MODELS.register("cnn", options=CNNConfig)``.
+    Changing ``model.name`` in a later layer (an experiment file, the command line)
+    starts the ``model`` section again from that model's defaults."""
+
+    name: str = "mlp"  # a registered model: mlp | cnn | resnet18 | ...
     freeze: List[str] = field(default_factory=list)  # module names to freeze, e.g. [backbone]
     freeze_batchnorm: bool = True  # frozen modules' BatchNorm stays in eval mode (stats fixed)
 
@@ -169,18 +169,25 @@ class TrainerConfig:
 
 @dataclass
 class LoggerConfig:
+    # The tracker switches: only the tracker this project was generated with exists.
     tensorboard: bool = False
     wandb: bool = False
+    mlflow: bool = False
+{%- if cookiecutter.logger == "tensorboard" %}
+    log_graph: bool = True  # the model graph, drawn once at the start
+{%- elif cookiecutter.logger == "wandb" %}
     wandb_project: str = "my_project"
-    wandb_watch: bool = False
+    wandb_watch: bool = False  # wandb.watch: gradient and parameter histograms
+{%- elif cookiecutter.logger == "mlflow" %}
+    mlflow_experiment: str = "my_project"
+    # null: $MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db
+    mlflow_tracking_uri: Optional[str] = None
+{%- endif %}
     curves: bool = True  # curves.png at the end of training
-    histogram_every_n_epochs: int = non_negative(
-        5
-    )  # tensorboard weight/gradient histograms; 0 = off
-    log_graph: bool = True  # tensorboard model graph
-    # grid of validation predictions (tensorboard/wandb) at the first epoch, every N epochs
-    # and at the last; 0 = off. A matplotlib figure costs ~0.1 s: every epoch would slow
-    # small runs.
+    # Weight/gradient histograms for loggers that draw them; 0 = off.
+    histogram_every_n_epochs: int = non_negative(5)
+    # Grid of validation predictions at the first epoch, every N epochs and at the last;
+    # 0 = off. Drawing the figure takes a moment: every epoch would slow small runs.
     images_every_n_epochs: int = non_negative(5)
 
 
@@ -194,9 +201,12 @@ class Config:
     loss: str = "cross_entropy"  # cross_entropy | nll
     label_smoothing: float = probability(0.0)
     class_weights: str = "none"  # none | auto: cross-entropy weighted by inverse class frequency
-    metrics: List[str] = field(default_factory=lambda: ["accuracy"])  # accuracy, top3_accuracy, ...
+    # Names (accuracy, top3_accuracy, f1, precision, recall, auroc) or names with options,
+    # e.g. {name: f1, average: micro}: see model/metric.py.
+    metrics: List[Any] = field(default_factory=lambda: ["accuracy"])
     data: DataConfig = field(default_factory=DataConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
+    # Typed by the chosen model's own dataclass (see ModelConfig) when the config loads.
+    model: Any = field(default_factory=lambda: {"name": "mlp"})
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     lr_scheduler: LRSchedulerConfig = field(default_factory=LRSchedulerConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)

@@ -1,9 +1,26 @@
-"""One small interface for every logging backend, and a collection that fans out to them."""
+"""One small interface for every logging backend, the registry that builds the run's
+loggers, and a collection that fans out to them."""
 
-import abc
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
+
+from ..config import Registry
+
+# Every registered logger runs unless its switch ``logger.<name>`` is false (console and
+# metrics.csv have none: they always run). ``@LOGGERS.register("name")`` on the class.
+LOGGERS = Registry(None)
+
+
+@dataclass
+class RunInfo:
+    """What a logger needs to know about the run it logs."""
+
+    run_dir: Path
+    resume_epoch: int | None = None  # the checkpoint's epoch and step on resume
+    resume_step: int | None = None
 
 
 def panel_name(name: str) -> str:
@@ -12,27 +29,33 @@ def panel_name(name: str) -> str:
     return f"{split}/{rest}" if sep and split in ("train", "val", "test") else name
 
 
-class BaseLogger(abc.ABC):
-    """A backend implements ``log_metrics``; the rest are optional hooks."""
+class BaseLogger:
+    """A backend implements the hooks it needs; each one is optional."""
 
     wants_predictions = False  # set True to receive ``log_predictions`` (costs a forward pass)
+
+    @classmethod
+    def from_run(cls, config, run: RunInfo) -> "BaseLogger":
+        """Build from the config (the ``logger.*`` keys) for this run."""
+        return cls()
 
     def log_hyperparams(self, params: dict[str, Any]) -> None:
         """Called once with the resolved config as a plain dict."""
 
-    @abc.abstractmethod
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
         """Per-step scalars (``train/loss_step``...), at optimizer step ``step``."""
 
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
         """End-of-epoch metrics (``train_loss``, ``val_accuracy``, ``lr``...)."""
-        self.log_metrics(metrics, step)
 
     def log_model(self, model: torch.nn.Module, example_input: torch.Tensor) -> None:
         """Called once before training (e.g. to draw the graph)."""
 
     def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
         """Called every ``logger.histogram_every_n_epochs`` epochs."""
+
+    def log_figure(self, tag: str, figure, step: int) -> None:
+        """A matplotlib figure (the test confusion matrix)."""
 
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
         """Validation samples with predicted and true labels (image datasets)."""
@@ -70,6 +93,10 @@ class LoggerCollection(BaseLogger):
     def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
         for logger in self.loggers:
             logger.log_histograms(model, epoch)
+
+    def log_figure(self, tag: str, figure, step: int) -> None:
+        for logger in self.loggers:
+            logger.log_figure(tag, figure, step)
 
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
         for logger in self.loggers:

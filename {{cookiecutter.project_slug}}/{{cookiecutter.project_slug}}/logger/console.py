@@ -4,7 +4,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .base import BaseLogger
+from .base import LOGGERS, BaseLogger, RunInfo
 
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
@@ -28,15 +28,18 @@ def setup_logging(run_dir: Path | None, is_main: bool = True) -> None:
         root.addHandler(handler)
 
 
+@LOGGERS.register("console")
 class ConsoleLogger(BaseLogger):
-    """One line per epoch: ``epoch 3/20 | train_loss 0.1234 | val_accuracy 0.9712 | ...``."""
+    """One line per epoch: ``epoch 3/20 | train_loss 0.1234 | val_accuracy 0.9712 | ...``
+    (per-step values are shown by the progress bar)."""
 
     def __init__(self, epochs: int) -> None:
         self.epochs = epochs
         self.log = logging.getLogger("metrics")
 
-    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
-        """Per-step values are shown by the progress bar instead."""
+    @classmethod
+    def from_run(cls, config, run: RunInfo) -> "ConsoleLogger":
+        return cls(config.trainer.epochs)
 
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
         parts = [f"{name} {value:.4g}" for name, value in metrics.items() if name != "epoch"]

@@ -4,9 +4,10 @@ import csv
 from pathlib import Path
 
 from ..utils.errors import RunDirError
-from .base import BaseLogger
+from .base import LOGGERS, BaseLogger, RunInfo
 
 
+@LOGGERS.register("csv")
 class CSVLogger(BaseLogger):
     """Columns: epoch, train_*, val_*, lr, epoch_time (fixed by the first row).
 
@@ -20,8 +21,9 @@ class CSVLogger(BaseLogger):
         if self.path.exists():
             self._truncate_after(resume_epoch or 0)
 
-    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
-        """Per-step values are not written; metrics.csv is per epoch."""
+    @classmethod
+    def from_run(cls, config, run: RunInfo) -> "CSVLogger":
+        return cls(run.run_dir / "metrics.csv", run.resume_epoch)
 
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
         new_file = not self.path.exists() or self.path.stat().st_size == 0

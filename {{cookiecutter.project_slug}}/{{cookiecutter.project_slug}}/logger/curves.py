@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .base import BaseLogger
+from .base import LOGGERS, BaseLogger, RunInfo
 from .csv_logger import read_metrics
 
 
@@ -36,14 +36,16 @@ def plot_curves(csv_path: Path | str, png_path: Path | str) -> Path | None:
     return Path(png_path)
 
 
+@LOGGERS.register("curves")
 class CurvesLogger(BaseLogger):
-    """Redraws curves.png when training ends (or stops)."""
+    """Redraws curves.png from metrics.csv when training ends (or stops)."""
 
     def __init__(self, csv_path: Path | str, png_path: Path | str) -> None:
         self.csv_path, self.png_path = Path(csv_path), Path(png_path)
 
-    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
-        """Curves are drawn from metrics.csv at the end."""
+    @classmethod
+    def from_run(cls, config, run: RunInfo) -> "CurvesLogger":
+        return cls(run.run_dir / "metrics.csv", run.run_dir / "curves.png")
 
     def finalize(self) -> None:
         if self.csv_path.exists():

@@ -8,7 +8,8 @@ from typing import Any
 import torch
 from omegaconf import OmegaConf
 
-from .base import BaseLogger, panel_name
+from ..config.metric_spec import metric_labels
+from .base import LOGGERS, BaseLogger, RunInfo, panel_name
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+@LOGGERS.register("tensorboard")
 class TensorBoardLogger(BaseLogger):
     """Writes event files under ``<run_dir>/tensorboard`` (``tensorboard --logdir runs``)."""
 
@@ -44,6 +46,15 @@ class TensorBoardLogger(BaseLogger):
         self.writer = SummaryWriter(log_dir=str(self.log_dir), purge_step=purge_step)
         self.log_graph = log_graph
 
+    @classmethod
+    def from_run(cls, config, run: RunInfo) -> "TensorBoardLogger":
+        return cls(
+            run.run_dir / "tensorboard",
+            # Steps <= the checkpoint's were logged before it was saved: keep them.
+            purge_step=None if run.resume_step is None else run.resume_step + 1,
+            log_graph=config.logger.log_graph,
+        )
+
     def log_hyperparams(self, params: dict[str, Any]) -> None:
         """The config as text (TEXT tab) and as hyperparameters beside the validation
         metrics (HPARAMS tab), written into this run rather than a new sub-run."""
@@ -51,7 +62,7 @@ class TensorBoardLogger(BaseLogger):
 
         config_yaml = OmegaConf.to_yaml(params)
         self.writer.add_text("config", "    " + config_yaml.replace("\n", "\n    "), 0)
-        metric_names = ["loss", *params.get("metrics", [])]
+        metric_names = ["loss", *metric_labels(params.get("metrics", []))]
         experiment, session_start, _ = hparams(
             flatten(params), {f"val/{name}": None for name in metric_names}
         )
@@ -92,6 +103,9 @@ class TensorBoardLogger(BaseLogger):
         self.writer.add_figure(
             "val/predictions", prediction_grid(images, predictions, targets, classes), epoch
         )
+
+    def log_figure(self, tag: str, figure, step: int) -> None:
+        self.writer.add_figure(tag, figure, step, close=False)
 
     def finalize(self) -> None:
         self.writer.flush()

@@ -11,13 +11,14 @@ from typing import Any
 
 import torch
 
-from .base import BaseLogger, panel_name
+from .base import LOGGERS, BaseLogger, RunInfo, panel_name
 
 log = logging.getLogger(__name__)
 
 RUN_ID_FILE = "wandb_run_id.txt"
 
 
+@LOGGERS.register("wandb")
 class WandbLogger(BaseLogger):
     """One W&B run per training run; a resumed training continues the same W&B run."""
 
@@ -50,6 +51,19 @@ class WandbLogger(BaseLogger):
         self.watch, self.watch_log_freq = watch, watch_log_freq
         self._log_location()
 
+    @classmethod
+    def from_run(cls, config, run: RunInfo) -> "WandbLogger":
+        from ..config import to_plain_dict
+
+        return cls(
+            run.run_dir,
+            config.logger.wandb_project,
+            to_plain_dict(config),
+            watch=config.logger.wandb_watch,
+            resume=run.resume_epoch is not None,
+            watch_log_freq=config.trainer.log_every_n_steps,
+        )
+
     def _log_location(self) -> None:
         if self.run.offline:
             log.info(
@@ -72,18 +86,25 @@ class WandbLogger(BaseLogger):
             self.run.watch(model, log="all", log_freq=self.watch_log_freq)
 
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         from .figures import prediction_grid
 
-        canvas = FigureCanvasAgg(prediction_grid(images, predictions, targets, classes))
+        grid = prediction_grid(images, predictions, targets, classes)
+        # commit=False: joins the step of this epoch's metrics, logged just before.
+        self.run.log({"val/predictions": self._image(grid, f"epoch {epoch}")}, commit=False)
+
+    def log_figure(self, tag: str, figure, step: int) -> None:
+        self.run.log({tag: self._image(figure)}, step=step)
+
+    def _image(self, figure, caption: str | None = None):
+        """A matplotlib figure as a ``wandb.Image`` (rendered here, no plotly needed)."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(figure)
         canvas.draw()
         pixels = torch.frombuffer(bytearray(canvas.buffer_rgba()), dtype=torch.uint8)
         width, height = canvas.get_width_height()
         picture = pixels.view(height, width, 4)[..., :3].numpy()
-        image = self.wandb.Image(picture, caption=f"epoch {epoch}")
-        # commit=False: joins the step of this epoch's metrics, logged just before.
-        self.run.log({"val/predictions": image}, commit=False)
+        return self.wandb.Image(picture, caption=caption)
 
     def finalize(self) -> None:
         self.run.finish()

@@ -1,30 +1,92 @@
-"""Metrics chosen by name (config key ``metrics``). Each returns a 0-dim tensor, the
-batch mean, left on the device: the trainer averages over the epoch without syncing."""
+"""Metrics chosen in config (key ``metrics``), computed by torchmetrics.
 
-from collections.abc import Callable
-from functools import partial
+Each entry is a name (``accuracy``) or a name with options (``{name: f1, average:
+micro}``), reported as ``val_<label>``/``test_<label>`` (see config/metric_spec.py).
+A metric keeps its state (counts, or the scores for AUROC) on the device and is
+computed once per epoch over every sample of every rank: exact epoch values, not
+averages of batch values, and no host sync per batch. A new metric is one factory
+registered here: ``@METRICS.register("name")`` on ``f(num_classes, **options)``.
+"""
 
-import torch
+from torchmetrics import Metric, MetricCollection
+from torchmetrics import classification as tm
 
 from ..config import Registry
+from ..config.metric_spec import metric_spec
 
-Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-METRICS = Registry("metrics")
+METRICS = Registry("metrics")  # name -> factory(num_classes, **options) -> Metric
 
-
-def build_metrics(names: list[str]) -> dict[str, Metric]:
-    return {name: METRICS.get(name) for name in names}
+# Labels are checked at load time (data/base.py), so the per-batch argument checks,
+# each a host sync, are skipped.
+FAST = {"validate_args": False}
 
 
 @METRICS.register("accuracy")
-def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return (logits.argmax(dim=1) == targets).float().mean()
+def accuracy(num_classes: int, top_k: int = 1) -> Metric:
+    return tm.MulticlassAccuracy(num_classes, top_k=top_k, average="micro", **FAST)
 
 
-def top_k_accuracy(logits: torch.Tensor, targets: torch.Tensor, k: int) -> torch.Tensor:
-    top_k = logits.topk(min(k, logits.shape[1]), dim=1).indices
-    return (top_k == targets.unsqueeze(1)).any(dim=1).float().mean()
+def top_k_accuracy(k: int):
+    def build(num_classes: int) -> Metric:
+        return accuracy(num_classes, top_k=min(k, num_classes))
+
+    return build
 
 
 for k in (2, 3, 5, 10):
-    METRICS.register(f"top{k}_accuracy")(partial(top_k_accuracy, k=k))
+    METRICS.register(f"top{k}_accuracy")(top_k_accuracy(k))
+
+
+def averaged(average: str) -> str:
+    """One number per metric: per-class values (average=none) are in the test report."""
+    if average not in AVERAGES:
+        raise ValueError(f"average={average!r} is not one of {list(AVERAGES)}")
+    return average
+
+
+AVERAGES = ("macro", "micro", "weighted")
+
+
+@METRICS.register("f1")
+def f1(num_classes: int, average: str = "macro") -> Metric:
+    return tm.MulticlassF1Score(num_classes, average=averaged(average), **FAST)
+
+
+@METRICS.register("precision")
+def precision(num_classes: int, average: str = "macro") -> Metric:
+    return tm.MulticlassPrecision(num_classes, average=averaged(average), **FAST)
+
+
+@METRICS.register("recall")
+def recall(num_classes: int, average: str = "macro") -> Metric:
+    return tm.MulticlassRecall(num_classes, average=averaged(average), **FAST)
+
+
+@METRICS.register("auroc")
+def auroc(num_classes: int, average: str = "macro") -> Metric:
+    # thresholds=None: exact, from every score of the epoch (kept until compute).
+    average = averaged(average)
+    if average == "micro":
+        raise ValueError("auroc takes average=macro or weighted")
+    return tm.MulticlassAUROC(num_classes, average=average, thresholds=None, **FAST)
+
+
+def build_metrics(entries, num_classes: int) -> MetricCollection:
+    """The configured metrics, by label (``compute()`` returns ``{label: value}``)."""
+    metrics = {}
+    for entry in entries:
+        label, name, options = metric_spec(entry)
+        metrics[label] = METRICS.get(name)(num_classes, **options)
+    # compute_groups=False: every metric keeps its own state, saved and restored as is.
+    return MetricCollection(metrics, compute_groups=False)
+
+
+def confusion_matrix(num_classes: int) -> Metric:
+    return tm.MulticlassConfusionMatrix(num_classes, **FAST)
+
+
+def compute_metrics(metrics: MetricCollection) -> dict[str, float]:
+    """Every single-number metric over all its updates, on all ranks (a collective under
+    torchrun); others, such as a confusion matrix, are read from the collection."""
+    values = metrics.compute().items()
+    return {label: value.item() for label, value in values if value.numel() == 1}

@@ -1,14 +1,35 @@
-"""Concrete models. Each takes the data's ``input_shape`` and ``num_classes``."""
+"""Concrete models. Each takes the data's ``input_shape`` and ``num_classes``, plus
+its own options: a ``ModelConfig`` subclass registered with it, whose fields are the
+``model.*`` keys this model accepts (typed and range-checked when the config loads)."""
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from ..config.schema import ModelConfig, at_least, probability
 from .base import MODELS, BaseModel
 
 
-@MODELS.register("mlp")
+def hidden_layers(size: int, hidden_sizes, dropout: float) -> tuple[list[nn.Module], int]:
+    """[Linear -> ReLU -> (Dropout)] per hidden size, and the width that comes out."""
+    layers: list[nn.Module] = []
+    for hidden in hidden_sizes:
+        layers += [nn.Linear(size, hidden), nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        size = hidden
+    return layers, size
+
+
+@dataclass
+class MLPConfig(ModelConfig):
+    hidden_sizes: list[int] = at_least(1, [128, 64])
+    dropout: float = probability(0.0)
+
+
+@MODELS.register("mlp", options=MLPConfig)
 class MLP(BaseModel):
     """The course's fully connected network: flatten -> [Linear -> ReLU]* -> Linear.
 
@@ -23,14 +44,8 @@ class MLP(BaseModel):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Flatten()]
-        width = math.prod(input_shape)
-        for hidden in hidden_sizes:
-            layers += [nn.Linear(width, hidden), nn.ReLU()]
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width = hidden
-        self.features = nn.Sequential(*layers)
+        layers, width = hidden_layers(math.prod(input_shape), hidden_sizes, dropout)
+        self.features = nn.Sequential(nn.Flatten(), *layers)
         self.head = nn.Linear(width, num_classes)
 
     @classmethod
@@ -41,9 +56,17 @@ class MLP(BaseModel):
         return self.head(self.features(x))
 
 
-@MODELS.register("cnn")
+@dataclass
+class CNNConfig(ModelConfig):
+    channels: list[int] = at_least(1, [32, 64])  # one conv block per entry
+    hidden_sizes: list[int] = at_least(1, [128])  # the fully connected head's hidden layers
+    batch_norm: bool = True
+    dropout: float = probability(0.0)  # after each hidden layer of the head
+
+
+@MODELS.register("cnn", options=CNNConfig)
 class SmallCNN(BaseModel):
-    """[Conv3x3 -> (BatchNorm) -> ReLU -> MaxPool2]* -> Linear -> ReLU -> Linear."""
+    """[Conv3x3 -> (BatchNorm) -> ReLU -> MaxPool2]* -> [Linear -> ReLU -> (Dropout)]* -> Linear."""
 
     def __init__(
         self,
@@ -64,13 +87,8 @@ class SmallCNN(BaseModel):
             layers += [nn.ReLU(), nn.MaxPool2d(2)]
             in_channels, height, width = out_channels, height // 2, width // 2
         self.features = nn.Sequential(*layers, nn.Flatten())
-        hidden = hidden_sizes[0] if hidden_sizes else 128
-        self.head = nn.Sequential(
-            nn.Linear(in_channels * height * width, hidden),
-            nn.ReLU(),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, num_classes),
-        )
+        head, size = hidden_layers(in_channels * height * width, hidden_sizes, dropout)
+        self.head = nn.Sequential(*head, nn.Linear(size, num_classes))
 
     @classmethod
     def from_config(cls, config, input_shape, num_classes) -> "SmallCNN":

@@ -9,11 +9,13 @@ project never downloads, so a missing file is an error that says where to put it
 
 import pickle
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from ..config.schema import ModelConfig, probability
 from ..utils.errors import DataError
 from .base import MODELS, BaseModel
 
@@ -68,16 +70,26 @@ def load_cached_weights(weights_name: str) -> dict[str, torch.Tensor]:
         ) from None
 
 
-@MODELS.register("resnet18")
+@dataclass
+class ResNetConfig(ModelConfig):
+    weights: str | None = None  # torchvision weights name, e.g. IMAGENET1K_V1 (local cache)
+    dropout: float = probability(0.0)  # on the backbone's features, before the head
+
+
+@MODELS.register("resnet18", options=ResNetConfig)
 class ResNetClassifier(BaseModel):
-    """ResNet-18 features (``backbone``) + a fresh linear ``head``.
+    """ResNet-18 features (``backbone``) + dropout + a fresh linear ``head``.
 
     Grayscale inputs are repeated to three channels, so pretrained RGB filters apply.
     ``weights=None`` starts from random weights (what the tests use: nothing to download).
     """
 
     def __init__(
-        self, input_shape: tuple[int, ...], num_classes: int, weights: str | None = None
+        self,
+        input_shape: tuple[int, ...],
+        num_classes: int,
+        weights: str | None = None,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         from torchvision.models import resnet18  # deferred: only transfer runs import it
@@ -91,13 +103,17 @@ class ResNetClassifier(BaseModel):
             self.backbone.load_state_dict(load_cached_weights(weights))
         features = self.backbone.fc.in_features
         self.backbone.fc = nn.Identity()  # the ImageNet classifier is replaced by `head`
+        self.dropout = dropout
         self.head = nn.Linear(features, num_classes)
 
     @classmethod
     def from_config(cls, config, input_shape, num_classes) -> "ResNetClassifier":
-        return cls(input_shape, num_classes, config.weights)
+        return cls(input_shape, num_classes, config.weights, config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.in_channels == 1:
             x = x.expand(-1, 3, -1, -1)  # a view: no copy of the grayscale batch
-        return self.head(self.backbone(x))
+        features = self.backbone(x)
+        if self.dropout:
+            features = nn.functional.dropout(features, self.dropout, self.training)
+        return self.head(features)

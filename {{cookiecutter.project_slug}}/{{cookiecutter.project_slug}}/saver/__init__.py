@@ -9,7 +9,6 @@ from .checkpoint import (
     load_training_checkpoint,
     require_finite_weights,
     require_training_checkpoint,
-    save_checkpoint,
 )
 from .compatibility import TRAINING_KEYS, check_resumable, load_model_weights
 from .output_file import OutputFileError, check_output_file, parse_overwrite, write_output
@@ -28,6 +27,5 @@ __all__ = [
     "parse_overwrite",
     "require_finite_weights",
     "require_training_checkpoint",
-    "save_checkpoint",
     "write_output",
 ]

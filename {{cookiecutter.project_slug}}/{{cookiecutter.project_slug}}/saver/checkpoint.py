@@ -30,11 +30,6 @@ INFERENCE_KEYS = ("model", "config")
 EXPECTED_LOCATION = "runs/<run>/checkpoints/*.pt"
 
 
-def save_checkpoint(state: dict[str, Any], path: Path | str) -> Path:
-    """Write ``state`` to ``path`` atomically (see ``write_atomic``)."""
-    return write_atomic(serialize(state), Path(path))
-
-
 def serialize(state: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     torch.save(state, buffer)

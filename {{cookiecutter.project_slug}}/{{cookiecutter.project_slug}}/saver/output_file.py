@@ -46,10 +46,10 @@ def check_output_file(path: Path, overwrite: bool, label: str | None = None) -> 
         )
 
 
-def write_output(path: Path, text: str) -> None:
+def write_output(path: Path, text: str | bytes) -> None:
     """Write atomically: a failure (full disk...) leaves no half-written file. The file
     gets the usual permissions (the temporary file it was renamed from had 0600)."""
-    write_atomic(text.encode(), path)
+    write_atomic(text.encode() if isinstance(text, str) else text, path)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, 0o666 & ~umask)

@@ -5,7 +5,7 @@ from .base import BaseTrainer
 from .callbacks import Callback
 from .checkpointing import ModelCheckpoint
 from .early_stopping import EarlyStopping
-from .evaluation import evaluate
+from .evaluation import evaluate, evaluate_test_split
 from .graceful_stop import TrainingInterrupted
 from .loading import Trained, load_trained
 from .nonfinite import NonFiniteLossError
@@ -23,5 +23,6 @@ __all__ = [
     "Trained",
     "TrainingInterrupted",
     "evaluate",
+    "evaluate_test_split",
     "load_trained",
 ]

@@ -1,10 +1,12 @@
 """BaseTrainer: the training loop, written once so projects never rewrite it.
 
 Read ``fit`` top to bottom: for each epoch, ``train_epoch`` (forward and loss in
-``training_step``, then backward, step, zero_grad), then ``evaluate``, then the
+``training_step``, then backward, step, zero_grad), then ``validate``, then the
 scheduler, logging and the callbacks (early stopping, checkpoints, extra logging).
 The machinery has its own small parts: ``precision`` (autocast, loss scaling,
 clipping), ``stop`` (Ctrl-C and SIGTERM), ``distributed`` (DDP), ``callbacks``.
+``self.model`` is what trains (compiled, DDP-wrapped); ``self.module`` is the plain
+``nn.Module`` inside it, whose weights are saved.
 """
 
 import abc
@@ -18,7 +20,6 @@ from omegaconf import DictConfig
 from torch import nn
 
 from ..logger import LoggerCollection
-from ..saver import load_checkpoint
 from ..utils import DistInfo, MetricTracker
 from .callbacks import HOOKS, Callback, overriding
 from .checkpointing import ModelCheckpoint
@@ -27,11 +28,11 @@ from .early_stopping import EarlyStopping
 from .evaluation import run_evaluation
 from .extras import LoggingExtras
 from .graceful_stop import GracefulStop, TrainingInterrupted
-from .nonfinite import check_finite_loss, finite_on_all_ranks
+from .nonfinite import check_finite_loss, skip_nonfinite_batch
 from .optim import SchedulerSpec, build_optimizer, build_scheduler, steps_per_epoch
-from .precision import Precision
-from .setup import limit_batches, prepare_device, progress_bar
-from .state import TrainState, collect_state, restore_state
+from .precision import Precision, batches_in_step
+from .setup import batch_counts, describe_run, epoch_loaders, prepare_device, progress_bar
+from .state import TrainState, collect_state, restore_state, resume
 
 if TYPE_CHECKING:
     from ..data import BaseDataModule
@@ -57,40 +58,24 @@ class BaseTrainer(abc.ABC):
         self.datamodule = datamodule
         self.loggers = LoggerCollection([])  # train.py sets the run's loggers
         self.device = prepare_device(cfg, self.dist)
-        self.precision = Precision(
-            cfg.precision, self.device, cfg.gradient_clip_val, cfg.gradient_clip_algorithm
-        )
-        # module: the plain nn.Module whose weights are saved; model: what trains (compiled, DDP)
-        self.module, self.model = wrap_model(
-            model, self.device, self.dist, cfg.sync_batchnorm, cfg.compile
-        )
+        self.precision = Precision.from_config(cfg, self.device)
+        self.module, self.model = wrap_model(model, self.device, self.dist, cfg)
         self.stop = GracefulStop(self.dist)
-        es = cfg.early_stopping
-        self.early_stopping = EarlyStopping(
-            es.monitor, es.mode, es.patience, es.min_delta, es.enabled
-        )
+        self.early_stopping = EarlyStopping(**cfg.early_stopping)
         checkpoints = Path(run_dir) / "checkpoints"
         self.checkpoint = ModelCheckpoint(checkpoints, cfg.checkpoint, enabled=not cfg.fast_dev_run)
         # The checkpoint policy runs last, so the state it saves holds every decision.
-        self.callbacks = [
-            self.early_stopping,
-            LoggingExtras(config.logger),
-            *callbacks,
-            self.checkpoint,
-        ]
+        self.callbacks = [self.early_stopping, LoggingExtras(config.logger), *callbacks]
+        self.callbacks.append(self.checkpoint)
         self.hooks = {hook: overriding(self.callbacks, hook) for hook in HOOKS}
         self.epochs = 1 if cfg.fast_dev_run else cfg.epochs
-        # Read on every step: plain attributes (an OmegaConf lookup is slow, see README).
+        # Read on every step: plain attributes (see "Performance notes" in the README).
         self.accumulate, self.log_every = cfg.accumulate_grad_batches, cfg.log_every_n_steps
         self.skip_nonfinite = cfg.nonfinite_loss == "skip"
-        self.state = TrainState()
-        self.optimizer: torch.optim.Optimizer | None = None
-        self.scheduler: SchedulerSpec | None = None
-        self.train_tracker = MetricTracker()
-        self.last_metrics: dict[str, float] = {}
+        self.state, self.train_tracker, self.last_metrics = TrainState(), MetricTracker(), {}
+        self.optimizer, self.scheduler = None, None  # made in fit by configure_optimizers
         self.step_lr = 0.0  # the LR of the latest optimizer step (logged as lr)
 
-    # ----------------------------------------------------------------- hooks to fill in
     @abc.abstractmethod
     def training_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
         """Forward and loss: return ``{"loss": loss, ...}``, the loss to backpropagate plus
@@ -101,6 +86,20 @@ class BaseTrainer(abc.ABC):
         """Return batch-mean metrics (including ``loss``), averaged as ``val_<name>``. Use
         ``without_ddp(self.model)``: each rank evaluates its own shard, with no collective."""
 
+    def on_train_epoch_end(self) -> dict[str, float]:
+        """Epoch values of metrics the steps accumulated themselves (as ``train_<name>``)."""
+        return {}
+
+    def on_validation_epoch_end(self) -> dict[str, float]:
+        """Likewise for validation (as ``val_<name>``)."""
+        return {}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Add this trainer's own state to a checkpoint being saved (on every rank)."""
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore what ``on_save_checkpoint`` added."""
+
     def configure_optimizers(self) -> tuple[torch.optim.Optimizer, SchedulerSpec | None]:
         optimizer = build_optimizer(self.module.parameters(), self.config.optimizer)
         steps = steps_per_epoch(self.num_train_batches, self.accumulate)
@@ -110,24 +109,20 @@ class BaseTrainer(abc.ABC):
     def transfer_batch_to_device(self, batch: Any) -> Any:
         return tuple(t.to(self.device, non_blocking=self.device.type == "cuda") for t in batch)
 
-    # ----------------------------------------------------------------- the loop
-    def fit(self, resume_from: Path | str | None = None) -> dict[str, float]:
-        """Train ``trainer.epochs`` epochs (or until early stopping); return the last metrics."""
-        cfg, overfit = self.config.trainer, self.config.trainer.overfit_batches > 0
-        train_loader = self.datamodule.train_dataloader(shuffle=False if overfit else None)
-        val_loader = train_loader if overfit else self.datamodule.val_dataloader()
-        self.num_train_batches = limit_batches(cfg, len(train_loader), cfg.limit_train_batches)
-        self.num_val_batches = limit_batches(cfg, len(val_loader), cfg.limit_val_batches)
-        self.optimizer, self.scheduler = self.configure_optimizers()
-        if resume_from:
-            self.load_state(resume_from)
-        for callback in self.hooks["on_train_start"]:
-            callback.on_train_start(self, resumed=bool(resume_from))
-        log.info(
-            "training on %s: %d epochs x %d batches (batch_size=%d per process, world size %d)",
-            *(self.device, self.epochs, self.num_train_batches),
-            *(self.config.data.batch_size, self.dist.world_size),
+    def fit(self, resume_from: Path | str | dict | None = None) -> dict[str, float]:
+        """Train ``trainer.epochs`` epochs (or until early stopping); return the last
+        metrics. ``resume_from``: a checkpoint to continue, as a path or already loaded."""
+        overfit = self.config.trainer.overfit_batches > 0
+        train_loader, val_loader = epoch_loaders(self.datamodule, overfit)
+        self.num_train_batches, self.num_val_batches = batch_counts(
+            self.config.trainer, train_loader, val_loader
         )
+        self.optimizer, self.scheduler = self.configure_optimizers()
+        if resume_from is not None:
+            resume(self, resume_from)
+        for callback in self.hooks["on_train_start"]:
+            callback.on_train_start(self, resumed=resume_from is not None)
+        log.info("training on %s: %s", self.device, describe_run(self))
         with self.stop.handlers():
             while self.state.epoch < self.epochs and not self.state.should_stop:
                 epoch, started = self.state.epoch + 1, time.perf_counter()
@@ -142,9 +137,7 @@ class BaseTrainer(abc.ABC):
                 metrics["epoch_time"] = time.perf_counter() - started
                 self.end_epoch(epoch, metrics)
                 if self.stop.requested(sync=True):
-                    raise TrainingInterrupted(
-                        self.stop.signum, self.checkpoint.save_on_interrupt(self)
-                    )
+                    self.interrupt()
         return self.last_metrics
 
     def train_epoch(self, epoch: int, loader) -> dict[str, float]:
@@ -165,13 +158,10 @@ class BaseTrainer(abc.ABC):
             with sync_gradients(self.model, update), self.precision.autocast():
                 outputs = self.training_step(batch, batch_idx)  # outputs = model(x); loss = ...
             loss = outputs["loss"]
-            if self.skip_nonfinite and not finite_on_all_ranks(loss, self.dist):
-                log.warning(
-                    "skipping batch %d of epoch %d: loss is %s", batch_idx, epoch, loss.item()
-                )
-                self.optimizer.zero_grad(set_to_none=True)
+            if self.skip_nonfinite and skip_nonfinite_batch(self, loss, epoch, batch_idx):
                 continue
-            self.precision.backward(loss, self.batches_in_step(batch_idx))  # loss.backward()
+            group = batches_in_step(batch_idx, self.accumulate, self.num_train_batches)
+            self.precision.backward(loss, group)  # loss.backward()
             self.train_tracker.update(outputs, len(batch[0]))
             self.state.batch_in_epoch = batch_idx + 1
             bar.update(1)
@@ -183,30 +173,25 @@ class BaseTrainer(abc.ABC):
                 self.after_optimizer_step(loss, bar, mid_epoch=batch_idx < last)
                 at_log_step = self.state.global_step % self.log_every == 0
                 if batch_idx < last and self.stop.requested(sync=at_log_step):
-                    raise TrainingInterrupted(
-                        self.stop.signum, self.checkpoint.save_on_interrupt(self)
-                    )
+                    self.interrupt()
         bar.close()
         self.raise_if_nonfinite()
-        return {f"train_{name}": value for name, value in self.train_tracker.compute().items()}
+        metrics = self.train_tracker.compute() | self.on_train_epoch_end()
+        return {f"train_{name}": value for name, value in metrics.items()}
 
     def validate(self, loader) -> dict[str, float]:
         self.model.eval()
-        return run_evaluation(
-            self.validation_step,
-            loader,
-            self.device,
-            "val",
-            self.num_val_batches,
-            self.precision.autocast,
-        )
+        limit, autocast = self.num_val_batches, self.precision.autocast
+        metrics = run_evaluation(self.validation_step, loader, self.device, "val", limit, autocast)
+        extra = self.on_validation_epoch_end()
+        return metrics | {f"val_{name}": value for name, value in extra.items()}
 
     def after_optimizer_step(self, loss: torch.Tensor, bar, mid_epoch: bool) -> None:
         self.state.global_step += 1
         step = self.state.global_step
         self.step_lr = self.optimizer.param_groups[0]["lr"]  # the LR this step used
-        if self.scheduler is not None and self.scheduler.interval == "step":
-            self.scheduler.scheduler.step()
+        if self.scheduler is not None:
+            self.scheduler.after_optimizer_step()
         if step % self.log_every == 0:  # the only per-step host sync
             self.raise_if_nonfinite()
             value = loss.item()
@@ -217,30 +202,25 @@ class BaseTrainer(abc.ABC):
 
     def end_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
         """Scheduler, logging, then the callbacks (the checkpoint policy last)."""
-        if self.scheduler is not None and self.scheduler.interval == "epoch":
-            monitor = self.scheduler.monitor
-            self.scheduler.scheduler.step(*([metrics[monitor]] if monitor else []))
+        if self.scheduler is not None:
+            self.scheduler.after_epoch(metrics)
         self.state.epoch, self.state.batch_in_epoch = epoch, 0
         self.last_metrics = metrics
         self.loggers.log_epoch(epoch, metrics, self.state.global_step)
         for callback in self.hooks["on_epoch_end"]:
             callback.on_epoch_end(self, epoch, metrics)
 
-    # ----------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly: the collection of the parts' states."""
-        return collect_state(self)
+        return collect_state(self)  # calls on_save_checkpoint
 
-    def load_state(self, path: Path | str) -> None:
-        """Restore a checkpoint written by ``state_dict`` (call after configure_optimizers)."""
-        restore_state(self, load_checkpoint(path, map_location=self.device), path)
+    def load_state_dict(self, checkpoint: dict[str, Any]) -> None:
+        """Restore ``state_dict``'s output (call after configure_optimizers)."""
+        restore_state(self, checkpoint)  # calls on_load_checkpoint
 
-    # ----------------------------------------------------------------- small helpers
+    def interrupt(self) -> None:
+        """A graceful stop at a step boundary: save last.pt, then leave the loop."""
+        raise TrainingInterrupted(self.stop.signum, self.checkpoint.save_on_interrupt(self))
+
     def raise_if_nonfinite(self) -> None:
         check_finite_loss(self.train_tracker, self.state, self.log_every)
-
-    def batches_in_step(self, batch_idx: int) -> int:
-        """How many batches' gradients this optimizer step averages: ``accumulate``, or
-        fewer for the epoch's short last group."""
-        group_start = batch_idx - batch_idx % self.accumulate
-        return min(self.accumulate, self.num_train_batches - group_start)

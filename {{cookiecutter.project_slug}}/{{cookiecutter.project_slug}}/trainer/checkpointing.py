@@ -50,8 +50,9 @@ class ModelCheckpoint(Callback):
             # Mid-epoch saves hold the running sums of all ranks; rank 0 restores them.
             trainer.train_tracker = tracker.reduced()
         try:
+            state = trainer.state_dict()  # on every rank: it may gather metric states
             if trainer.dist.is_main:
-                self.manager.write(trainer.state_dict(), [path], [])
+                self.manager.write(state, [path], [])
         finally:
             trainer.train_tracker = tracker
         dist.barrier()

@@ -11,14 +11,11 @@ from ..utils import DistInfo
 
 
 def wrap_model(
-    module: nn.Module,
-    device: torch.device,
-    dist_info: DistInfo,
-    sync_batchnorm: bool,
-    compile: bool,
+    module: nn.Module, device: torch.device, dist_info: DistInfo, cfg
 ) -> tuple[nn.Module, nn.Module]:
-    """(the plain module on ``device``, whose weights are saved; the model that trains)."""
-    if dist_info.enabled and sync_batchnorm:
+    """(the plain module on ``device``, whose weights are saved; the model that trains),
+    by ``trainer.sync_batchnorm`` and ``trainer.compile``."""
+    if dist_info.enabled and cfg.sync_batchnorm:
         if device.type != "cuda":  # PyTorch's SyncBatchNorm only trains on GPUs: fail now
             raise ConfigError(
                 f"trainer.sync_batchnorm=true needs CUDA (device is {device}): "
@@ -26,7 +23,7 @@ def wrap_model(
             )
         module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
     module = module.to(device)
-    model = torch.compile(module) if compile else module
+    model = torch.compile(module) if cfg.compile else module
     if dist_info.enabled:
         device_ids = [device.index] if device.type == "cuda" else None
         model = nn.parallel.DistributedDataParallel(model, device_ids=device_ids)

@@ -8,35 +8,55 @@ from typing import Any
 
 import torch
 from torch import nn
+from torchmetrics import MetricCollection
 
+from ..logger.confusion import per_class_scores
+from ..model import build_loss, build_metrics
+from ..model.metric import compute_metrics, confusion_matrix
 from ..utils import MetricTracker
-
-Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def evaluate(
     model: nn.Module,
     loader,
-    metrics: dict[str, Metric],
+    metrics: MetricCollection,
     device: torch.device,
     prefix: str = "test",
     autocast: Callable = contextlib.nullcontext,
+    criterion: nn.Module | None = None,
 ) -> dict[str, float]:
-    """Each metric (``name -> fn(outputs, targets)``, the loss included) averaged over
-    every sample of ``loader``, in eval mode, as ``<prefix>_<name>``."""
+    """``<prefix>_loss`` (with a ``criterion``) and every metric over all the samples of
+    ``loader``, in eval mode. ``metrics`` keep their state afterwards, so a caller can
+    read more from them (the confusion matrix)."""
     model.eval()
+    metrics.reset()
 
     def step(batch, batch_idx: int) -> dict[str, torch.Tensor]:
-        return batch_metrics(model, batch, metrics)
+        return score_batch(model, batch, metrics, criterion)
 
-    return run_evaluation(step, loader, device, prefix, autocast=autocast)
+    results = run_evaluation(step, loader, device, prefix, autocast=autocast)
+    return results | {f"{prefix}_{name}": value for name, value in compute_metrics(metrics).items()}
 
 
-def batch_metrics(model: nn.Module, batch, metrics: dict[str, Metric]) -> dict[str, torch.Tensor]:
-    """One ``(inputs, targets)`` batch: the model's outputs scored by every metric."""
+def evaluate_test_split(
+    model: nn.Module, loader, config, classes: list[str], device, autocast
+) -> tuple[dict[str, float], torch.Tensor]:
+    """The test report of train.py and evaluate.py: loss, the configured ``metrics``,
+    each class's precision and recall, and the confusion matrix (rows: true class)."""
+    metrics = build_metrics(config.metrics, len(classes))
+    metrics.add_metrics({"confusion_matrix": confusion_matrix(len(classes))})
+    criterion = build_loss(config.loss, config.label_smoothing)
+    results = evaluate(model, loader, metrics.to(device), device, "test", autocast, criterion)
+    matrix = metrics["confusion_matrix"].compute().cpu()
+    return results | per_class_scores(matrix, classes, "test"), matrix
+
+
+def score_batch(model: nn.Module, batch, metrics, criterion) -> dict[str, torch.Tensor]:
+    """One ``(inputs, targets)`` batch: the metrics' states updated, the loss returned."""
     inputs, targets = batch
     outputs = model(inputs)
-    return {name: metric(outputs, targets) for name, metric in metrics.items()}
+    metrics.update(outputs, targets)
+    return {} if criterion is None else {"loss": criterion(outputs, targets)}
 
 
 # inference_mode: no_grad without autograd's view and version bookkeeping (Lightning

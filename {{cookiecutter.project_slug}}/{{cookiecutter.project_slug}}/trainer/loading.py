@@ -28,8 +28,15 @@ class Trained:
 
 def load_trained(checkpoint_path: Path, overrides: list[str]) -> Trained:
     checkpoint = load_training_checkpoint(checkpoint_path)  # weights_only, finite weights
+    return rebuild_trained(checkpoint, checkpoint_path, overrides)
+
+
+def rebuild_trained(checkpoint: dict, checkpoint_path: Path, overrides: list[str]) -> Trained:
+    """The model a checked checkpoint dict describes (``model`` weights, ``config``,
+    ``classes``, ``preprocessing``); also used for exported weights with their sidecar."""
     config = load_config(overrides=overrides, base=checkpoint["config"])
-    config.model.weights = None  # the checkpoint holds the weights: no pretrained file needed
+    if "weights" in config.model:  # the checkpoint holds the weights: no pretrained file
+        config.model.weights = None
     preprocessing, classes = checkpoint.get("preprocessing"), checkpoint.get("classes")
     if preprocessing is None or classes is None:
         # Older checkpoints: recompute from the data module (needs the training data).

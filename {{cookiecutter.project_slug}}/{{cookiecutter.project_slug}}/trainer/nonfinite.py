@@ -1,12 +1,15 @@
 """NaN and inf losses: stop with a clear message (``trainer.nonfinite_loss=raise``), or
 skip the batch on every rank together (``skip``)."""
 
+import logging
 import math
 
 import torch
 
 from ..utils import DistInfo, MetricTracker, dist
 from ..utils.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 class NonFiniteLossError(UserError, FloatingPointError):
@@ -31,3 +34,13 @@ def finite_on_all_ranks(loss: torch.Tensor, dist_info: DistInfo) -> bool:
     would leave the others waiting in the gradient all-reduce."""
     finite = bool(torch.isfinite(loss))
     return finite if not dist_info.enabled else dist.max_over_ranks(0 if finite else 1) == 0
+
+
+def skip_nonfinite_batch(trainer, loss: torch.Tensor, epoch: int, batch_idx: int) -> bool:
+    """``trainer.nonfinite_loss=skip``: True (after dropping the batch's gradients) when
+    the loss is NaN/inf on any rank."""
+    if finite_on_all_ranks(loss, trainer.dist):
+        return False
+    log.warning("skipping batch %d of epoch %d: loss is %s", batch_idx, epoch, loss.item())
+    trainer.optimizer.zero_grad(set_to_none=True)
+    return True

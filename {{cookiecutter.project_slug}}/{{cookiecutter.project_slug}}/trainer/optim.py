@@ -18,6 +18,14 @@ class SchedulerSpec:
     interval: str = "epoch"  # epoch | step
     monitor: str | None = None  # ReduceLROnPlateau steps on this metric
 
+    def after_optimizer_step(self) -> None:
+        if self.interval == "step":
+            self.scheduler.step()
+
+    def after_epoch(self, metrics: dict[str, float]) -> None:
+        if self.interval == "epoch":
+            self.scheduler.step(*([metrics[self.monitor]] if self.monitor else []))
+
 
 OPTIMIZERS = Registry("optimizer.name")
 SCHEDULERS = Registry("lr_scheduler.name")

@@ -31,6 +31,11 @@ class Precision:
         # GradScaler only matters for fp16; disabled it is a pass-through.
         self.scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
+    @classmethod
+    def from_config(cls, cfg, device: torch.device) -> "Precision":
+        """From the ``trainer.*`` keys."""
+        return cls(cfg.precision, device, cfg.gradient_clip_val, cfg.gradient_clip_algorithm)
+
     def autocast(self):
         if self.dtype is None:
             return contextlib.nullcontext()
@@ -59,3 +64,10 @@ class Precision:
 
     def load_state_dict(self, state: dict) -> None:
         self.scaler.load_state_dict(state)
+
+
+def batches_in_step(batch_idx: int, accumulate: int, num_batches: int) -> int:
+    """How many batches' gradients the optimizer step of ``batch_idx`` averages:
+    ``accumulate``, or fewer for the epoch's short last group."""
+    group_start = batch_idx - batch_idx % accumulate
+    return min(accumulate, num_batches - group_start)

@@ -1,5 +1,5 @@
-"""Set-up the loop needs before its first batch: the device and CPU threads, and how
-many batches an epoch runs."""
+"""Set-up the loop needs before its first batch: the device and CPU threads, the
+loaders and how many batches an epoch runs, the progress bar."""
 
 import torch
 from tqdm.auto import tqdm
@@ -22,6 +22,18 @@ def prepare_device(cfg, dist_info: DistInfo | None) -> torch.device:
         raise ConfigError(str(error)) from None
 
 
+def epoch_loaders(datamodule, overfit: bool) -> tuple:
+    """(train, val) loaders; with ``overfit_batches`` both are the unshuffled train set."""
+    train_loader = datamodule.train_dataloader(shuffle=False if overfit else None)
+    return train_loader, train_loader if overfit else datamodule.val_dataloader()
+
+
+def batch_counts(cfg, train_loader, val_loader) -> tuple[int, int]:
+    """Train and val batches per epoch, after the ``trainer.*`` limits."""
+    train = limit_batches(cfg, len(train_loader), cfg.limit_train_batches)
+    return train, limit_batches(cfg, len(val_loader), cfg.limit_val_batches)
+
+
 def limit_batches(cfg, available: int, limit: int | None) -> int:
     """Batches per epoch after ``fast_dev_run``, ``overfit_batches`` and ``limit_*``."""
     if cfg.fast_dev_run:
@@ -41,4 +53,11 @@ def progress_bar(total: int, start: int, description: str, show: bool):
         leave=False,
         dynamic_ncols=True,
         mininterval=0.5,
+    )
+
+
+def describe_run(trainer) -> str:
+    return (
+        f"{trainer.epochs} epochs x {trainer.num_train_batches} batches (batch_size="
+        f"{trainer.config.data.batch_size} per process, world size {trainer.dist.world_size})"
     )

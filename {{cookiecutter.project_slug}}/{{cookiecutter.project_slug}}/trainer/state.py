@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import to_plain_dict
+from ..saver import load_checkpoint
 from ..utils import get_rng_state, set_rng_state
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ class TrainState:
 def collect_state(trainer) -> dict[str, Any]:
     mid_epoch = trainer.state.batch_in_epoch > 0
     scheduler = trainer.scheduler
-    return {
+    checkpoint = {
         "format_version": 1,
         "model": trainer.module.state_dict(),
         "optimizer": trainer.optimizer.state_dict(),
@@ -38,9 +39,11 @@ def collect_state(trainer) -> dict[str, Any]:
         "preprocessing": trainer.datamodule.preprocessing(),  # for predict.py
         "metrics": dict(trainer.last_metrics),
     }
+    trainer.on_save_checkpoint(checkpoint)
+    return checkpoint
 
 
-def restore_state(trainer, state: dict[str, Any], path: Path | str) -> None:
+def restore_state(trainer, state: dict[str, Any]) -> None:
     trainer.module.load_state_dict(state["model"])
     trainer.optimizer.load_state_dict(state["optimizer"])
     if trainer.scheduler is not None and state["lr_scheduler"] is not None:
@@ -54,8 +57,15 @@ def restore_state(trainer, state: dict[str, Any], path: Path | str) -> None:
         if callback.state_key in state:
             callback.load_state_dict(state[callback.state_key])
     trainer.last_metrics = dict(state["metrics"])
+    trainer.on_load_checkpoint(state)
     set_rng_state(state["rng"])  # last: building the objects above must not shift it
-    log.info(
-        "resumed from %s: epoch %d done, step %d, batch %d of the next epoch",
-        *(path, trainer.state.epoch, trainer.state.global_step, trainer.state.batch_in_epoch),
-    )
+
+
+def resume(trainer, checkpoint: Path | str | dict[str, Any]) -> None:
+    """Continue from a checkpoint file, or from its contents when train.py read it."""
+    if isinstance(checkpoint, dict):
+        source = trainer.config.resume or "the given checkpoint"
+    else:
+        source, checkpoint = checkpoint, load_checkpoint(checkpoint, trainer.device)
+    trainer.load_state_dict(checkpoint)
+    log.info("resumed from %s: %s", source, trainer.state)

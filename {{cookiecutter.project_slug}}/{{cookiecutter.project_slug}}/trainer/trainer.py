@@ -1,12 +1,16 @@
 """ClassificationTrainer: the training step of an image classifier, in Lightning's name,
 and the metrics its validation and test report."""
 
+from typing import Any
+
 import torch
 
 from ..model import build_loss, build_metrics
+from ..model.metric import compute_metrics
 from .base import BaseTrainer
 from .distributed import without_ddp
-from .evaluation import batch_metrics
+from .evaluation import score_batch
+from .metric_state import load_metric_states, metric_states
 
 
 class ClassificationTrainer(BaseTrainer):
@@ -19,19 +23,45 @@ class ClassificationTrainer(BaseTrainer):
             counts = self.datamodule.class_counts().double().clamp_min(1)
             weight = (counts.sum() / (len(counts) * counts)).float().to(self.device)
         self.criterion = build_loss(self.config.loss, self.config.label_smoothing, weight)
-        self.metrics = build_metrics(list(self.config.metrics))
-        self.train_metrics = self.config.trainer.train_metrics  # read once: used every step
-        self.eval_metrics = {"loss": self.criterion, **self.metrics}  # validation and test
+        num_classes = self.datamodule.num_classes
+        self.val_metrics = build_metrics(self.config.metrics, num_classes).to(self.device)
+        # trainer.train_metrics=false (default): training batches track the loss only.
+        self.train_metrics = None
+        if self.config.trainer.train_metrics:
+            self.train_metrics = build_metrics(self.config.metrics, num_classes).to(self.device)
 
     def training_step(self, batch, batch_idx: int) -> dict[str, torch.Tensor]:
         inputs, targets = batch
         outputs = self.model(inputs)
         loss = self.criterion(outputs, targets)
-        if not self.train_metrics:  # trainer.train_metrics=false (default): the loss only
-            return {"loss": loss}
-        logits = outputs.detach()
-        return {"loss": loss, **{name: fn(logits, targets) for name, fn in self.metrics.items()}}
+        if self.train_metrics is not None:
+            self.train_metrics.update(outputs.detach(), targets)
+        return {"loss": loss}
 
     def validation_step(self, batch, batch_idx: int) -> dict[str, torch.Tensor]:
         # Without DDP's wrapper: each rank evaluates its own shard, with no collective.
-        return batch_metrics(without_ddp(self.model), batch, self.eval_metrics)
+        return score_batch(without_ddp(self.model), batch, self.val_metrics, self.criterion)
+
+    def on_train_epoch_end(self) -> dict[str, float]:
+        return {} if self.train_metrics is None else computed(self.train_metrics)
+
+    def on_validation_epoch_end(self) -> dict[str, float]:
+        return computed(self.val_metrics)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Mid-epoch, the training metrics' states so far (of all ranks)."""
+        if self.train_metrics is not None and self.state.batch_in_epoch > 0:
+            checkpoint["train_metrics"] = metric_states(self.train_metrics, self.dist.enabled)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Saved over all ranks: only rank 0 takes them, as with the loss sums.
+        saved = checkpoint.get("train_metrics")
+        if saved and self.train_metrics is not None and self.dist.is_main:
+            load_metric_states(self.train_metrics, saved)
+
+
+def computed(metrics) -> dict[str, float]:
+    """The epoch's values, then a fresh state for the next epoch."""
+    values = compute_metrics(metrics)
+    metrics.reset()
+    return values

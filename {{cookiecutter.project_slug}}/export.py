@@ -1,0 +1,102 @@
+"""Export a trained checkpoint for inference.
+
+    python export.py checkpoint=runs/<run>/checkpoints/best.pt format=onnx
+        [output=model.onnx] [overwrite=true] [tolerance=1e-4] [key=value ...]
+
+``format`` is one of:
+
+- ``safetensors``: the weights, loadable without pickle, plus a JSON sidecar beside them
+  (``best.safetensors`` + ``best.json``: classes, preprocessing, config);
+- ``onnx``: an ONNX graph (dynamic batch size) with the same metadata inside, for ONNX
+  Runtime or any other ONNX runtime;
+- ``torch_export``: a ``torch.export`` program (``.pt2``) for ``torch.export.load``.
+
+``output`` defaults to the checkpoint's path with the format's suffix. Before anything
+is written, every export is run on random inputs and compared with the PyTorch model:
+the largest absolute difference of the logits is printed and must not exceed
+``tolerance`` (default 1e-4). predict.py accepts the ``.onnx`` and ``.safetensors`` files
+as ``checkpoint=``. The ONNX and safetensors tools are an optional extra:
+``pip install -e '.[export]'``. Existing files are replaced only with ``overwrite=true``.
+"""
+
+import math
+import sys
+from pathlib import Path
+
+from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
+from {{cookiecutter.project_slug}}.saver import (
+    check_output_file,
+    parse_overwrite,
+    write_output,
+)
+from {{cookiecutter.project_slug}}.trainer import load_trained
+from {{cookiecutter.project_slug}}.trainer.export import (
+    DEFAULT_TOLERANCE,
+    PACKAGES,
+    SUFFIXES,
+    export_model,
+    output_files,
+)
+from {{cookiecutter.project_slug}}.trainer.exported import require_packages
+from {{cookiecutter.project_slug}}.utils.errors import error_boundary
+
+KEYS = ("checkpoint", "format", "output", "overwrite", "tolerance")
+
+
+def parse_format(value: str | None) -> str:
+    if value is None or value not in SUFFIXES:
+        given = "missing format=" if value is None else f"format={value!r} is not allowed"
+        raise ConfigError(f"{given}; use format={' | '.join(SUFFIXES)}")
+    return value
+
+
+def parse_tolerance(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_TOLERANCE
+    try:
+        tolerance = float(value)
+    except ValueError:
+        tolerance = math.nan
+    if not (math.isfinite(tolerance) and tolerance >= 0):
+        raise ConfigError(f"tolerance={value!r} is not allowed; use a number >= 0, e.g. 1e-4")
+    return tolerance
+
+
+def parse_output(value: str | None, checkpoint: Path, export_format: str) -> Path:
+    suffix = SUFFIXES[export_format]
+    if value is None:
+        return checkpoint.with_suffix(suffix)
+    output = Path(value)
+    if output.suffix.lower() != suffix:
+        raise ConfigError(f"output={value} does not end in {suffix}, the suffix of {export_format}")
+    return output
+
+
+@error_boundary
+def main(argv: list[str] | None = None) -> int:
+    _, overrides, args = parse_cli(argv, script_keys=KEYS)
+    if "checkpoint" not in args:
+        raise ConfigError("missing checkpoint=<a .pt checkpoint written by train.py>")
+    checkpoint = Path(args["checkpoint"])
+    export_format = parse_format(args.get("format"))
+    tolerance = parse_tolerance(args.get("tolerance"))
+    output = parse_output(args.get("output"), checkpoint, export_format)
+    overwrite = parse_overwrite(args.get("overwrite"))
+    require_packages(PACKAGES[export_format], f"format={export_format}")
+    files = output_files(export_format, output)
+    for path in files:
+        check_output_file(path, overwrite, label=None if path == output else f"sidecar {path}")
+    trained = load_trained(checkpoint, overrides)
+    exported = export_model(trained, export_format, output, tolerance)
+    for path, data in exported.files.items():
+        write_output(path, data)
+    print(f"{export_format}: wrote {', '.join(map(str, files))}")
+    print(
+        f"checked on {exported.checked_inputs} inputs: max abs difference of the logits "
+        f"vs PyTorch {exported.max_abs_diff:.3g} (tolerance {tolerance:g})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Metrics from torchmetrics: chosen by name with options and checked when the config
+loads; exact over all the samples of an epoch; a test report with per-class precision
+and recall and the confusion matrix."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from {{cookiecutter.project_slug}}.config import ConfigError, load_config
+from {{cookiecutter.project_slug}}.data import build_datamodule
+from {{cookiecutter.project_slug}}.model import build_model
+from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
+
+from .conftest import run_script
+
+METRICS = "metrics=[accuracy, {name: f1, average: macro}, {name: auroc, label: auc}]"
+
+
+def test_entries_with_options_get_labels_that_monitors_can_name(config_factory):
+    config = config_factory(
+        METRICS, "trainer.early_stopping.monitor=val_f1_macro", "trainer.early_stopping.mode=max"
+    )
+    assert config.trainer.early_stopping.monitor == "val_f1_macro"
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("metrics=[{name: f1, average: none}]", r"average='none' is not one of"),
+        ("metrics=[{name: accuracy, topk: 3}]", r"options of accuracy: \['top_k'\]"),
+        ("metrics=[{name: auroc, average: micro}]", "auroc takes average=macro or weighted"),
+        ("metrics=[{average: macro}]", "is not a metric"),
+        ("metrics=[accuracy, {name: accuracy}]", "which is taken"),
+        ("metrics=[{name: f1, label: f1-macro}]", "which is not a name"),
+        ("metrics=[f1, {name: f2}]", "metrics='f2' is not one of"),
+    ],
+)
+def test_bad_entries_are_config_errors(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides=[override])
+
+
+def macro_f1(predictions: np.ndarray, targets: np.ndarray, num_classes: int) -> float:
+    scores = []
+    for c in range(num_classes):
+        hit = np.sum((predictions == c) & (targets == c))
+        predicted, actual = np.sum(predictions == c), np.sum(targets == c)
+        precision = hit / predicted if predicted else 0.0
+        recall = hit / actual if actual else 0.0
+        scores.append(0.0 if hit == 0 else 2 * precision * recall / (precision + recall))
+    return float(np.mean(scores))
+
+
+def test_epoch_values_are_exact_over_all_samples(config_factory, tmp_path):
+    """Macro F1 over the whole validation split, by hand, equals the logged value; the
+    average of per-batch F1 (small batches) does not, so the test tells them apart."""
+    config = config_factory(METRICS, "data.eval_batch_size=7", "trainer.epochs=1")
+    datamodule = build_datamodule(config.data, seed=config.seed)
+    model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    trainer = ClassificationTrainer(model, datamodule, config, tmp_path / "run")
+    logged = trainer.fit()
+    model.eval()
+    predictions, targets, batch_f1 = [], [], []
+    with torch.no_grad():
+        for inputs, labels in datamodule.val_dataloader():
+            predicted = model(inputs).argmax(dim=1).numpy()
+            predictions.append(predicted)
+            targets.append(labels.numpy())
+            batch_f1.append(macro_f1(predicted, labels.numpy(), datamodule.num_classes))
+    predictions, targets = np.concatenate(predictions), np.concatenate(targets)
+    exact = macro_f1(predictions, targets, datamodule.num_classes)
+    assert logged["val_f1_macro"] == pytest.approx(exact, abs=1e-6)
+    assert abs(float(np.mean(batch_f1)) - exact) > 1e-3
+    assert logged["val_accuracy"] == pytest.approx(float(np.mean(predictions == targets)))
+    assert 0.0 <= logged["val_auc"] <= 1.0
+
+
+def test_test_report_has_per_class_scores_and_the_confusion_matrix(tmp_path, fast_args):
+    run_dir = tmp_path / "run"
+    result = run_script(
+        "train.py", *fast_args, "metrics=[accuracy, {name: recall, average: macro}]"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((run_dir / "test_metrics.json").read_text())
+    recalls = [
+        v for k, v in report.items() if k.startswith("test_class_") and k.endswith("_recall")
+    ]
+    precisions = [k for k in report if k.startswith("test_class_") and k.endswith("_precision")]
+    assert len(recalls) == len(precisions) == 10
+    # torchmetrics' macro recall is the mean of the recalls read off the confusion matrix.
+    assert report["test_recall_macro"] == pytest.approx(float(np.mean(recalls)), abs=1e-6)
+    picture = run_dir / "confusion_matrix.png"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "test_class_" not in result.stdout  # the console shows the overall values
+
+    picture.unlink()
+    evaluated = run_script("evaluate.py", f"checkpoint={run_dir / 'checkpoints' / 'best.pt'}")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert f"confusion matrix drawn in {picture}" in evaluated.stdout
+    assert picture.exists()
+    again = json.loads((run_dir / "test_metrics.json").read_text())
+    assert again == pytest.approx(report)

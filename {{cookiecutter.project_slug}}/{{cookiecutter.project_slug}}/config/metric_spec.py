@@ -1,0 +1,25 @@
+"""How a ``metrics`` entry reads: a name (``accuracy``) or a name with options
+(``{name: f1, average: macro}``), reported under a label: the name followed by its
+option values (``f1_macro``), or the entry's own ``label``."""
+
+import re
+from typing import Any
+
+from omegaconf import OmegaConf
+
+LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def metric_spec(entry: Any) -> tuple[str, str, dict[str, Any]]:
+    """(label, name, options) of one ``metrics`` entry."""
+    if OmegaConf.is_config(entry):
+        entry = OmegaConf.to_container(entry)
+    if isinstance(entry, str):
+        return entry, entry, {}
+    options = {key: value for key, value in entry.items() if key not in ("name", "label")}
+    label = entry.get("label") or "_".join([str(entry["name"]), *map(str, options.values())])
+    return str(label), str(entry["name"]), options
+
+
+def metric_labels(entries) -> list[str]:
+    return [metric_spec(entry)[0] for entry in entries]

@@ -1,0 +1,185 @@
+"""Models for inference from any file predict.py accepts: a training checkpoint (``.pt``),
+an ONNX file run by ONNX Runtime (``.onnx``) or exported weights (``.safetensors``) with
+their JSON sidecar. Each gives the same ``Predictor``: logits, class names and the
+preprocessing recorded at training time, so inputs are prepared the same way.
+
+export.py writes the metadata read here (``inference_metadata``): in the ONNX file's
+metadata, and in the sidecar beside a ``.safetensors`` file.
+"""
+
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+
+from ..config import load_config
+from ..saver import CheckpointError, require_finite_weights
+from ..utils.errors import UserError, first_line
+from .loading import Trained, check_metadata, load_trained, rebuild_trained
+
+METADATA_KEY = "inference"  # ONNX metadata_props key holding the JSON metadata
+INPUT_NAME, OUTPUT_NAME = "input", "logits"
+EXPORTED_SUFFIXES = (".onnx", ".safetensors")
+INSTALL_HINT = "pip install -e '.[export]'"
+
+
+class ExportError(UserError):
+    """An export that cannot be made, read or trusted; the message names the file."""
+
+
+def require_packages(packages: tuple[str, ...], purpose: str) -> None:
+    """One line saying how to install the optional export tools when any is missing."""
+    missing = []
+    for name in packages:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise ExportError(
+            f"{purpose} needs {', '.join(missing)} (the optional export tools); "
+            f"install them with: {INSTALL_HINT}"
+        )
+
+
+def sidecar_path(weights_path: Path) -> Path:
+    """``model.safetensors`` -> ``model.json``: classes, preprocessing and config."""
+    return weights_path.with_suffix(".json")
+
+
+def inference_metadata(trained: Trained, export_format: str) -> dict:
+    """Everything besides the weights that rebuilds the model and prepares its inputs."""
+    return {
+        "format": export_format,
+        "classes": list(trained.classes),
+        "preprocessing": dict(trained.preprocessing),
+        "input_name": INPUT_NAME,
+        "output_name": OUTPUT_NAME,
+        "config": OmegaConf.to_container(trained.config, resolve=True),
+    }
+
+
+@dataclass
+class Predictor:
+    logits: Callable[[torch.Tensor], torch.Tensor]  # (N, C, H, W) inputs -> (N, classes) on CPU
+    classes: list[str]
+    preprocessing: dict  # input_shape, mean, std
+    batch_size: int
+
+
+def load_predictor(path: Path, overrides: list[str]) -> Predictor:
+    """A checkpoint, an ONNX file or ``.safetensors`` weights, chosen by the suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        return load_onnx(path, overrides)
+    if suffix == ".safetensors":
+        return predictor_from_trained(load_safetensors(path, overrides))
+    if suffix == ".pt2":
+        raise ExportError(
+            f"{path}: predict.py does not run torch.export programs (.pt2); export the "
+            "checkpoint with format=onnx or format=safetensors, or give the .pt checkpoint"
+        )
+    return predictor_from_trained(load_trained(path, overrides))
+
+
+def predictor_from_trained(trained: Trained) -> Predictor:
+    @torch.no_grad()
+    def logits(batch: torch.Tensor) -> torch.Tensor:
+        return trained.model(batch.to(trained.device)).float().cpu()
+
+    batch_size = trained.config.data.eval_batch_size
+    return Predictor(logits, trained.classes, trained.preprocessing, batch_size)
+
+
+def load_safetensors(path: Path, overrides: list[str]) -> Trained:
+    """Weights read without pickle, rebuilt into the model their sidecar describes."""
+    require_packages(("safetensors",), f"reading {path.name}")
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    _require_file(path)
+    metadata = read_sidecar(path)
+    try:
+        weights = load_file(path, device="cpu")
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ExportError(f"cannot read safetensors file {path}: {first_line(error)}") from None
+    require_finite_weights(weights, path)
+    checkpoint = {"model": weights, **metadata}
+    return rebuild_trained(checkpoint, path, overrides)
+
+
+def read_sidecar(weights_path: Path) -> dict:
+    """The JSON beside the weights, with the keys ``rebuild_trained`` needs."""
+    sidecar = sidecar_path(weights_path)
+    if not sidecar.is_file():
+        raise ExportError(
+            f"{weights_path} has no sidecar {sidecar} (classes, preprocessing, config); "
+            "export.py writes both files: keep them together"
+        )
+    try:
+        metadata = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ExportError(f"cannot read sidecar {sidecar}: {first_line(error)}") from None
+    return _checked_metadata(metadata, sidecar)
+
+
+def _checked_metadata(metadata, source: Path) -> dict:
+    keys = ("classes", "preprocessing", "config")
+    if not isinstance(metadata, dict) or any(key not in metadata for key in keys):
+        raise ExportError(
+            f"{source} holds no export metadata (expected a JSON object with "
+            f"{', '.join(keys)}); it was not written by export.py"
+        )
+    if not isinstance(metadata["config"], dict):
+        raise ExportError(f"{source}: 'config' is not a JSON object; not written by export.py")
+    check_metadata(metadata["preprocessing"], metadata["classes"], source)
+    return metadata
+
+
+def load_onnx(path: Path, overrides: list[str]) -> Predictor:
+    """An ONNX Runtime session (CPU) with the metadata export.py stored in the file."""
+    require_packages(("onnxruntime",), f"running {path.name}")
+    _require_file(path)
+    try:
+        session = onnx_session(str(path))
+    except Exception as error:  # ORT raises its own Fail/InvalidGraph/... classes
+        raise ExportError(f"cannot load ONNX model {path}: {first_line(error)}") from None
+    raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+    try:
+        metadata = json.loads(raw) if raw is not None else None
+    except json.JSONDecodeError as error:
+        raise ExportError(f"{path}: its export metadata is not JSON ({error})") from None
+    metadata = _checked_metadata(metadata, path)
+    # Overrides (e.g. data.eval_batch_size=64) are checked like a checkpoint's.
+    config = load_config(overrides=overrides, base=metadata["config"])
+    input_name = metadata.get("input_name", INPUT_NAME)
+
+    def logits(batch: torch.Tensor) -> torch.Tensor:
+        inputs = batch.detach().cpu().float().numpy()
+        return torch.from_numpy(session.run(None, {input_name: inputs})[0])
+
+    return Predictor(
+        logits, list(metadata["classes"]), metadata["preprocessing"], config.data.eval_batch_size
+    )
+
+
+def onnx_session(model: str | bytes):
+    """A CPU ONNX Runtime session using as many threads as torch (``OMP_NUM_THREADS``,
+    ``trainer.num_threads``), not every core of the machine."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    return onnxruntime.InferenceSession(
+        model, sess_options=options, providers=["CPUExecutionProvider"]
+    )
+
+
+def _require_file(path: Path) -> None:
+    if not path.is_file():
+        where = "is a folder" if path.is_dir() else "does not exist"
+        raise CheckpointError(f"model file {path} {where}")

@@ -1,0 +1,33 @@
+"""The state of torchmetrics metrics in a checkpoint, as tensors (``torch.load
+(weights_only=True)`` reads it); under torchrun, the state of all ranks together."""
+
+from typing import Any
+
+from torchmetrics import MetricCollection
+
+
+def metric_states(metrics: MetricCollection, distributed: bool) -> dict[str, Any]:
+    """Every metric's state; all ranks' merged when ``distributed`` (a collective)."""
+    metrics.persistent(True)  # states are then part of state_dict()
+    if distributed:
+        for metric in metrics.values():
+            metric.sync()
+    try:
+        return {name: _cpu(value) for name, value in metrics.state_dict().items()}
+    finally:
+        if distributed:
+            for metric in metrics.values():
+                metric.unsync()
+
+
+def load_metric_states(metrics: MetricCollection, states: dict[str, Any]) -> None:
+    metrics.persistent(True)
+    metrics.load_state_dict(states)
+    for metric in metrics.values():
+        # torchmetrics counts update() calls and warns when computing after none; the
+        # restored state holds earlier updates.
+        metric._update_count = max(metric._update_count, 1)
+
+
+def _cpu(value):
+    return [v.detach().cpu() for v in value] if isinstance(value, list) else value.detach().cpu()
