@@ -83,8 +83,8 @@ def test_training_changes_only_the_head(config_factory, tmp_path, freeze_batchno
     assert (moved - parameters) == running_stats  # nothing else changed
 
 
-def test_dropout_applies_to_the_backbone_features_in_training_only(config_factory):
-    model = build_model(config_factory(*TRANSFER, "model.dropout=0.5").model, (3, 32, 32), 4)
+def test_dropout_applies_to_the_backbone_features_in_training_only(config_factory, transfer):
+    model = build_model(config_factory(*transfer, "model.dropout=0.5").model, (3, 32, 32), 4)
     x = torch.randn(2, 3, 32, 32)
     model.eval()
     assert torch.equal(model(x), model(x))
