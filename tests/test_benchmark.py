@@ -56,3 +56,29 @@ def test_benchmark_runs_and_reports(cookies, tmp_path):
     assert 0 < floor["imports"] <= floor["optimizer"] <= floor["first_step"]
     plain = next(row for row in results["loops"] if row["variant"] == "plain")
     assert plain["ratio"] == 1.0  # ratios are relative to the plain loop
+
+
+def test_image_folder_benchmark_runs_and_reports(cookies, tmp_path):
+    baked = cookies.bake()
+    assert baked.exit_code == 0, baked.exception
+    raw = tmp_path / "images.json"
+    done = run(
+        [
+            sys.executable,
+            str(TEMPLATE / "benchmarks" / "image_folder.py"),
+            f"--project={baked.project_path}",
+            "--images=60",
+            "--batch-size=8",
+            "--workers=0",
+            "--repeats=1",
+            f"--json={raw}",
+        ],
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for variant in ("generated", "course", "decode"):
+        assert f"| {variant} |" in done.stdout
+    assert "generated / course:" in done.stdout and "generated / decode-only:" in done.stdout
+    medians = json.loads(raw.read_text())["median"]
+    assert all(math.isfinite(value) and value > 0 for value in medians.values())

@@ -23,6 +23,11 @@ VARIANTS = [
     ({}, QUICK, AS_A_USER),
     ({"dataset": "mnist"}, [*QUICK, *CONFIG_TESTS, *DATA_TESTS], {}),
     ({"dataset": "fashion_mnist", "logger": "none"}, [*QUICK, *CONFIG_TESTS, *DATA_TESTS], {}),
+    (
+        {"dataset": "image_folder"},
+        [*QUICK, *CONFIG_TESTS, *DATA_TESTS, "tests/test_image_folder.py"],
+        {},
+    ),
     ({"logger": "wandb"}, [*QUICK, *CONFIG_TESTS, *LOGGER_TESTS, "tests/test_wandb.py"], {}),
     ({"logger": "mlflow"}, [*QUICK, *CONFIG_TESTS, *LOGGER_TESTS, "tests/test_mlflow.py"], {}),
     ({"logger": "none"}, [*QUICK, *CONFIG_TESTS, *LOGGER_TESTS], {}),
@@ -50,17 +55,23 @@ def test_generated_suite_passes(bake, variant):
     assert " passed" in result.stdout and " failed" not in result.stdout, tail
 
 
-@pytest.mark.parametrize("dataset", ["digits", "mnist", "fashion_mnist"])
+@pytest.mark.parametrize("dataset", ["digits", "mnist", "fashion_mnist", "image_folder"])
 def test_short_training_run(bake, tmp_path, dataset):
-    """``python train.py`` in a freshly baked project, MNIST data written as IDX files."""
+    """``python train.py`` in a freshly baked project, MNIST data written as IDX files
+    (image_folder: small PNG/JPEG files in class folders)."""
     project = bake(dataset=dataset)
     data_root = tmp_path / "data"
     folder = "FashionMNIST" if dataset == "fashion_mnist" else "MNIST"
-    # The generated project's own IDX writer, run in its own interpreter.
+    # The generated project's own IDX (or image) writer, run in its own interpreter.
     write = (
         "import pathlib, sys; from tests.conftest import write_idx; "
         "write_idx(pathlib.Path(sys.argv[1]), sys.argv[2])"
     )
+    if dataset == "image_folder":
+        write = (
+            "import pathlib, sys; from tests.conftest import write_images; "
+            "write_images(pathlib.Path(sys.argv[1]))"
+        )
     assert run([sys.executable, "-c", write, str(data_root), folder], cwd=project).returncode == 0
     run_dir = tmp_path / "run"
     args = [
@@ -69,6 +80,8 @@ def test_short_training_run(bake, tmp_path, dataset):
         f"output_dir={run_dir}",
         "trainer.progress_bar=false",
     ]
+    if dataset == "image_folder":  # the configured 64 px is more than the test needs
+        args += ["data.image_size=16", "data.batch_size=8", "data.test_fraction=0.2"]
     result = run([sys.executable, "train.py", *args], cwd=project, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "test_accuracy:" in result.stdout

@@ -8,9 +8,11 @@ Runtime) or ``best.safetensors`` (with its ``best.json`` sidecar beside it). The
 the same classes and preprocessing as the checkpoint, so inputs are prepared identically.
 
 ``input`` is a PNG/JPG image, a ``.pt`` file, or a folder of them (not recursive).
-Images are converted to grayscale (RGB for 3-channel models), resized to the model's
-input size, scaled to [0, 1] and normalized with the mean/std that the checkpoint
-recorded from the training data, so they are prepared exactly like the training set.
+A model trained on ``data.name=image_folder`` gets each image through the eval
+transforms its checkpoint stored (decoded by torchvision, any size). Other images are
+converted to grayscale (RGB for 3-channel models), resized to the model's input size,
+scaled to [0, 1] and normalized with the mean/std that the checkpoint recorded from the
+training data, so they are prepared exactly like the training set.
 A ``.pt`` file (read with ``weights_only=True``) holds a tensor that already IS a
 model input: ``(C, H, W)`` or ``(N, C, H, W)``, normalized like the data module's output.
 
@@ -35,6 +37,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
+from {{cookiecutter.project_slug}}.data.images import prepare_image
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
     parse_overwrite,
@@ -82,14 +85,18 @@ def normalize(pixels: torch.Tensor, preprocessing: dict) -> torch.Tensor:
 
 
 def load_image(path: Path, preprocessing: dict) -> torch.Tensor:
-    """A PNG/JPG as one normalized model input of shape ``input_shape``."""
+    """A PNG/JPG as one normalized model input of shape ``input_shape``: through the
+    checkpoint's eval transforms (image_folder data), else converted and resized."""
     channels, height, width = preprocessing["input_shape"]
+    transformed = "eval_transforms" in preprocessing
     try:
         # A header claiming more than MAX_IMAGE_PIXELS pixels is refused before decoding:
         # a small PNG can expand to gigabytes (a decompression bomb).
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path, formats=IMAGE_FORMATS) as image:
+                if transformed:  # header checked; decoded by torchvision below
+                    return prepare_image(path, preprocessing)
                 image = image.convert("L" if channels == 1 else "RGB")
                 if image.size != (width, height):
                     # Area averaging when shrinking (no aliasing); bilinear when enlarging.
@@ -107,6 +114,8 @@ def load_image(path: Path, preprocessing: dict) -> torch.Tensor:
             f"cannot read image {path}: not a readable {' or '.join(IMAGE_FORMATS)} image "
             "(corrupt, or another format)"
         ) from None
+    except UserError:
+        raise
     except Exception as error:  # Pillow's decoders raise OSError, SyntaxError, zlib.error...
         raise PredictInputError(f"cannot read image {path}: {first_line(error)}") from None
     pixels = torch.from_numpy(array.copy()).float() / 255.0

@@ -17,6 +17,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Small and quick: every test that trains uses these unless it needs otherwise.
 FAST = [
+{%- if cookiecutter.dataset == "image_folder" %}
+    # The shared tests run on small MNIST files (data_root); the default, image_folder,
+    # has its own tests (test_image_folder*.py, IMAGE_ARGS).
+    "data.name=mnist",
+    "data.num_workers=0",
+    "data.eval_batch_size=512",
+{%- endif %}
     "trainer.epochs=2",
     "trainer.progress_bar=false",
     "data.batch_size=64",
@@ -70,6 +77,55 @@ def write_idx(root: Path, folder: str = "MNIST", n_train: int = 600, n_test: int
             struct.pack(">II", 2049, n) + labels.tobytes()
         )
     return root
+
+
+# Image-folder test data: one colour per class (distinct in grayscale too), with noise.
+IMAGE_CLASSES = {"apple": (220, 40, 40), "leaf": (40, 200, 60), "sky": (40, 60, 230)}
+# (PIL mode, file format): grayscale, palette, alpha and CMYK files all decode to RGB.
+IMAGE_KINDS = [
+    ("RGB", "PNG"),
+    ("RGB", "JPEG"),
+    ("L", "PNG"),
+    ("RGBA", "PNG"),
+    ("P", "PNG"),
+    ("CMYK", "JPEG"),
+    ("L", "JPEG"),
+]
+
+
+def write_images(folder: Path, per_class: int = 14, seed: int = 0) -> Path:
+    """``folder/<class>/<i>.png|jpg``: small images (12-40 px, not square) of every
+    kind in ``IMAGE_KINDS``, written with PIL as a user's files would be."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for name, colour in IMAGE_CLASSES.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            height, width = (int(n) for n in rng.integers(12, 41, size=2))
+            pixels = np.clip(np.array(colour) + rng.normal(0, 25, (height, width, 3)), 0, 255)
+            mode, file_format = IMAGE_KINDS[i % len(IMAGE_KINDS)]
+            image = Image.fromarray(pixels.astype(np.uint8)).convert(mode)
+            suffix = ".png" if file_format == "PNG" else ".jpg"
+            image.save(folder / name / f"{i:03d}{suffix}", file_format)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def image_root(tmp_path_factory) -> Path:
+    """One class-per-folder image set (split by data.val_fraction/test_fraction)."""
+    return write_images(tmp_path_factory.mktemp("images") / "pictures")
+
+
+# Small pictures: 16 px crops, so an image run takes seconds.
+IMAGE_ARGS = [
+    "data.name=image_folder",
+    "data.image_size=16",
+    "data.batch_size=8",
+    "data.eval_batch_size=32",
+    "data.val_fraction=0.2",
+    "data.test_fraction=0.2",
+]
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,19 @@ from {{cookiecutter.project_slug}}.model.transfer import (
 )
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
-from .conftest import run_script
+from .conftest import IMAGE_ARGS, run_script
 
-TRANSFER = ["experiment=transfer_resnet18", "trainer.epochs=1", "data.batch_size=16"]
+
+@pytest.fixture
+def transfer(image_root) -> list[str]:
+    """The transfer experiment on the tests' small image folder, in-process data loading."""
+    return [
+        "experiment=transfer_resnet18",
+        *IMAGE_ARGS,
+        f"data.root={image_root}",
+        "data.num_workers=0",
+        "trainer.epochs=1",
+    ]
 
 
 def build(config):
@@ -34,8 +44,8 @@ def changed(before: dict, after: dict) -> set[str]:
     return {name for name in before if not torch.equal(before[name], after[name])}
 
 
-def test_config_freezes_the_backbone_and_leaves_the_head_trainable(config_factory):
-    _, model = build(config_factory(*TRANSFER))
+def test_config_freezes_the_backbone_and_leaves_the_head_trainable(config_factory, transfer):
+    _, model = build(config_factory(*transfer))
     assert isinstance(model, ResNetClassifier)
     assert not any(p.requires_grad for p in model.backbone.parameters())
     assert all(p.requires_grad for p in model.head.parameters())
@@ -52,12 +62,12 @@ def test_grayscale_input_is_repeated_to_three_channels():
 
 
 @pytest.mark.parametrize("freeze_batchnorm", [True, False])
-def test_training_changes_only_the_head(config_factory, tmp_path, freeze_batchnorm):
+def test_training_changes_only_the_head(config_factory, tmp_path, freeze_batchnorm, transfer):
     """Parameters: only head.* moves. Buffers (BatchNorm running stats) are not covered by
     requires_grad=False: with freeze_batchnorm (the default) they stay fixed as well;
     without it (plain course behaviour) they adapt while the weights stay frozen."""
     config = config_factory(
-        *TRANSFER,
+        *transfer,
         "trainer.limit_train_batches=3",
         "trainer.limit_val_batches=1",
         f"model.freeze_batchnorm={str(freeze_batchnorm).lower()}",
@@ -73,8 +83,8 @@ def test_training_changes_only_the_head(config_factory, tmp_path, freeze_batchno
     assert (moved - parameters) == running_stats  # nothing else changed
 
 
-def test_dropout_applies_to_the_backbone_features_in_training_only(config_factory):
-    model = build_model(config_factory(*TRANSFER, "model.dropout=0.5").model, (3, 32, 32), 4)
+def test_dropout_applies_to_the_backbone_features_in_training_only(config_factory, transfer):
+    model = build_model(config_factory(*transfer, "model.dropout=0.5").model, (3, 32, 32), 4)
     x = torch.randn(2, 3, 32, 32)
     model.eval()
     assert torch.equal(model(x), model(x))
@@ -96,21 +106,21 @@ def test_frozen_batchnorm_stays_in_eval_mode_until_unfrozen():
     assert not any(p.requires_grad for p in model.backbone.layer3.parameters())
 
 
-def test_unknown_module_name_is_a_clear_error(config_factory):
+def test_unknown_module_name_is_a_clear_error(config_factory, transfer):
     model = ResNetClassifier((1, 8, 8), 10)
     with pytest.raises(ValueError, match=r"no submodule named \['encoder'\].*'backbone', 'head'"):
         model.freeze(["encoder"])
     with pytest.raises(ConfigError, match="encoder"):
-        build(config_factory(*TRANSFER, "model.freeze=[encoder]"))
+        build(config_factory(*transfer, "model.freeze=[encoder]"))
 
 
-def test_missing_pretrained_weights_say_where_to_put_them(tmp_path, fast_args):
+def test_missing_pretrained_weights_say_where_to_put_them(tmp_path, fast_args, transfer):
     torch_home = tmp_path / "empty_torch_home"
     torch_home.mkdir()
     result = run_script(
         "train.py",
         *fast_args,
-        *TRANSFER,
+        *transfer,
         "model.weights=IMAGENET1K_V1",
         env={"TORCH_HOME": str(torch_home)},
     )
@@ -143,6 +153,16 @@ def test_weights_in_the_local_cache_are_used(tmp_path, monkeypatch):
         ResNetClassifier((1, 28, 28), 10, weights="IMAGENET1K_V1")
 
 
-def test_unknown_weights_name_is_a_config_error(config_factory):
+def test_unknown_weights_name_is_a_config_error(config_factory, transfer):
     with pytest.raises(ConfigError, match="IMAGENET1K_V1"):
-        build(config_factory(*TRANSFER, "model.weights=IMAGENET9000"))
+        build(config_factory(*transfer, "model.weights=IMAGENET9000"))
+
+
+def test_weights_from_a_local_file(tmp_path):
+    torch.manual_seed(7)
+    fake = resnet18(weights=None).state_dict()
+    torch.save(fake, tmp_path / "my_resnet18.pth")
+    model = ResNetClassifier((3, 16, 16), 2, weights=str(tmp_path / "my_resnet18.pth"))
+    assert torch.equal(model.backbone.conv1.weight, fake["conv1.weight"])
+    with pytest.raises(WeightsNotFoundError, match=r"nothing\.pth: no such file"):
+        ResNetClassifier((3, 16, 16), 2, weights=str(tmp_path / "nothing.pth"))

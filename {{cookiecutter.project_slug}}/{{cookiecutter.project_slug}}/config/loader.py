@@ -22,6 +22,7 @@ from ..utils.errors import ConfigError, first_line
 from .metric_spec import LABEL, metric_labels, metric_spec
 from .registry import Registry, check_registered
 from .schema import Config, ModelConfig
+from .transforms import check_transform_lists
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "train.yaml"
@@ -36,6 +37,10 @@ CHOICES = {
     "trainer.nonfinite_loss": ("raise", "skip"),
     "trainer.early_stopping.mode": ("min", "max"),
     "trainer.checkpoint.mode": ("min", "max"),
+    "data.sampler": ("random", "weighted"),
+    "data.normalize": ("auto", "imagenet", "none"),
+    "data.channels": (1, 3),
+    "class_weights": ("none", "auto"),
 }
 # The experiment tracker chosen when the project was generated: only its code and
 # dependency are in the project.
@@ -218,6 +223,7 @@ def _validate(config: DictConfig) -> None:
         )
     _validate_training_controls(config)
     _validate_folds(config)
+    check_transform_lists(config.data)
     _validate_monitors(config)
     _validate_tracker(config)
 

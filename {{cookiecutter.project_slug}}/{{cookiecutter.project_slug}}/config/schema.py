@@ -47,8 +47,8 @@ def probability(default):
 
 @dataclass
 class DataConfig:
-    name: str = "digits"  # digits | mnist | fashion_mnist
-    root: str = "data"  # where mnist/fashion_mnist IDX files live
+    name: str = "digits"  # digits | mnist | fashion_mnist | image_folder
+    root: str = "data"  # mnist/fashion_mnist: IDX files; image_folder: root/<class>/<image>
     val_fraction: float = fraction(0.1)  # share of the training split held out for validation
     split_seed: int = 0  # fixed split, independent of the training seed
     # k-fold cross-validation (cv.py): the training and validation splits are pooled and
@@ -62,6 +62,20 @@ class DataConfig:
     pin_memory: bool = True  # only takes effect on CUDA
     drop_last: bool = False
     persistent_workers: bool = True  # only takes effect when num_workers > 0
+    prefetch_factor: Optional[int] = at_least(1, None)  # batches per worker; null: torch's 2
+    sampler: str = "random"  # random | weighted (inverse class frequency, with replacement)
+    # --- image_folder only (see data/image_folder.py and the README) ---
+    test_fraction: float = probability(0.1)  # held out for test when root has no test/
+    channels: int = 3  # 1 (grayscale) | 3 (RGB): every image is decoded to this
+    image_size: int = at_least(1, 224)  # size of the default transforms' crops
+    # Lists of torchvision.transforms.v2 transforms on uint8 images, by name, e.g.
+    # [{name: RandomResizedCrop, size: 224, scale: [0.6, 1.0]}]; null: the defaults.
+    # ToDtype(float32, scale=True) + Normalize are appended to both.
+    train_transforms: Optional[List[Any]] = None
+    eval_transforms: Optional[List[Any]] = None
+    normalize: str = "auto"  # auto (training images' mean/std, cached) | imagenet | none
+    cache: bool = False  # decode every image once into memory (small datasets)
+    skip_bad_images: bool = False  # true: leave out unreadable images (counted in the log)
 
 
 @dataclass
@@ -191,6 +205,7 @@ class Config:
     overwrite: bool = False  # true: replace the run already in output_dir, as a whole
     loss: str = "cross_entropy"  # cross_entropy | nll
     label_smoothing: float = probability(0.0)
+    class_weights: str = "none"  # none | auto: cross-entropy weighted by inverse class frequency
     # Names (accuracy, top3_accuracy, f1, precision, recall, auroc) or names with options,
     # e.g. {name: f1, average: micro}: see model/metric.py.
     metrics: List[Any] = field(default_factory=lambda: ["accuracy"])

@@ -11,6 +11,7 @@ from .base import DATAMODULES, BaseDataModule, BaseDataset, InMemoryDataset
 {%- if cookiecutter.dataset == "digits" %}
 from .digits import DigitsDataModule
 {%- endif %}
+from .image_folder import ImageFolderDataModule
 from .mnist import DatasetNotFoundError, FashionMNISTDataModule, MNISTDataModule
 
 
@@ -30,6 +31,7 @@ __all__ = [
     "DigitsDataModule",
 {%- endif %}
     "FashionMNISTDataModule",
+    "ImageFolderDataModule",
     "InMemoryDataset",
     "MNISTDataModule",
     "build_datamodule",

@@ -67,9 +67,19 @@ def collate_batched(batch):
 
 class ResumableSampler(DistributedSampler):
     """``DistributedSampler`` whose order depends only on (seed, epoch), and that can
-    start part-way through an epoch: resuming at batch k replays the same order."""
+    start part-way through an epoch: resuming at batch k replays the same order.
 
-    def __init__(self, dataset: Sequence, dist_info: DistInfo, shuffle: bool, seed: int) -> None:
+    With ``with_epoch`` it yields ``(index, epoch)`` pairs: the dataset then seeds each
+    sample's random augmentation from them, in whichever worker process prepares it."""
+
+    def __init__(
+        self,
+        dataset: Sequence,
+        dist_info: DistInfo,
+        shuffle: bool,
+        seed: int,
+        with_epoch: bool = False,
+    ) -> None:
         super().__init__(
             dataset,
             num_replicas=dist_info.world_size,
@@ -78,17 +88,40 @@ class ResumableSampler(DistributedSampler):
             seed=seed,
         )
         self.start_index = 0
+        self.with_epoch = with_epoch
 
     def set_epoch(self, epoch: int, start_index: int = 0) -> None:
         super().set_epoch(epoch)
         self.start_index = start_index
 
-    def __iter__(self) -> Iterator[int]:
-        indices = list(super().__iter__())
-        return iter(indices[self.start_index :])
+    def epoch_indices(self) -> list[int]:
+        return list(super().__iter__())
+
+    def __iter__(self) -> Iterator:
+        indices = self.epoch_indices()[self.start_index :]
+        if self.with_epoch:
+            return iter([(index, self.epoch) for index in indices])
+        return iter(indices)
 
     def __len__(self) -> int:
         return self.num_samples - self.start_index
+
+
+class WeightedResumableSampler(ResumableSampler):
+    """``data.sampler=weighted``: each epoch draws ``len(dataset)`` samples with
+    replacement, class c with probability proportional to 1 / (its count), so every
+    class is seen about equally often. The draw depends only on (seed, epoch)."""
+
+    def __init__(self, dataset, dist_info: DistInfo, seed: int, with_epoch: bool = False):
+        super().__init__(dataset, dist_info, True, seed, with_epoch)
+        targets = torch.as_tensor(dataset.targets)
+        counts = torch.bincount(targets, minlength=len(dataset.classes)).double()
+        self.weights = 1.0 / counts[targets]
+
+    def epoch_indices(self) -> list[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        drawn = torch.multinomial(self.weights, self.total_size, True, generator=generator)
+        return drawn[self.rank : self.total_size : self.num_replicas].tolist()
 
 
 class ShardSampler(Sampler):
@@ -198,6 +231,8 @@ class BaseDataModule(abc.ABC):
     # predict.py prepares new images exactly like the training data. None: no normalization.
     mean: float | list[float] | None = None
     std: float | list[float] | None = None
+    # True: the training sampler yields (index, epoch) pairs (see ResumableSampler).
+    per_sample_epoch: bool = False
 
     def __init__(self, config: DataConfig, seed: int = 0, dist_info: DistInfo | None = None):
         self.config = config
@@ -247,6 +282,11 @@ class BaseDataModule(abc.ABC):
     def num_classes(self) -> int:
         return len(self.classes)
 
+    def class_counts(self) -> torch.Tensor:
+        """Training samples per class (for ``class_weights=auto``)."""
+        targets = torch.as_tensor(self.train_set.targets)
+        return torch.bincount(targets, minlength=self.num_classes)
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         """Shape of one input sample, e.g. (1, 28, 28); models size themselves from it."""
@@ -258,7 +298,14 @@ class BaseDataModule(abc.ABC):
 
     def train_dataloader(self, shuffle: bool | None = None) -> DataLoader:
         shuffle = self.config.shuffle if shuffle is None else shuffle
-        self._train_sampler = ResumableSampler(self.train_set, self.dist_info, shuffle, self.seed)
+        if self.config.sampler == "weighted":
+            self._train_sampler = WeightedResumableSampler(
+                self.train_set, self.dist_info, self.seed, self.per_sample_epoch
+            )
+        else:
+            self._train_sampler = ResumableSampler(
+                self.train_set, self.dist_info, shuffle, self.seed, self.per_sample_epoch
+            )
         return self._loader(
             self.train_set,
             self.config.batch_size,
@@ -304,6 +351,7 @@ class BaseDataModule(abc.ABC):
             pin_memory=self.config.pin_memory and torch.cuda.is_available(),
             drop_last=drop_last,
             persistent_workers=self.config.persistent_workers and workers > 0,
+            prefetch_factor=self.config.prefetch_factor if workers > 0 else None,
             collate_fn=collate_batched if batched else None,
             worker_init_fn=seed_worker if workers > 0 else None,
             # A private generator: creating an iterator never consumes the global torch RNG.

@@ -1,7 +1,8 @@
 """Transfer learning as the course teaches it: a torchvision backbone, a new head,
 and the backbone frozen with ``model.freeze=[backbone]``.
 
-Pretrained weights come only from the local torch hub cache
+Pretrained weights come from a local file (``model.weights=/path/resnet18.pth``) or,
+by torchvision name (``model.weights=IMAGENET1K_V1``), from the local torch hub cache
 (``$TORCH_HOME/hub/checkpoints``, default ``~/.cache/torch/hub/checkpoints``); the
 project never downloads, so a missing file is an error that says where to put it.
 """
@@ -35,9 +36,24 @@ def cached_weights_path(weights_name: str) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
 
 
+def is_weights_file(weights: str) -> bool:
+    """``model.weights`` names a file (``/path/resnet18.pth``) rather than a torchvision
+    weights enum (``IMAGENET1K_V1``)."""
+    return "/" in weights or "\\" in weights or weights.endswith((".pth", ".pt"))
+
+
 def load_cached_weights(weights_name: str) -> dict[str, torch.Tensor]:
-    """The state dict of the named weights, read from the cache with ``weights_only=True``."""
-    path = cached_weights_path(weights_name)
+    """The state dict of the named weights (or of the file ``weights_name`` names), read
+    with ``weights_only=True``."""
+    if is_weights_file(weights_name):
+        path = Path(weights_name).expanduser()
+        if not path.is_file():
+            raise WeightsNotFoundError(
+                f"model.weights={weights_name}: no such file; give the path of a ResNet-18 "
+                "state dict (.pth), a torchvision weights name, or null"
+            )
+    else:
+        path = cached_weights_path(weights_name)
     if not path.is_file():
         raise WeightsNotFoundError(
             f"pretrained weights {weights_name} are not in the local cache: {path} is missing.\n"

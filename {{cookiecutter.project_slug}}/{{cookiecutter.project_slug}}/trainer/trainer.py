@@ -18,7 +18,11 @@ class ClassificationTrainer(BaseTrainer):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.criterion = build_loss(self.config.loss, self.config.label_smoothing)
+        weight = None
+        if self.config.class_weights == "auto":  # inverse class frequency, mean 1
+            counts = self.datamodule.class_counts().double().clamp_min(1)
+            weight = (counts.sum() / (len(counts) * counts)).float().to(self.device)
+        self.criterion = build_loss(self.config.loss, self.config.label_smoothing, weight)
         num_classes = self.datamodule.num_classes
         self.val_metrics = build_metrics(self.config.metrics, num_classes).to(self.device)
         # trainer.train_metrics=false (default): training batches track the loss only.

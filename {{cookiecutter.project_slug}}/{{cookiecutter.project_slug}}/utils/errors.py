@@ -52,6 +52,16 @@ def first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
+def user_message(error: UserError) -> str:
+    """The message; for an error raised in a DataLoader worker (which the DataLoader
+    re-raises with the worker's whole traceback as its text), the worker's own message."""
+    text = str(error)
+    if text.startswith("Caught ") and "Original Traceback" in text:
+        last = text.strip().splitlines()[-1]  # "package.module.DataError: <message>"
+        return last.split(": ", 1)[1] if ": " in last else last
+    return text
+
+
 def describe_os_error(error: OSError) -> str:
     where = error.filename if error.filename is not None else "?"
     advice = OS_ADVICE.get(error.errno, error.strerror or type(error).__name__)
@@ -66,7 +76,7 @@ def error_boundary(main: Callable[..., int]) -> Callable[..., int]:
         try:
             return main(*args, **kwargs)
         except UserError as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: {user_message(error)}", file=sys.stderr)
             return error.exit_code
         except OSError as error:
             if error.errno not in OS_ADVICE:

@@ -1,0 +1,323 @@
+"""Your own images: ``data.root/<class>/<image>``, as torchvision's ``ImageFolder``.
+
+Either ``root/train/<class>/...`` (with optional ``root/val`` and ``root/test``; a
+missing one is split off ``train``) or one ``root/<class>/...`` folder, split by
+``data.val_fraction`` / ``data.test_fraction``, stratified by class and fixed by
+``data.split_seed``. Class names are the folder names, sorted.
+
+Files are decoded by ``torchvision.io`` into uint8 tensors and transformed by the
+``data.train_transforms`` / ``data.eval_transforms`` lists; each training sample's
+augmentation is seeded from (seed, epoch, index), so batches depend neither on
+``num_workers`` nor on a resume.
+"""
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+
+from ..utils.errors import ConfigError, DataError
+from .base import DATAMODULES, BaseDataModule, BaseDataset
+from .images import (
+    IMAGE_SUFFIXES,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    BadImageError,
+    ImagePipeline,
+    check_image_file,
+    decode,
+    default_transforms,
+    sample_seed,
+)
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+
+
+class ImageFolderDataset(BaseDataset):
+    """Image files and their class indices. ``dataset[i]`` prepares item i with the
+    pipeline; ``dataset[(i, epoch)]`` seeds its random transforms from (seed, epoch, i)."""
+
+    def __init__(
+        self,
+        files: list[str],
+        targets: list[int],
+        classes: list[str],
+        channels: int,
+        pipeline: ImagePipeline | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.files, self.targets, self.classes = files, targets, classes
+        self.channels, self.pipeline, self.seed = channels, pipeline, seed
+        self.images: list[torch.Tensor] | None = None  # data.cache=true: decoded once
+        self.shape: tuple[int, ...] | None = None  # every output must have it
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def image(self, index: int) -> torch.Tensor:
+        if self.images is not None:
+            return self.images[index]
+        return decode(self.files[index], self.channels)
+
+    def __getitem__(self, item):
+        index, epoch = item if isinstance(item, tuple) else (item, 0)
+        seed = None if self.seed is None else sample_seed(self.seed, epoch, index)
+        sample = self.pipeline(self.image(index), seed)
+        if self.shape is not None and tuple(sample.shape) != self.shape:
+            raise DataError(
+                f"the transforms turned {self.files[index]} into shape {tuple(sample.shape)}, "
+                f"not {self.shape} like the other images; end data.train_transforms and "
+                "data.eval_transforms with a fixed-size crop or resize"
+            )
+        return sample, self.targets[index]
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith(".")
+
+
+def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool):
+    """(files, targets, classes, skipped) of one split folder; ``classes`` fixes the class
+    list (val/test use the training split's)."""
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder")
+    found = sorted(d.name for d in folder.iterdir() if d.is_dir() and _visible(d))
+    if not found:
+        raise DataError(
+            f"{folder} holds no class folders; put images in {folder}/<class>/<image>, "
+            "one folder per class"
+        )
+    if classes is None:
+        classes = found
+    unknown = [name for name in found if name not in classes]
+    if unknown:
+        raise DataError(
+            f"{folder} has class folders {unknown} that the training split does not have "
+            f"(training classes: {classes})"
+        )
+    files, targets, skipped = [], [], []
+    for name in found:
+        count = 0
+        for path in sorted(p for p in (folder / name).rglob("*") if p.is_file() and _visible(p)):
+            try:
+                if path.suffix.lower() not in IMAGE_SUFFIXES:
+                    raise BadImageError(
+                        f"{path} is not an image file (allowed: {', '.join(IMAGE_SUFFIXES)}); "
+                        "move it out of the class folder or set data.skip_bad_images=true"
+                    )
+                check_image_file(path)
+            except BadImageError as error:
+                if not skip_bad:
+                    raise
+                skipped.append(str(error))
+                continue
+            files.append(str(path))
+            targets.append(classes.index(name))
+            count += 1
+        if count == 0:
+            raise DataError(
+                f"class folder {folder / name} holds no usable images "
+                f"({', '.join(IMAGE_SUFFIXES)}); add images or remove the folder"
+            )
+    return files, targets, classes, skipped
+
+
+def stratified_split(targets: list[int], fractions: list[float], seed: int) -> list[list[int]]:
+    """Positions of each class shuffled by ``seed`` and cut by ``fractions`` in turn
+    (each of what is left): [rest, first cut, second cut...]."""
+    generator = torch.Generator().manual_seed(seed)
+    by_class: dict[int, list[int]] = {}
+    for position, target in enumerate(targets):
+        by_class.setdefault(target, []).append(position)
+    parts: list[list[int]] = [[] for _ in range(len(fractions) + 1)]
+    for target in sorted(by_class):
+        members = by_class[target]
+        order = [members[i] for i in torch.randperm(len(members), generator=generator)]
+        for i, share in enumerate(fractions):
+            n = round(len(order) * share)
+            parts[i + 1] += order[:n]
+            order = order[n:]
+        parts[0] += order
+    return [sorted(part) for part in parts]
+
+
+@DATAMODULES.register("image_folder")
+class ImageFolderDataModule(BaseDataModule):
+    """Class-per-folder JPEG/PNG/WebP images of any size and mode."""
+
+    per_sample_epoch = True
+
+    def setup(self):
+        cfg = self.config
+        root = Path(cfg.root)
+        if not root.is_dir():
+            raise DataError(
+                f"data.root={cfg.root}: no such folder; point it at your images, laid out "
+                "as <root>/<class>/<image> or <root>/train/<class>/<image>"
+            )
+        self.channels = cfg.channels
+        splits, skipped = self._scan(root)
+        train_specs, eval_specs = default_transforms(cfg.image_size)
+        self.train_specs = self._specs("train_transforms", train_specs)
+        self.eval_specs = self._specs("eval_transforms", eval_specs)
+        if cfg.skip_bad_images or cfg.cache:
+            splits, skipped = self._decode_all(splits, skipped)
+        self.skipped = skipped  # reported in train.log by train_dataloader()
+        self.mean, self.std = self._statistics(splits["train"])
+        train_pipeline = ImagePipeline(
+            self.train_specs, self.mean, self.std, "data.train_transforms"
+        )
+        eval_pipeline = ImagePipeline(self.eval_specs, self.mean, self.std, "data.eval_transforms")
+        train, val, test = (splits[name] for name in SPLITS)
+        train.pipeline, train.seed = train_pipeline, self.seed
+        val.pipeline = test.pipeline = eval_pipeline
+        shape = tuple(eval_pipeline(train.image(0)).shape)
+        train_shape = tuple(train[0][0].shape)  # both pipelines tried once, now
+        if train_shape != shape:
+            raise ConfigError(
+                f"data.train_transforms give images of shape {train_shape} but "
+                f"data.eval_transforms give {shape}; end both lists with the same fixed size"
+            )
+        for dataset in (train, val, test):
+            dataset.shape = shape
+        self._input_shape = shape
+        return train, val, test
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self._input_shape
+
+    def train_dataloader(self, shuffle: bool | None = None):
+        if self.skipped:  # here, not in setup: train.py's log file exists by now
+            log.warning(
+                "data.skip_bad_images: %d files left out, e.g. %s",
+                *(len(self.skipped), self.skipped[0]),
+            )
+        return super().train_dataloader(shuffle)
+
+    def preprocessing(self) -> dict:
+        return {
+            "input_shape": list(self.input_shape),
+            "mean": self.mean,
+            "std": self.std,
+            "eval_transforms": self.eval_specs,  # predict.py rebuilds the same pipeline
+        }
+
+    def _specs(self, key: str, default: list[dict]) -> list[dict]:
+        specs = self.config[key]
+        return default if specs is None else OmegaConf.to_container(specs, resolve=True)
+
+    def _scan(self, root: Path):
+        cfg, skip = self.config, self.config.skip_bad_images
+        if (root / "train").is_dir():
+            files, targets, classes, skipped = scan_split(root / "train", None, skip)
+            splits = {"train": (files, targets)}
+            for name in ("val", "test"):
+                if (root / name).is_dir():
+                    f, t, _, s = scan_split(root / name, classes, skip)
+                    splits[name], skipped = (f, t), skipped + s
+            missing = [name for name in ("test", "val") if name not in splits]
+            fractions = {"val": cfg.val_fraction, "test": cfg.test_fraction}
+        else:
+            files, targets, classes, skipped = scan_split(root, None, skip)
+            splits, missing = {}, ["test", "val"]
+            fractions = {"val": cfg.val_fraction, "test": cfg.test_fraction}
+        if missing:
+            # test first, then val out of the rest (as split_indices does)
+            parts = stratified_split(targets, [fractions[m] for m in missing], cfg.split_seed)
+            for name, part in zip(missing, parts[1:], strict=True):
+                splits[name] = ([files[i] for i in part], [targets[i] for i in part])
+            files, targets = [files[i] for i in parts[0]], [targets[i] for i in parts[0]]
+        splits["train"] = (files, targets)
+        for name in SPLITS:
+            if not splits[name][0]:
+                where = f"{root}/{name}" if (root / name).is_dir() else f"{root}"
+                raise ConfigError(
+                    f"the {name} split of data.root={where} is empty; add images, or raise "
+                    f"data.{name}_fraction (val_fraction={cfg.val_fraction}, "
+                    f"test_fraction={cfg.test_fraction})"
+                )
+        datasets = {
+            name: ImageFolderDataset(*splits[name], classes, self.channels) for name in SPLITS
+        }
+        return datasets, skipped
+
+    def _decode_all(self, splits, skipped):
+        """Decode every file once: drop undecodable ones (data.skip_bad_images) and keep
+        the decoded tensors (data.cache)."""
+        for dataset in splits.values():
+            keep, images = [], []
+            for index, path in enumerate(dataset.files):
+                try:
+                    image = decode(path, self.channels)
+                except BadImageError as error:
+                    if not self.config.skip_bad_images:
+                        raise
+                    skipped.append(str(error))
+                    continue
+                keep.append(index)
+                if self.config.cache:
+                    images.append(image)
+            dataset.files = [dataset.files[i] for i in keep]
+            dataset.targets = [dataset.targets[i] for i in keep]
+            if self.config.cache:
+                dataset.images = images
+        for name, dataset in splits.items():
+            if not dataset.files:
+                raise DataError(f"every image of the {name} split is unreadable")
+        return splits, skipped
+
+    def _statistics(self, train: ImageFolderDataset):
+        """(mean, std) per channel for data.normalize."""
+        mode = self.config.normalize
+        if mode == "none":
+            return None, None
+        if mode == "imagenet":
+            if self.channels == 1:
+                return [sum(IMAGENET_MEAN) / 3], [sum(IMAGENET_STD) / 3]
+            return list(IMAGENET_MEAN), list(IMAGENET_STD)
+        return normalize_statistics(train, self.eval_specs, Path(self.config.root))
+
+
+def normalize_statistics(train: ImageFolderDataset, eval_specs: list[dict], root: Path):
+    """Per-channel mean and std of the training images after the eval transforms, in
+    [0, 1]. Computed once and cached in ``<root>/.cache/`` under a key of the file list
+    (names, sizes, modification times), channels and eval transforms."""
+    key = hashlib.sha256()
+    for path in train.files:
+        stat = os.stat(path)
+        key.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    key.update(json.dumps([train.channels, eval_specs], sort_keys=True).encode())
+    cache = root / ".cache" / f"normalize-{key.hexdigest()[:16]}.json"
+    try:
+        cached = json.loads(cache.read_text())
+        return cached["mean"], cached["std"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    pipeline = ImagePipeline(eval_specs, None, None, "data.eval_transforms")
+    total = torch.zeros(train.channels, dtype=torch.float64)
+    squares = torch.zeros(train.channels, dtype=torch.float64)
+    pixels = 0
+    for index in range(len(train)):
+        image = pipeline(train.image(index)).double()
+        total += image.sum(dim=(1, 2))
+        squares += (image**2).sum(dim=(1, 2))
+        pixels += image[0].numel()
+    mean = total / pixels
+    std = (squares / pixels - mean**2).clamp_min(1e-12).sqrt()
+    result = {"mean": mean.tolist(), "std": std.tolist()}
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(result))
+        os.replace(temporary, cache)
+    except OSError as error:  # a read-only data folder: recomputed next time
+        log.warning("cannot cache the normalization statistics in %s: %s", cache, error)
+    log.info("data.normalize=auto: mean %s, std %s", result["mean"], result["std"])
+    return result["mean"], result["std"]
