@@ -12,31 +12,34 @@ COLUMNS = ["case", "variant", "steps/s", "epoch s", "ratio", "CPU ratio", "train
 HEADER = "| " + " | ".join([*COLUMNS, "faults/step", "peak RSS MiB"]) + " |"
 
 
-def test_benchmark_runs_and_reports(cookies, tmp_path):
+def run_benchmark(cookies, tmp_path, script: str, *options: str):
+    """Bake the default project and run ``benchmarks/<script>`` on it; it must succeed."""
     baked = cookies.bake()
     assert baked.exit_code == 0, baked.exception
-    raw = tmp_path / "bench.json"
-    done = run(
-        [
-            sys.executable,
-            str(TEMPLATE / "benchmarks" / "run.py"),
-            "--quick",
-            f"--project={baked.project_path}",
-            f"--work-dir={tmp_path / 'work'}",
-            "--data-size=600",
-            "--models=mlp",
-            "--batch-sizes=32",
-            "--variants=plain,trainer",  # Lightning is optional; not needed to catch rot
-            "--steps=3",
-            "--startup-repeats=1",
-            "--no-memory",  # whole training runs: too slow for this check
-            "--no-datapath",  # one more process; its code is a plain DataLoader pass
-            f"--json={raw}",
-        ],
-        cwd=tmp_path,
-        timeout=300,
-    )
+    command = [sys.executable, str(TEMPLATE / "benchmarks" / script)]
+    done = run([*command, f"--project={baked.project_path}", *options], cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def test_benchmark_runs_and_reports(cookies, tmp_path):
+    raw = tmp_path / "bench.json"
+    done = run_benchmark(
+        cookies,
+        tmp_path,
+        "run.py",
+        "--quick",
+        f"--work-dir={tmp_path / 'work'}",
+        "--data-size=600",
+        "--models=mlp",
+        "--batch-sizes=32",
+        "--variants=plain,trainer",  # Lightning is optional; not needed to catch rot
+        "--steps=3",
+        "--startup-repeats=1",
+        "--no-memory",  # whole training runs: too slow for this check
+        "--no-datapath",  # one more process; its code is a plain DataLoader pass
+        f"--json={raw}",
+    )
     lines = done.stdout.splitlines()
     assert HEADER in lines
     first_table = lines[lines.index(HEADER) : lines.index("", lines.index(HEADER))]
@@ -59,24 +62,17 @@ def test_benchmark_runs_and_reports(cookies, tmp_path):
 
 
 def test_image_folder_benchmark_runs_and_reports(cookies, tmp_path):
-    baked = cookies.bake()
-    assert baked.exit_code == 0, baked.exception
     raw = tmp_path / "images.json"
-    done = run(
-        [
-            sys.executable,
-            str(TEMPLATE / "benchmarks" / "image_folder.py"),
-            f"--project={baked.project_path}",
-            "--images=60",
-            "--batch-size=8",
-            "--workers=0",
-            "--repeats=1",
-            f"--json={raw}",
-        ],
-        cwd=tmp_path,
-        timeout=300,
+    done = run_benchmark(
+        cookies,
+        tmp_path,
+        "image_folder.py",
+        "--images=60",
+        "--batch-size=8",
+        "--workers=0",
+        "--repeats=1",
+        f"--json={raw}",
     )
-    assert done.returncode == 0, done.stdout + done.stderr
     for variant in ("generated", "course", "decode"):
         assert f"| {variant} |" in done.stdout
     assert "generated / course:" in done.stdout and "generated / decode-only:" in done.stdout

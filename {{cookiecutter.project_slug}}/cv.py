@@ -22,7 +22,11 @@ from {{cookiecutter.project_slug}}.experiments.cross_validation import (
     write_summary,
 )
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
-from {{cookiecutter.project_slug}}.utils.run_dir import check_output_dir, create_unique_dir, holds_run
+from {{cookiecutter.project_slug}}.utils.run_dir import (
+    check_output_dir,
+    create_unique_dir,
+    holds_run,
+)
 
 
 def fold_configs(path, overrides: list[str], cv_dir: Path) -> list:

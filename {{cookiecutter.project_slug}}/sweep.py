@@ -112,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
             'sweep.py needs Optuna, which is not installed: pip install -e ".[sweep]"'
         ) from None
     from {{cookiecutter.project_slug}}.experiments.search_space import load_sweep
-    from {{cookiecutter.project_slug}}.experiments.study import Worker, open_study, sweep_lock
+    from {{cookiecutter.project_slug}}.experiments.study import (
+        Worker,
+        open_study,
+        sweep_lock,
+    )
     from {{cookiecutter.project_slug}}.experiments.sweep_report import write_reports
 
     spec = load_sweep(path, overrides, values)

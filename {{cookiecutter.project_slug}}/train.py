@@ -56,7 +56,11 @@ from {{cookiecutter.project_slug}}.utils.run_dir import (
     create_unique_dir,
     remove_unused,
 )
-from {{cookiecutter.project_slug}}.utils.slurm import REQUEUE_SIGNAL, requeue_job, slurm_job_id
+from {{cookiecutter.project_slug}}.utils.slurm import (
+    REQUEUE_SIGNAL,
+    requeue_job,
+    slurm_job_id,
+)
 
 log = logging.getLogger("train")
 

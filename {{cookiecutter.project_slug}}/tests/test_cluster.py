@@ -34,7 +34,8 @@ ARGS = [*RESUME_ARGS, "trainer.device=cpu", "data.eval_batch_size=64"]
 QUICK = ["trainer.device=cpu", "trainer.limit_train_batches=2", "data.eval_batch_size=16"]
 TRAIN_PY = PROJECT_ROOT / "train.py"
 # Projects generated with TensorBoard also check what it shows after a restart.
-TENSORBOARD = importlib.util.find_spec("{{cookiecutter.project_slug}}.logger.tensorboard") is not None
+TENSORBOARD_MODULE = "{{cookiecutter.project_slug}}.logger.tensorboard"
+TENSORBOARD = importlib.util.find_spec(TENSORBOARD_MODULE) is not None
 
 
 def torchrun_command(*args, options: tuple[str, ...] = ()) -> list[str]:

@@ -11,7 +11,11 @@ from torch.utils.data import Dataset
 
 import cv
 from {{cookiecutter.project_slug}}.config import ConfigError
-from {{cookiecutter.project_slug}}.data import DATAMODULES, BaseDataModule, build_datamodule
+from {{cookiecutter.project_slug}}.data import (
+    DATAMODULES,
+    BaseDataModule,
+    build_datamodule,
+)
 from {{cookiecutter.project_slug}}.data.base import fold_indices
 
 from .conftest import run_script

@@ -3,13 +3,13 @@
 Read ``fit`` top to bottom: for each epoch, ``train_epoch`` (forward and loss in
 ``training_step``, then backward, step, zero_grad), then ``validate``, then the
 scheduler, logging and the callbacks (early stopping, checkpoints, extra logging).
-The machinery has its own small parts: ``precision`` (autocast, loss scaling,
-clipping), ``stop`` (Ctrl-C and SIGTERM), ``distributed`` (DDP), ``callbacks``.
+The hooks a subclass fills in are declared in hooks.py; the machinery has its own
+small parts: ``precision`` (autocast, loss scaling, clipping), ``stop`` (Ctrl-C and
+SIGTERM), ``distributed`` (DDP), ``callbacks``.
 ``self.model`` is what trains (compiled, DDP-wrapped); ``self.module`` is the plain
 ``nn.Module`` inside it, whose weights are saved.
 """
 
-import abc
 import logging
 import time
 from pathlib import Path
@@ -28,8 +28,8 @@ from .early_stopping import EarlyStopping
 from .evaluation import run_evaluation
 from .extras import LoggingExtras
 from .graceful_stop import GracefulStop, TrainingInterrupted
+from .hooks import TrainerHooks
 from .nonfinite import check_finite_loss, skip_nonfinite_batch
-from .optim import SchedulerSpec, build_optimizer, build_scheduler, steps_per_epoch
 from .precision import Precision, batches_in_step
 from .setup import batch_counts, describe_run, epoch_loaders, prepare_device, progress_bar
 from .state import TrainState, collect_state, restore_state, resume
@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class BaseTrainer(abc.ABC):
-    """Owns the loop. Subclasses implement ``training_step`` and ``validation_step``;
-    ``configure_optimizers`` builds from config and may be overridden."""
+class BaseTrainer(TrainerHooks):
+    """Owns the loop. Subclasses implement ``training_step`` and ``validation_step``
+    and may override the other hooks (hooks.py)."""
 
     def __init__(
         self,
@@ -75,39 +75,6 @@ class BaseTrainer(abc.ABC):
         self.state, self.train_tracker, self.last_metrics = TrainState(), MetricTracker(), {}
         self.optimizer, self.scheduler = None, None  # made in fit by configure_optimizers
         self.step_lr = 0.0  # the LR of the latest optimizer step (logged as lr)
-
-    @abc.abstractmethod
-    def training_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
-        """Forward and loss: return ``{"loss": loss, ...}``, the loss to backpropagate plus
-        any batch-mean metrics (0-dim tensors) to average over the epoch as ``train_<name>``."""
-
-    @abc.abstractmethod
-    def validation_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
-        """Return batch-mean metrics (including ``loss``), averaged as ``val_<name>``. Use
-        ``without_ddp(self.model)``: each rank evaluates its own shard, with no collective."""
-
-    def on_train_epoch_end(self) -> dict[str, float]:
-        """Epoch values of metrics the steps accumulated themselves (as ``train_<name>``)."""
-        return {}
-
-    def on_validation_epoch_end(self) -> dict[str, float]:
-        """Likewise for validation (as ``val_<name>``)."""
-        return {}
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Add this trainer's own state to a checkpoint being saved (on every rank)."""
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Restore what ``on_save_checkpoint`` added."""
-
-    def configure_optimizers(self) -> tuple[torch.optim.Optimizer, SchedulerSpec | None]:
-        optimizer = build_optimizer(self.module.parameters(), self.config.optimizer)
-        steps = steps_per_epoch(self.num_train_batches, self.accumulate)
-        scheduler = build_scheduler(optimizer, self.config.lr_scheduler, self.epochs, steps)
-        return optimizer, scheduler
-
-    def transfer_batch_to_device(self, batch: Any) -> Any:
-        return tuple(t.to(self.device, non_blocking=self.device.type == "cuda") for t in batch)
 
     def fit(self, resume_from: Path | str | dict | None = None) -> dict[str, float]:
         """Train ``trainer.epochs`` epochs (or until early stopping); return the last

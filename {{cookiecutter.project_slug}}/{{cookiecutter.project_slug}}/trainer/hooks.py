@@ -1,0 +1,45 @@
+"""The hooks a trainer fills in, with Lightning's names. ``training_step`` and
+``validation_step`` are required; the others have defaults. BaseTrainer (base.py)
+calls them from the loop; ClassificationTrainer (trainer.py) is an example."""
+
+import abc
+from typing import Any
+
+import torch
+
+from .optim import SchedulerSpec, build_optimizer, build_scheduler, steps_per_epoch
+
+
+class TrainerHooks(abc.ABC):
+    @abc.abstractmethod
+    def training_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
+        """Forward and loss: return ``{"loss": loss, ...}``, the loss to backpropagate plus
+        any batch-mean metrics (0-dim tensors) to average over the epoch as ``train_<name>``."""
+
+    @abc.abstractmethod
+    def validation_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
+        """Return batch-mean metrics (including ``loss``), averaged as ``val_<name>``. Use
+        ``without_ddp(self.model)``: each rank evaluates its own shard, with no collective."""
+
+    def on_train_epoch_end(self) -> dict[str, float]:
+        """Epoch values of metrics the steps accumulated themselves (as ``train_<name>``)."""
+        return {}
+
+    def on_validation_epoch_end(self) -> dict[str, float]:
+        """Likewise for validation (as ``val_<name>``)."""
+        return {}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Add this trainer's own state to a checkpoint being saved (on every rank)."""
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore what ``on_save_checkpoint`` added."""
+
+    def configure_optimizers(self) -> tuple[torch.optim.Optimizer, SchedulerSpec | None]:
+        optimizer = build_optimizer(self.module.parameters(), self.config.optimizer)
+        steps = steps_per_epoch(self.num_train_batches, self.accumulate)
+        scheduler = build_scheduler(optimizer, self.config.lr_scheduler, self.epochs, steps)
+        return optimizer, scheduler
+
+    def transfer_batch_to_device(self, batch: Any) -> Any:
+        return tuple(t.to(self.device, non_blocking=self.device.type == "cuda") for t in batch)
