@@ -113,14 +113,15 @@ def main(argv: list[str] | None = None) -> int:
             "(<run>/checkpoints/ beside <run>/config.yaml); pass output=<file.json> to save them"
         )
     else:
-        saved = save_metrics(metrics, destination)
+        print(save_metrics(metrics, destination))
+        # On stderr: stdout stays the metrics and where they went, for scripts reading it.
         picture = destination.with_name(CONFUSION_FILE)
         if picture.exists() and output is not None and not overwrite:
             note = f"confusion matrix not drawn: {picture} exists (overwrite=true replaces it)"
-            print(f"{saved}; {note}")
         else:
             figure.savefig(picture, dpi=100)
-            print(f"{saved}; confusion matrix drawn in {picture}")
+            note = f"confusion matrix drawn in {picture}"
+        print(note, file=sys.stderr)
     return 0
 
 

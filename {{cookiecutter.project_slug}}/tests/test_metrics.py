@@ -98,7 +98,7 @@ def test_test_report_has_per_class_scores_and_the_confusion_matrix(tmp_path, fas
     picture.unlink()
     evaluated = run_script("evaluate.py", f"checkpoint={run_dir / 'checkpoints' / 'best.pt'}")
     assert evaluated.returncode == 0, evaluated.stderr
-    assert f"confusion matrix drawn in {picture}" in evaluated.stdout
+    assert f"confusion matrix drawn in {picture}" in evaluated.stderr
     assert picture.exists()
     again = json.loads((run_dir / "test_metrics.json").read_text())
     assert again == pytest.approx(report)
