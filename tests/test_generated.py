@@ -10,16 +10,27 @@ from .conftest import run
 
 # (answers, which generated tests to run, environment). The default bake runs its whole
 # suite as a user would, with plain pytest and no variable set (the generated conftest
-# pins its own threads), in two halves (slow / not slow) so the two workers of
-# `make test` share it. The other bakes run the tests of the code their option changes:
-# the data tests for a dataset, the logger tests for a tracker.
+# pins its own threads), in three parts (two of the slow tests, the quick ones) so the
+# two workers of `make test` share it. The other bakes run the tests of the code their
+# option changes: the data tests for a dataset, the logger tests for a tracker.
 AS_A_USER = {"OMP_NUM_THREADS": None, "WANDB_MODE": None}
 QUICK = ["-m", "not slow"]
 CONFIG_TESTS = ["tests/test_config.py", "tests/test_bad_inputs.py", "tests/test_cli.py"]
 DATA_TESTS = ["tests/test_data.py", "tests/test_data_files.py", "tests/test_predict.py"]
 LOGGER_TESTS = ["tests/test_loggers.py", "tests/test_tooling.py", "tests/test_metrics.py"]
+# The slow tests of the newest features, run apart from the other slow ones so that the
+# default bake's slow half is no longer one long job for a single worker.
+SLOW_FEATURES = [
+    "tests/test_cluster.py",
+    "tests/test_sweep.py",
+    "tests/test_cv.py",
+    "tests/test_runs_table.py",
+    "tests/test_image_folder_runs.py",
+    "tests/test_export.py",
+]
 VARIANTS = [
-    ({}, ["-m", "slow"], AS_A_USER),
+    ({}, ["-m", "slow", *SLOW_FEATURES], AS_A_USER),
+    ({}, ["-m", "slow", *(f"--ignore={path}" for path in SLOW_FEATURES)], AS_A_USER),
     ({}, QUICK, AS_A_USER),
     ({"dataset": "mnist"}, [*QUICK, *CONFIG_TESTS, *DATA_TESTS], {}),
     ({"dataset": "fashion_mnist", "logger": "none"}, [*QUICK, *CONFIG_TESTS, *DATA_TESTS], {}),
@@ -36,8 +47,12 @@ VARIANTS = [
 
 def variant_id(variant) -> str:
     answers, pytest_args, _ = variant
-    name = "-".join(f"{k}={v}" for k, v in answers.items()) or "default"
-    return name if answers else f"{name}-{pytest_args[1].replace(' ', '-')}"
+    if answers:
+        return "-".join(f"{k}={v}" for k, v in answers.items())
+    part = pytest_args[1].replace(" ", "-")
+    if part == "slow":
+        part += "-features" if pytest_args[2] == SLOW_FEATURES[0] else "-others"
+    return f"default-{part}"
 
 
 @pytest.mark.slow
