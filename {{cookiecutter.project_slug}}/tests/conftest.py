@@ -1,6 +1,7 @@
 """Shared fixtures: a fast config, small MNIST-format IDX files, and a way to run the
 project's scripts in a real subprocess, exactly as a user would."""
 
+import logging
 import os
 import struct
 import subprocess
@@ -55,6 +56,14 @@ def _test_env(monkeypatch):
     for name, value in TEST_ENV.items():
         monkeypatch.setenv(name, value)
     torch.set_num_threads(THREADS)
+    yield
+    # A test that trained in-process left the root logger writing to its captured
+    # stdout, which pytest then closes: a later test's log lines would fail on it.
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+            handler.close()
 
 
 def write_idx(root: Path, folder: str = "MNIST", n_train: int = 600, n_test: int = 200) -> Path:
