@@ -28,6 +28,7 @@ class TrainState:
 def collect_state(trainer) -> dict[str, Any]:
     mid_epoch = trainer.state.batch_in_epoch > 0
     scheduler = trainer.scheduler
+    rng = get_rng_state()  # this process's; every rank's under torchrun: checkpoint_state
     checkpoint = {
         "format_version": 1,
         "model": trainer.module.state_dict(),
@@ -37,8 +38,8 @@ def collect_state(trainer) -> dict[str, Any]:
         "trainer": asdict(trainer.state),
         "train_tracker": trainer.train_tracker.state_dict() if mid_epoch else None,
         **{cb.state_key: cb.state_dict() for cb in trainer.callbacks if cb.state_key},
-        "rng": get_rng_state(),  # this process's; every rank's: see checkpoint_state
-        "rng_per_rank": [get_rng_state()],
+        "rng": rng,
+        "rng_per_rank": [rng],
         "config": to_plain_dict(trainer.config),
         "classes": list(trainer.datamodule.classes),
         "preprocessing": trainer.datamodule.preprocessing(),  # for predict.py
