@@ -162,6 +162,13 @@ def load_inputs(files: list[Path], preprocessing: dict) -> tuple[list[str], torc
     return names, torch.cat(tensors)
 
 
+def classify(predictor: Predictor, files: list[Path]) -> tuple[list[str], torch.Tensor]:
+    """Each input's name and softmax class probabilities, ``(N, classes)``: every file
+    checked and prepared exactly as for training. demo.py calls this too."""
+    names, inputs = load_inputs(files, predictor.preprocessing)
+    return names, predict_probabilities(predictor, inputs)
+
+
 def predict_probabilities(predictor: Predictor, inputs: torch.Tensor) -> torch.Tensor:
     """Softmax class probabilities, computed ``batch_size`` inputs at a time."""
     batches = inputs.split(predictor.batch_size)
@@ -189,9 +196,8 @@ def predict(
     check_output_file(output, overwrite)
     files = collect_inputs(input_path)
     predictor = load_predictor(checkpoint_path, overrides)  # a checkpoint or an export
-    classes, preprocessing = predictor.classes, predictor.preprocessing
-    names, inputs = load_inputs(files, preprocessing)
-    probabilities = predict_probabilities(predictor, inputs)
+    classes = predictor.classes
+    names, probabilities = classify(predictor, files)
     best, indices = probabilities.max(dim=1)
     rows = [
         (n, classes[i], p) for n, i, p in zip(names, indices.tolist(), best.tolist(), strict=True)
