@@ -208,7 +208,7 @@ def test_browser_uploads_an_image_and_reads_the_label(trained, server, tmp_path)
 
     checkpoint, datamodule = trained
     path = write_test_images(datamodule, tmp_path / "images", 1)[0]
-    (_, label, _), = predict.predict(checkpoint, path, tmp_path / "p.csv", [])
+    ((_, label, _),) = predict.predict(checkpoint, path, tmp_path / "p.csv", [])
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
