@@ -23,7 +23,11 @@ from pathlib import Path
 import predict
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.trainer.exported import Predictor, load_predictor
-from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary, user_message
+from {{cookiecutter.project_slug}}.utils.errors import (
+    UserError,
+    error_boundary,
+    user_message,
+)
 
 INSTALL_HINT = "pip install -e '.[demo]'"
 DIGIT_CLASSES = [str(digit) for digit in range(10)]
