@@ -2,8 +2,10 @@
 API, with gradio_client) and its error lines; a real headless Chromium uploads an image
 and reads the predicted class off the page. Needs the demo extra (skipped without it)."""
 
+import contextlib
 import shutil
 import socket
+import subprocess
 import time
 import urllib.request
 
@@ -89,32 +91,41 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(trained, tmp_path_factory):
-    """``python demo.py checkpoint=best.pt`` serving on a free local port; its URL."""
-    checkpoint, _ = trained
+@contextlib.contextmanager
+def serving(checkpoint, uploads):
+    """``python demo.py checkpoint=...`` serving on a free local port; yields its URL."""
     port = free_port()
-    uploads = tmp_path_factory.mktemp("gradio")
     env = {"GRADIO_TEMP_DIR": str(uploads), "GRADIO_ANALYTICS_ENABLED": "False"}
     process = start_script("demo.py", f"checkpoint={checkpoint}", f"port={port}", env=env)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 180
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"demo.py exited {process.returncode}: {process.stderr.read()[-2000:]}")
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"demo.py exited {process.returncode}: {process.stderr.read()[-2000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("demo.py did not serve its page within 180 s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
             process.kill()
-            pytest.fail("demo.py did not serve its page within 180 s")
-        time.sleep(0.5)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(trained, tmp_path_factory):
+    with serving(trained[0], tmp_path_factory.mktemp("gradio")) as url:
+        yield url
 
 
 def write_test_images(datamodule, folder, count: int) -> list:
@@ -131,15 +142,12 @@ def write_test_images(datamodule, folder, count: int) -> list:
     return paths
 
 
-@pytest.mark.slow
-@needs_demo
-def test_api_agrees_with_predict_on_20_images(trained, server, tmp_path):
+def assert_api_agrees_with_predict(url, checkpoint, datamodule, folder, count):
     from gradio_client import Client, handle_file
 
-    checkpoint, datamodule = trained
-    paths = write_test_images(datamodule, tmp_path / "images", 20)
-    rows = predict.predict(checkpoint, tmp_path / "images", tmp_path / "p.csv", [])
-    client = Client(server, verbose=False)
+    paths = write_test_images(datamodule, folder / "images", count)
+    rows = predict.predict(checkpoint, folder / "images", folder / "p.csv", [])
+    client = Client(url, verbose=False)
     for path, (name, label, probability) in zip(paths, rows, strict=True):
         assert path.name == name
         answer = client.predict(handle_file(str(path)), api_name="/classify")
@@ -149,6 +157,33 @@ def test_api_agrees_with_predict_on_20_images(trained, server, tmp_path):
         shown = [entry["confidence"] for entry in answer["confidences"]]
         assert len(shown) == min(demo.DEFAULT_TOP_K, len(datamodule.classes))
         assert shown == sorted(shown, reverse=True)
+
+
+@pytest.mark.slow
+@needs_demo
+def test_api_agrees_with_predict_on_20_images(trained, server, tmp_path):
+    checkpoint, datamodule = trained
+    assert_api_agrees_with_predict(server, checkpoint, datamodule, tmp_path, 20)
+
+
+@pytest.mark.slow
+@needs_demo
+@pytest.mark.parametrize("export_format", ["onnx", "safetensors"])
+def test_exported_models_serve_like_predict(trained, tmp_path, export_format):
+    """``checkpoint=`` may be an export, as for predict.py."""
+    tools = {"onnx": ("onnx", "onnxscript", "onnxruntime"), "safetensors": ("safetensors",)}
+    missing = _missing(*tools[export_format])
+    if missing:
+        pytest.skip(f"{missing} not installed (the export extra: pip install -e '.[export]')")
+    import export
+
+    checkpoint, datamodule = trained
+    exported = tmp_path / f"model.{export_format}"
+    argv = [f"checkpoint={checkpoint}", f"format={export_format}", f"output={exported}"]
+    assert export.main(argv) == 0
+    (tmp_path / "uploads").mkdir()
+    with serving(exported, tmp_path / "uploads") as url:
+        assert_api_agrees_with_predict(url, exported, datamodule, tmp_path, 5)
 
 
 @pytest.mark.slow
