@@ -233,9 +233,12 @@ def test_drawing_of_a_test_digit_is_classified_like_the_image(trained, server, t
     reason="no headless browser: needs chromium and chromedriver on PATH "
     "(Debian: apt-get install chromium chromium-driver) and selenium (the demo extra)",
 )
-def test_browser_uploads_an_image_and_reads_the_label(trained, server, tmp_path):
-    """Real headless Chromium: open the page, upload a PNG, read the top class off the page.
-    The screenshot is kept as an artifact: ``demo_page.png`` in this test's tmp_path."""
+def test_browser_uploads_an_image_and_reads_the_label_or_the_error(
+    trained, server, tmp_path, capsys
+):
+    """Real headless Chromium: open the page, upload a PNG, read the top class off the page;
+    upload a corrupt one, read predict.py's error line. The screenshots are kept as
+    artifacts: ``demo_page.png`` and ``demo_error.png`` in this test's tmp_path."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -244,6 +247,10 @@ def test_browser_uploads_an_image_and_reads_the_label(trained, server, tmp_path)
     checkpoint, datamodule = trained
     path = write_test_images(datamodule, tmp_path / "images", 1)[0]
     ((_, label, _),) = predict.predict(checkpoint, path, tmp_path / "p.csv", [])
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png")
+    assert predict.main([f"checkpoint={checkpoint}", f"input={bad}", f"output={bad}.csv"]) == 1
+    expected_error = capsys.readouterr().err.strip().replace(str(bad), bad.name)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
@@ -259,9 +266,18 @@ def test_browser_uploads_an_image_and_reads_the_label(trained, server, tmp_path)
         )
         time.sleep(0.5)  # let the confidence bars finish drawing for the screenshot
         driver.save_screenshot(str(tmp_path / "demo_page.png"))
+        # A bad file: predict.py's error line appears on the page (a toast).
+        driver.get(server)
+        upload = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "input[type=file]"))
+        upload.send_keys(str(bad))
+        toast = wait.until(
+            lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=toast-text]").text
+        )
+        driver.save_screenshot(str(tmp_path / "demo_error.png"))
     finally:
         driver.quit()
-    print(f"screenshot: {tmp_path / 'demo_page.png'}")
+    print(f"screenshots: {tmp_path / 'demo_page.png'}, {tmp_path / 'demo_error.png'}")
     assert shown.strip() == label
+    assert toast.strip() == expected_error
     with Image.open(tmp_path / "demo_page.png") as screenshot:
         assert screenshot.size[0] >= 800
