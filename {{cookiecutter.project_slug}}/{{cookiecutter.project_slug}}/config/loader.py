@@ -19,7 +19,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ..utils.errors import ConfigError, first_line
-from .metric_spec import LABEL, metric_labels, metric_spec
+from .metric_spec import label_problem, metric_labels, metric_spec
 from .registry import Registry, check_registered
 from .schema import Config, ModelConfig
 from .transforms import check_transform_lists
@@ -314,8 +314,7 @@ def _validate_metrics(config: DictConfig) -> None:
             raise ConfigError(
                 f"metrics: {_show(entry)}: {first_line(error)}; options of {name}: {accepted}"
             ) from None
-        if not LABEL.fullmatch(label) or label in labels:
-            problem = "taken" if label in labels else "not a name"
+        if problem := label_problem(label, labels):
             example = "{name: %s, ..., label: my_%s}" % (name, name)  # noqa: UP031 - no braces
             raise ConfigError(
                 f"metrics: {_show(entry)} is reported as {label!r}, which is {problem}; "
