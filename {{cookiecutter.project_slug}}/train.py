@@ -33,7 +33,7 @@ from {{cookiecutter.project_slug}}.logger import (
     setup_logging,
 )
 from {{cookiecutter.project_slug}}.logger.confusion import save_confusion_matrix
-from {{cookiecutter.project_slug}}.model import build_model
+from {{cookiecutter.project_slug}}.model import build_model, check_metrics
 from {{cookiecutter.project_slug}}.saver import (
     TRAINING_KEYS,
     check_resumable,
@@ -211,6 +211,7 @@ def run(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float
         check_loggers(config, resuming=config.resume not in (None, AUTO))
     datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    check_metrics(config.metrics, datamodule.num_classes)  # e.g. top_k above the classes
     resumed = check_resume(config, model, checkpoint)
     agree_on_resume(config, resumed)
     run_dir, lock, created = claim_run_dir(config, info)

@@ -294,6 +294,9 @@ def _show(value) -> str:
     return "null" if value is None else str(value)
 
 
+ANY_CLASSES = 10_000
+
+
 def _validate_metrics(config: DictConfig) -> None:
     """Each ``metrics`` entry names a registered metric, with options it accepts (the
     metric is built once here, so a bad value fails now), under a unique label."""
@@ -308,7 +311,8 @@ def _validate_metrics(config: DictConfig) -> None:
         factory = registry.get(name)
         try:
             if options:  # a bare name has nothing more to check: building imports torchmetrics
-                factory(num_classes=3, **options)
+                # Any number of classes: top_k is checked against the data's in train.py.
+                factory(num_classes=ANY_CLASSES, **options)
         except (TypeError, ValueError) as error:
             accepted = list(inspect.signature(factory).parameters)[1:]
             raise ConfigError(
