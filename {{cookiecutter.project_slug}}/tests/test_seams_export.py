@@ -82,7 +82,11 @@ def test_export_overwrite_removes_a_killed_exports_temporary_files(checkpoints, 
     assert export_to(checkpoints[1], model, "overwrite=true") == 0
     assert not any(path.exists() for path in stale)
     assert mine.read_text() == "a user's file"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.tmp", "model.json", "model.safetensors"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".notes.tmp",
+        "model.json",
+        "model.safetensors",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -94,7 +98,9 @@ def test_export_overwrite_removes_a_killed_exports_temporary_files(checkpoints, 
         ("input_shape", [1, 1000000, 1000000], "implausible input shape"),
     ],
 )
-def test_tampered_sidecar_preprocessing_is_refused(checkpoints, tmp_path, capsys, key, value, fragment):
+def test_tampered_sidecar_preprocessing_is_refused(
+    checkpoints, tmp_path, capsys, key, value, fragment
+):
     model = tmp_path / "model.safetensors"
     assert export_to(checkpoints[0], model) == 0
     sidecar = model.with_suffix(".json")

@@ -7,7 +7,9 @@ from .conftest import FAST, run_script
 
 
 def snapshot(run_dir):
-    return {p.relative_to(run_dir): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(run_dir): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()
+    }
 
 
 def only_line(stderr: str) -> str:
@@ -29,7 +31,9 @@ def test_resume_with_a_lost_mlflow_run_changes_nothing(tmp_path, data_root):
         "logger.mlflow=true",
         "trainer.epochs=1",
     ]
-    first = run_script("train.py", *args, f"logger.mlflow_tracking_uri=sqlite:///{tmp_path / 'a.db'}")
+    first = run_script(
+        "train.py", *args, f"logger.mlflow_tracking_uri=sqlite:///{tmp_path / 'a.db'}"
+    )
     assert first.returncode == 0, first.stderr
     before = snapshot(run_dir)
 

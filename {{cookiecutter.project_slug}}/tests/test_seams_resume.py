@@ -13,7 +13,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
 
 
 def snapshot(run_dir):
-    return {p.relative_to(run_dir): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(run_dir): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.mark.slow

@@ -37,5 +37,7 @@ def label_problem(label: str, taken: list[str]) -> str | None:
     if label in taken:
         return "taken"
     if label.lower() in RESERVED_LABELS or label.lower().startswith(RESERVED_PREFIXES):
-        return f"reserved ({', '.join(RESERVED_LABELS)} and {RESERVED_PREFIXES[0]}* name other values)"
+        return (
+            f"reserved ({', '.join(RESERVED_LABELS)} and {RESERVED_PREFIXES[0]}* name other values)"
+        )
     return None

@@ -82,9 +82,10 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith(".")
 
 
-def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool):
+def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool, sizes: dict | None = None):
     """(files, targets, classes, skipped) of one split folder; ``classes`` fixes the class
-    list (val/test use the training split's)."""
+    list (val/test use the training split's). ``sizes`` collects each file's (width,
+    height) from its header."""
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder")
     found = sorted(d.name for d in folder.iterdir() if d.is_dir() and _visible(d))
@@ -94,6 +95,11 @@ def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool):
             "one folder per class"
         )
     if classes is None:
+        if len(found) < 2:
+            raise DataError(
+                f"{folder} holds one class folder ({found[0]}); a classifier needs two or more: "
+                f"put each class's images in its own folder, {folder}/<class>/<image>"
+            )
         classes = found
     unknown = [name for name in found if name not in classes]
     if unknown:
@@ -111,7 +117,7 @@ def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool):
                         f"{path} is not an image file (allowed: {', '.join(IMAGE_SUFFIXES)}); "
                         "move it out of the class folder or set data.skip_bad_images=true"
                     )
-                check_image_file(path)
+                size = check_image_file(path)
             except BadImageError as error:
                 if not skip_bad:
                     raise
@@ -120,12 +126,30 @@ def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool):
             files.append(str(path))
             targets.append(classes.index(name))
             count += 1
+            if sizes is not None:
+                sizes[str(path)] = size
         if count == 0:
             raise DataError(
                 f"class folder {folder / name} holds no usable images "
                 f"({', '.join(IMAGE_SUFFIXES)}); add images or remove the folder"
             )
     return files, targets, classes, skipped
+
+
+def check_classes_left(train: ImageFolderDataset, before: list[int]) -> dict[str, int]:
+    """After data.skip_bad_images: how many training images each class lost (returned,
+    for the log), and a class left with none is refused (its output would never see data)."""
+    lost = {
+        name: before.count(index) - train.targets.count(index)
+        for index, name in enumerate(train.classes)
+    }
+    empty = [name for index, name in enumerate(train.classes) if index not in train.targets]
+    if empty:
+        raise DataError(
+            f"data.skip_bad_images left class {empty[0]!r} without a readable training image "
+            f"(classes without any: {empty}); replace its unreadable files or remove the folder"
+        )
+    return {name: n for name, n in lost.items() if n}
 
 
 def stratified_split(targets: list[int], fractions: list[float], seed: int) -> list[list[int]]:
@@ -161,7 +185,7 @@ class ImageFolderDataModule(BaseDataModule):
                 f"data.root={cfg.root}: no such folder; point it at your images, laid out "
                 "as <root>/<class>/<image> or <root>/train/<class>/<image>"
             )
-        self.channels = cfg.channels
+        self.channels, self.sizes, self.lost_per_class = cfg.channels, {}, {}
         splits, skipped = self._scan(root)
         train_specs, eval_specs = default_transforms(cfg.image_size)
         self.train_specs = self._specs("train_transforms", train_specs)
@@ -177,13 +201,7 @@ class ImageFolderDataModule(BaseDataModule):
         train, val, test = (splits[name] for name in SPLITS)
         train.pipeline, train.seed = train_pipeline, self.seed
         val.pipeline = test.pipeline = eval_pipeline
-        shape = tuple(eval_pipeline(train.image(0)).shape)
-        train_shape = tuple(train[0][0].shape)  # both pipelines tried once, now
-        if train_shape != shape:
-            raise ConfigError(
-                f"data.train_transforms give images of shape {train_shape} but "
-                f"data.eval_transforms give {shape}; end both lists with the same fixed size"
-            )
+        shape = self._try_pipelines(train, train_pipeline, eval_pipeline)
         for dataset in (train, val, test):
             dataset.shape = shape
         self._input_shape = shape
@@ -193,11 +211,53 @@ class ImageFolderDataModule(BaseDataModule):
     def input_shape(self) -> tuple[int, ...]:
         return self._input_shape
 
+    def _try_pipelines(self, train, train_pipeline, eval_pipeline) -> tuple[int, ...]:
+        """Both pipelines on the training images of the extreme sizes (smallest, largest,
+        widest, tallest, by their headers), before any run directory exists: transforms
+        that cannot work, or that leave images of different sizes, are found now."""
+        sized = [(self.sizes[f], i) for i, f in enumerate(train.files) if f in self.sizes]
+        picks = {0}
+        if sized:
+            for key in (
+                lambda item: item[0][0] * item[0][1],
+                lambda item: -item[0][0] * item[0][1],
+                lambda item: item[0][1] / item[0][0],
+                lambda item: item[0][0] / item[0][1],
+            ):
+                picks.add(min(sized, key=key)[1])
+        shape = None
+        for index in sorted(picks):
+            path = train.files[index]
+            image = train.image(index)
+            for pipeline in (eval_pipeline, train_pipeline):
+                got = pipeline.trial(image, path)
+                if shape is None:
+                    shape, first = got, (path, pipeline.key)
+                elif got != shape and path == first[0]:
+                    raise ConfigError(
+                        f"data.train_transforms give images of shape {got} but "
+                        f"data.eval_transforms give {shape}; end both lists with the same "
+                        "fixed size"
+                    )
+                elif got != shape:
+                    raise ConfigError(
+                        f"{pipeline.key} turn {path} into shape {got} but {first[1]} turn "
+                        f"{first[0]} into {shape}: images of different sizes need a "
+                        "resize or crop to one fixed size at the end of "
+                        "data.train_transforms and data.eval_transforms"
+                    )
+        return shape
+
     def train_dataloader(self, shuffle: bool | None = None):
         if self.skipped:  # here, not in setup: train.py's log file exists by now
             log.warning(
                 "data.skip_bad_images: %d files left out, e.g. %s",
                 *(len(self.skipped), self.skipped[0]),
+            )
+        if self.lost_per_class:
+            log.warning(
+                "data.skip_bad_images: training images left out per class: %s",
+                ", ".join(f"{name} {n}" for name, n in self.lost_per_class.items()),
             )
         return super().train_dataloader(shuffle)
 
@@ -214,18 +274,18 @@ class ImageFolderDataModule(BaseDataModule):
         return default if specs is None else OmegaConf.to_container(specs, resolve=True)
 
     def _scan(self, root: Path):
-        cfg, skip = self.config, self.config.skip_bad_images
+        cfg, skip, sizes = self.config, self.config.skip_bad_images, self.sizes
         if (root / "train").is_dir():
-            files, targets, classes, skipped = scan_split(root / "train", None, skip)
+            files, targets, classes, skipped = scan_split(root / "train", None, skip, sizes)
             splits = {"train": (files, targets)}
             for name in ("val", "test"):
                 if (root / name).is_dir():
-                    f, t, _, s = scan_split(root / name, classes, skip)
+                    f, t, _, s = scan_split(root / name, classes, skip, sizes)
                     splits[name], skipped = (f, t), skipped + s
             missing = [name for name in ("test", "val") if name not in splits]
             fractions = {"val": cfg.val_fraction, "test": cfg.test_fraction}
         else:
-            files, targets, classes, skipped = scan_split(root, None, skip)
+            files, targets, classes, skipped = scan_split(root, None, skip, sizes)
             splits, missing = {}, ["test", "val"]
             fractions = {"val": cfg.val_fraction, "test": cfg.test_fraction}
         if missing:
@@ -251,6 +311,7 @@ class ImageFolderDataModule(BaseDataModule):
     def _decode_all(self, splits, skipped):
         """Decode every file once: drop undecodable ones (data.skip_bad_images) and keep
         the decoded tensors (data.cache)."""
+        before = list(splits["train"].targets)
         for dataset in splits.values():
             keep, images = [], []
             for index, path in enumerate(dataset.files):
@@ -271,6 +332,7 @@ class ImageFolderDataModule(BaseDataModule):
         for name, dataset in splits.items():
             if not dataset.files:
                 raise DataError(f"every image of the {name} split is unreadable")
+        self.lost_per_class = check_classes_left(splits["train"], before)
         return splits, skipped
 
     def _statistics(self, train: ImageFolderDataset):
@@ -305,7 +367,7 @@ def normalize_statistics(train: ImageFolderDataset, eval_specs: list[dict], root
     squares = torch.zeros(train.channels, dtype=torch.float64)
     pixels = 0
     for index in range(len(train)):
-        image = pipeline(train.image(index)).double()
+        image = pipeline.checked(train.image(index), train.files[index]).double()
         total += image.sum(dim=(1, 2))
         squares += (image**2).sum(dim=(1, 2))
         pixels += image[0].numel()

@@ -27,7 +27,9 @@ FAST = {"validate_args": False}
 @METRICS.register("accuracy")
 def accuracy(num_classes: int, top_k: int = 1) -> "Metric":
     if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= num_classes:
-        raise ValueError(f"top_k={top_k!r} must be a whole number from 1 to {num_classes}, the number of classes")
+        raise ValueError(
+            f"top_k={top_k!r} must be a whole number from 1 to {num_classes}, the number of classes"
+        )
     return tm().MulticlassAccuracy(num_classes, top_k=top_k, average="micro", **FAST)
 
 

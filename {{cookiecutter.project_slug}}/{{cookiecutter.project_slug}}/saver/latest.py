@@ -86,7 +86,11 @@ def newest_checkpoint(
     ``last.pt``, then the name, so every rank picks the same file. With ``configured``
     (this command's config as a dict), only checkpoints of that model and data count;
     if there are checkpoints but none of them is this run's, CheckpointError."""
-    read = {path: read_progress(path, configured) for path in sorted(directory.glob("*.pt")) if path.is_file()}
+    read = {
+        path: read_progress(path, configured)
+        for path in sorted(directory.glob("*.pt"))
+        if path.is_file()
+    }
     found = [(progress, path) for path, progress in read.items() if isinstance(progress, Progress)]
     foreign = {path: problem for path, problem in read.items() if isinstance(problem, str)}
     if foreign and not found:
