@@ -8,11 +8,10 @@ import io
 import json
 import shutil
 
-import pytest
-import torch
-
 import export
 import predict
+import pytest
+import torch
 
 from .conftest import FAST
 
@@ -111,6 +110,43 @@ def test_tampered_sidecar_preprocessing_is_refused(
     inputs = tmp_path / "x.pt"
     torch.save(torch.rand(2, *shape), inputs)
     output = tmp_path / "p.csv"
+    capsys.readouterr()
+    code = predict.main([f"checkpoint={model}", f"input={inputs}", f"output={output}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and fragment in err[0], err
+    assert not output.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("onnxruntime") is None, reason="needs pip install -e '.[export]'"
+)
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda m: m["preprocessing"].update(input_shape=[3, 9, 9]), "the ONNX graph takes"),
+        (lambda m: m.update(classes=m["classes"][:3]), "logits, its metadata names 3"),
+        (lambda m: m["preprocessing"].update(input_shape=[1, 10**6, 10**6]), "implausible"),
+    ],
+)
+def test_tampered_onnx_metadata_is_refused(checkpoints, tmp_path, capsys, change, fragment):
+    import onnx
+
+    from {{cookiecutter.project_slug}}.trainer.exported import METADATA_KEY
+
+    model = tmp_path / "model.onnx"
+    argv = [f"checkpoint={checkpoints[0]}", "format=onnx", f"output={model}"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert export.main(argv) == 0
+    proto = onnx.load(str(model))
+    entry = next(p for p in proto.metadata_props if p.key == METADATA_KEY)
+    metadata = json.loads(entry.value)
+    shape = metadata["preprocessing"]["input_shape"]
+    change(metadata)
+    entry.value = json.dumps(metadata)
+    onnx.save(proto, str(model))
+    inputs, output = tmp_path / "x.pt", tmp_path / "p.csv"
+    torch.save(torch.rand(2, *shape), inputs)
     capsys.readouterr()
     code = predict.main([f"checkpoint={model}", f"input={inputs}", f"output={output}"])
     err = capsys.readouterr().err.strip().splitlines()

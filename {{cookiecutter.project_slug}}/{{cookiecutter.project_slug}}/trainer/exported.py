@@ -169,6 +169,7 @@ def load_onnx(path: Path, overrides: list[str]) -> Predictor:
     except json.JSONDecodeError as error:
         raise ExportError(f"{path}: its export metadata is not JSON ({error})") from None
     metadata = _checked_metadata(metadata, path)
+    _require_onnx_fits(session, metadata, path)
     # Overrides (e.g. data.eval_batch_size=64) are checked like a checkpoint's.
     config = load_config(overrides=overrides, base=metadata["config"])
     input_name = metadata.get("input_name", INPUT_NAME)
@@ -180,6 +181,29 @@ def load_onnx(path: Path, overrides: list[str]) -> Predictor:
     return Predictor(
         logits, list(metadata["classes"]), metadata["preprocessing"], config.data.eval_batch_size
     )
+
+
+def _require_onnx_fits(session, metadata: dict, path: Path) -> None:
+    """The graph's input and output agree with the metadata beside them (a metadata
+    edited by hand would give an ONNX Runtime error, or class names that run out)."""
+    expected = list(metadata["preprocessing"]["input_shape"])
+    name = metadata.get("input_name", INPUT_NAME)
+    inputs = {i.name: i.shape for i in session.get_inputs()}
+    shape = inputs.get(name)
+    fixed = shape is not None and len(shape) == len(expected) + 1
+    if not fixed or any(isinstance(d, int) and d != e for d, e in zip(shape[1:], expected)):
+        raise ExportError(
+            f"{path}: its metadata says input {name!r} of shape [batch, "
+            f"{', '.join(map(str, expected))}], the ONNX graph takes {inputs}; the metadata was "
+            "changed after export: export the checkpoint again"
+        )
+    classes = len(metadata["classes"])
+    outputs = session.get_outputs()[0].shape
+    if outputs and isinstance(outputs[-1], int) and outputs[-1] != classes:
+        raise ExportError(
+            f"{path}: the ONNX graph gives {outputs[-1]} logits, its metadata names {classes} "
+            "classes; the metadata was changed after export: export the checkpoint again"
+        )
 
 
 def onnx_session(model: str | bytes):

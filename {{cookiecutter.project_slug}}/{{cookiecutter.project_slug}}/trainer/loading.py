@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 
 from ..config import load_config
 from ..data import build_datamodule
+from ..data.images import MAX_IMAGE_PIXELS
 from ..model import build_model
 from ..saver import CheckpointError, load_model_weights, load_training_checkpoint
 from .precision import Precision
@@ -78,9 +79,10 @@ def check_metadata(preprocessing, classes, checkpoint_path: Path) -> None:
 
 
 # An input a model could have been trained on: beyond these, metadata was tampered with
-# (predict.py would allocate the shape, e.g. 5 TB for a 1e6 x 1e6 image).
+# (predict.py would allocate the shape, e.g. 5 TB for a 1e6 x 1e6 image). The pixel
+# limit is the one every image file is held to.
 MAX_CHANNELS = 64
-MAX_INPUT_PIXELS = 1 << 28
+MAX_INPUT_PIXELS = MAX_IMAGE_PIXELS
 
 
 def _check_statistic(preprocessing: dict, key: str, channels: int, path: Path) -> None:
