@@ -191,7 +191,9 @@ def _require_onnx_fits(session, metadata: dict, path: Path) -> None:
     inputs = {i.name: i.shape for i in session.get_inputs()}
     shape = inputs.get(name)
     fixed = shape is not None and len(shape) == len(expected) + 1
-    if not fixed or any(isinstance(d, int) and d != e for d, e in zip(shape[1:], expected)):
+    if not fixed or any(
+        isinstance(d, int) and d != e for d, e in zip(shape[1:], expected, strict=True)
+    ):
         raise ExportError(
             f"{path}: its metadata says input {name!r} of shape [batch, "
             f"{', '.join(map(str, expected))}], the ONNX graph takes {inputs}; the metadata was "
