@@ -8,10 +8,11 @@ import io
 import json
 import shutil
 
-import export
-import predict
 import pytest
 import torch
+
+import export
+import predict
 
 from .conftest import FAST
 
