@@ -12,6 +12,7 @@ from .guard_tools import snapshot
 
 optuna = pytest.importorskip("optuna")
 import sweep  # noqa: E402  (needs optuna)
+
 from {{cookiecutter.project_slug}}.experiments import study as study_module  # noqa: E402
 
 SPACE = """\
@@ -100,3 +101,24 @@ def test_a_study_held_by_another_process_says_it_waits_then_gives_up(tmp_path, c
         os.close(fd)
     assert "waiting for another process" in out
     assert code == 1 and "gave up" in one_line(err)
+
+
+def test_a_study_db_locked_by_another_process_says_it_waits_then_gives_up(
+    tmp_path, capsys, monkeypatch
+):
+    import sqlite3
+
+    sweep_dir = tmp_path / "sweep"
+    sweep_dir.mkdir()
+    db = sweep_dir / "study.db"
+    optuna.create_study(storage=f"sqlite:///{db}", study_name="seams")
+    monkeypatch.setattr(study_module, "DB_TIMEOUT_S", 1)
+    holder = sqlite3.connect(db)  # another process's open write, as far as SQLite knows
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code, out, err = run(tmp_path, capsys, sweep_dir)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert "waiting for another process that holds" in out
+    assert code == 1 and "locked" in one_line(err)

@@ -106,6 +106,27 @@ def check_settings(spec: SweepSpec) -> None:
             ) from None
 
 
+def say_if_db_busy(db: Path) -> None:
+    """SQLite waits silently (up to DB_TIMEOUT_S) for another process's write: say so."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(db, timeout=0.05)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.rollback()
+        finally:
+            connection.close()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            print(
+                f"waiting for another process that holds {db} (up to {DB_TIMEOUT_S} s)",
+                flush=True,
+            )
+    except sqlite3.Error:
+        pass  # not a database: open_study says so
+
+
 def open_study(spec: SweepSpec, sweep_dir: Path, create: bool) -> optuna.Study:
     """Create the study, or continue it; its search space must be the one it began with."""
     exists = (sweep_dir / "study.db").is_file()
@@ -115,10 +136,12 @@ def open_study(spec: SweepSpec, sweep_dir: Path, create: bool) -> optuna.Study:
         raise ConfigError(
             f"{sweep_dir} holds trial folders but no study.db; choose another study= or sweep_dir="
         )
+    if exists:
+        say_if_db_busy(sweep_dir / "study.db")
     try:
         storage = optuna.storages.RDBStorage(
             storage_url(sweep_dir),
-            engine_kwargs={"connect_args": {"timeout": DB_TIMEOUT_S}},  # others' writes
+            engine_kwargs={"connect_args": {"timeout": DB_TIMEOUT_S}},
         )
         study = optuna.create_study(
             storage=storage,
