@@ -12,7 +12,6 @@ from .guard_tools import snapshot
 
 optuna = pytest.importorskip("optuna")
 import sweep  # noqa: E402  (needs optuna)
-
 from {{cookiecutter.project_slug}}.experiments import study as study_module  # noqa: E402
 
 SPACE = """\
