@@ -68,6 +68,10 @@ def header_size(path: Path) -> tuple[int, int] | None:
             raise BadImageError(f"cannot read image {path}: {first_line(error)}") from None
 
 
+# Where the end marker is looked for: cameras and phones may append data after it.
+TAIL_BYTES = 64 * 1024
+
+
 def check_image_file(path: Path) -> tuple[int, int] | None:
     """Cheap checks without decoding: not empty, a JPEG/PNG/WebP by its first bytes,
     not cut short (its end marker is there), at most MAX_IMAGE_PIXELS by its header.
@@ -75,8 +79,8 @@ def check_image_file(path: Path) -> tuple[int, int] | None:
     try:
         with open(path, "rb") as file:
             head = file.read(32)
-            file.seek(max(0, file.seek(0, os.SEEK_END) - 16))
-            tail = file.read(16)
+            file.seek(max(0, file.seek(0, os.SEEK_END) - TAIL_BYTES))
+            tail = file.read(TAIL_BYTES)
     except OSError as error:
         raise BadImageError(f"cannot read image {path}: {error.strerror}") from None
     if not head:
