@@ -76,7 +76,7 @@ class MLflowLogger(BaseLogger):
         except Exception as error:  # noqa: BLE001 - any store that cannot be opened
             raise ConfigError(
                 f"logger.mlflow_tracking_uri={uri} cannot be used ({first_line(error)}); give "
-                "sqlite:///<writable path>.db, a writable folder, or an http(s):// server"
+                "sqlite:///<writable path>.db or an http(s):// server"
             ) from None
         id_file = run_dir / RUN_ID_FILE if run_dir is not None else None
         if not resuming or id_file is None or not id_file.is_file():
