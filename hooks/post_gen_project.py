@@ -24,7 +24,6 @@ UNUSED = {
     Path("tests") / "test_tensorboard.py": LOGGER != "tensorboard",
     Path("tests") / "test_wandb.py": LOGGER != "wandb",
     Path("tests") / "test_mlflow.py": LOGGER != "mlflow",
-    Path("tests") / "test_seams_mlflow.py": LOGGER != "mlflow",
     Path("tests") / "test_digits.py": DATASET != "digits",
     Path("LICENSE"): LICENSE == "none",
     Path("Dockerfile"): DOCKER != "yes",
