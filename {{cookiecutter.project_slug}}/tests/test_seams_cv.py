@@ -18,7 +18,6 @@ from .conftest import FAST, IMAGE_ARGS
 pytestmark = pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
 
 
-@pytest.mark.slow
 def test_image_folder_folds_keep_each_parts_transforms(image_root):
     config = load_config(
         overrides=[*IMAGE_ARGS, f"data.root={image_root}", "data.folds=2", "data.fold=1"]
