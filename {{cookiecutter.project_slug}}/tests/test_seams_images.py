@@ -107,9 +107,10 @@ def test_corrupt_png_is_one_line_not_a_segfault(tmp_path, capsys, images):
 
 
 def test_skip_bad_images_reports_what_each_class_lost(tmp_path, images):
-    corrupt_png(sorted((images / "sky").glob("*.png"))[0])
+    corrupt_png(sorted((images / "sky").glob("*.png"))[0])  # found by decoding
+    (images / "leaf" / "notes.txt").write_text("not an image")  # found by the scan
     run_dir = tmp_path / "run"
     args = [*FAST, *IMAGE_ARGS, f"data.root={images}", f"output_dir={run_dir}"]
     args += ["data.skip_bad_images=true", "trainer.epochs=1", "trainer.limit_train_batches=1"]
     assert train.main(args) == 0
-    assert "training images left out per class: sky 1" in (run_dir / "train.log").read_text()
+    assert "images left out per class: leaf 1, sky 1" in (run_dir / "train.log").read_text()

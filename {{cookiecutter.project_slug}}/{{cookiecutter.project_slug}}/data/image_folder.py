@@ -105,10 +105,16 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith(".")
 
 
-def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool, sizes: dict | None = None):
+def scan_split(
+    folder: Path,
+    classes: list[str] | None,
+    skip_bad: bool,
+    sizes: dict | None = None,
+    lost: dict | None = None,
+):
     """(files, targets, classes, skipped) of one split folder; ``classes`` fixes the class
     list (val/test use the training split's). ``sizes`` collects each file's (width,
-    height) from its header."""
+    height) from its header; ``lost`` counts the files skipped per class."""
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder")
     found = sorted(d.name for d in folder.iterdir() if d.is_dir() and _visible(d))
@@ -145,6 +151,8 @@ def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool, sizes: d
                 if not skip_bad:
                     raise
                 skipped.append(str(error))
+                if lost is not None:
+                    lost[name] = lost.get(name, 0) + 1
                 continue
             files.append(str(path))
             targets.append(classes.index(name))
@@ -159,20 +167,15 @@ def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool, sizes: d
     return files, targets, classes, skipped
 
 
-def check_classes_left(train: ImageFolderDataset, before: list[int]) -> dict[str, int]:
-    """After data.skip_bad_images: how many training images each class lost (returned,
-    for the log), and a class left with none is refused (its output would never see data)."""
-    lost = {
-        name: before.count(index) - train.targets.count(index)
-        for index, name in enumerate(train.classes)
-    }
+def check_classes_left(train: ImageFolderDataset) -> None:
+    """After data.skip_bad_images: a class left with no training image is refused (its
+    output would never see data)."""
     empty = [name for index, name in enumerate(train.classes) if index not in train.targets]
     if empty:
         raise DataError(
             f"data.skip_bad_images left class {empty[0]!r} without a readable training image "
             f"(classes without any: {empty}); replace its unreadable files or remove the folder"
         )
-    return {name: n for name, n in lost.items() if n}
 
 
 def stratified_split(targets: list[int], fractions: list[float], seed: int) -> list[list[int]]:
@@ -279,7 +282,7 @@ class ImageFolderDataModule(BaseDataModule):
             )
         if self.lost_per_class:
             log.warning(
-                "data.skip_bad_images: training images left out per class: %s",
+                "data.skip_bad_images: images left out per class: %s",
                 ", ".join(f"{name} {n}" for name, n in self.lost_per_class.items()),
             )
         return super().train_dataloader(shuffle)
@@ -297,18 +300,19 @@ class ImageFolderDataModule(BaseDataModule):
         return default if specs is None else OmegaConf.to_container(specs, resolve=True)
 
     def _scan(self, root: Path):
-        cfg, skip, sizes = self.config, self.config.skip_bad_images, self.sizes
+        cfg, skip = self.config, self.config.skip_bad_images
+        sizes, lost = self.sizes, self.lost_per_class
         if (root / "train").is_dir():
-            files, targets, classes, skipped = scan_split(root / "train", None, skip, sizes)
+            files, targets, classes, skipped = scan_split(root / "train", None, skip, sizes, lost)
             splits = {"train": (files, targets)}
             for name in ("val", "test"):
                 if (root / name).is_dir():
-                    f, t, _, s = scan_split(root / name, classes, skip, sizes)
+                    f, t, _, s = scan_split(root / name, classes, skip, sizes, lost)
                     splits[name], skipped = (f, t), skipped + s
             missing = [name for name in ("test", "val") if name not in splits]
             fractions = {"val": cfg.val_fraction, "test": cfg.test_fraction}
         else:
-            files, targets, classes, skipped = scan_split(root, None, skip, sizes)
+            files, targets, classes, skipped = scan_split(root, None, skip, sizes, lost)
             splits, missing = {}, ["test", "val"]
             fractions = {"val": cfg.val_fraction, "test": cfg.test_fraction}
         if missing:
@@ -334,7 +338,6 @@ class ImageFolderDataModule(BaseDataModule):
     def _decode_all(self, splits, skipped):
         """Decode every file once: drop undecodable ones (data.skip_bad_images) and keep
         the decoded tensors (data.cache)."""
-        before = list(splits["train"].targets)
         for dataset in splits.values():
             keep, images = [], []
             for index, path in enumerate(dataset.files):
@@ -344,6 +347,8 @@ class ImageFolderDataModule(BaseDataModule):
                     if not self.config.skip_bad_images:
                         raise
                     skipped.append(str(error))
+                    name = dataset.classes[dataset.targets[index]]
+                    self.lost_per_class[name] = self.lost_per_class.get(name, 0) + 1
                     continue
                 keep.append(index)
                 if self.config.cache:
@@ -355,7 +360,7 @@ class ImageFolderDataModule(BaseDataModule):
         for name, dataset in splits.items():
             if not dataset.files:
                 raise DataError(f"every image of the {name} split is unreadable")
-        self.lost_per_class = check_classes_left(splits["train"], before)
+        check_classes_left(splits["train"])
         return splits, skipped
 
     def _statistics(self, train: ImageFolderDataset):
