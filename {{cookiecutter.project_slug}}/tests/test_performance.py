@@ -84,6 +84,30 @@ def test_imports_leave_heavy_optional_modules_unloaded():
     assert json.loads(done.stdout.splitlines()[-1]) == []
 
 
+def test_metrics_import_torchmetrics_without_scipy_signal():
+    """torchmetrics' back-compat shim for scipy.signal (~1 s) is skipped; its metrics
+    still compute, and scipy itself still imports for whoever needs it."""
+    code = (
+        "import sys, torch\n"
+        "from {{cookiecutter.project_slug}}.model.metric import build_metrics\n"
+        "metrics = build_metrics(['accuracy', {'name': 'f1', 'average': 'macro'}], 3)\n"
+        "metrics.update(torch.eye(3), torch.tensor([0, 1, 1]))\n"
+        "values = {k: round(v.item(), 4) for k, v in metrics.compute().items()}\n"
+        "print(values, 'scipy.signal' in sys.modules)\n"
+        "from torchmetrics.utilities.imports import _SCIPY_AVAILABLE\n"
+        "import scipy.signal\n"
+        "print(bool(_SCIPY_AVAILABLE), hasattr(scipy.signal, 'windows'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == [
+        "{'accuracy': 0.6667, 'f1_macro': 0.5556} False",
+        "True True",
+    ]
+
+
 def test_digits_fast_loader_matches_scikit_learn():
     digits = pytest.importorskip("{{cookiecutter.project_slug}}.data.digits")
     datasets = pytest.importorskip("sklearn.datasets")
