@@ -471,35 +471,40 @@ def report(args, loops, interleaved, startup, memory, datapath, whole=None) -> s
         after = (trainer["exit"] - trainer["last_step"]) - (plain["exit"] - plain["last_step"])
         rows = []
         for name, marks in whole.items():
+            cpu_after = marks["cpu"] - marks["last_step_cpu"]
             rows.append(
                 [
                     name,
-                    f"{marks['first_step']:.2f}",
-                    f"{marks['last_step'] - marks['first_step']:.2f}",
-                    f"{marks['exit'] - marks['last_step']:.2f}",
-                    f"{marks['exit']:.2f}",
+                    f"{marks['first_step']:.2f} / {marks['first_step_cpu']:.2f}",
+                    f"{marks['last_step'] - marks['first_step']:.2f} / "
+                    f"{marks['last_step_cpu'] - marks['first_step_cpu']:.2f}",
+                    f"{marks['exit'] - marks['last_step']:.2f} / {cpu_after:.2f}",
+                    f"{marks['exit']:.2f} / {marks['cpu']:.2f}",
                     f"{marks['exit'] / plain['exit']:.3f}",
-                    f"{marks['cpu']:.2f}",
                     f"{marks['cpu'] / plain['cpu']:.3f}",
                 ]
             )
+        cpu_first = trainer["first_step_cpu"] - plain["first_step_cpu"]
+        cpu_after = (trainer["cpu"] - trainer["last_step_cpu"]) - (
+            plain["cpu"] - plain["last_step_cpu"]
+        )
         parts += [
             "",
             f"whole process, {args.whole_epochs} epochs of `experiment=mnist_mlp` "
             f"({args.data_size} images, MLP, batch 64) against the hand-written script "
-            f"`whole_plain.py`, same files (median of {args.whole_repeats}; wall s since "
-            f"spawn): time to the first step {first:+.2f} s over plain, after the last step "
-            f"{after:+.2f} s",
+            f"`whole_plain.py`, same files (median of {args.whole_repeats}; seconds, wall "
+            f"since spawn / CPU of the process): time to the first step {first:+.2f} s wall, "
+            f"{cpu_first:+.2f} s CPU over plain; after the last step {after:+.2f} s wall, "
+            f"{cpu_after:+.2f} s CPU",
             "",
             table(
                 [
                     "script",
-                    "to first step s",
-                    "first to last step s",
-                    "after last step s",
-                    "total s",
-                    "total / plain",
-                    "CPU s",
+                    "to first step",
+                    "first to last step",
+                    "after last step",
+                    "total",
+                    "wall / plain",
                     "CPU / plain",
                 ],
                 rows,

@@ -8,8 +8,8 @@ wraps the functions ``train.main`` calls, runs ``main`` and exits at the first
 phase ended, in seconds since the parent spawned this process.
 
 With ``BENCH_WHOLE=1`` the run goes on to its end instead, and at exit prints
-``BENCH_WHOLE {json}``: the time of the first and of the last training step (the parent,
-which waits for the exit, adds the time after the last step).
+``BENCH_WHOLE {json}``: the wall and CPU time of the first and of the last training step
+(the parent, which waits for the exit, adds the time after the last step).
 """
 
 import time
@@ -72,9 +72,10 @@ def main() -> None:
         steps: dict[str, float] = {}
 
         def training_step(self, batch, batch_idx):  # noqa: F811
-            now = time.time() - SPAWNED
+            now, cpu = time.time() - SPAWNED, time.process_time()
             steps.setdefault("first_step", now)
-            steps["last_step"] = now
+            steps.setdefault("first_step_cpu", cpu)
+            steps["last_step"], steps["last_step_cpu"] = now, cpu
             return first_step(self, batch, batch_idx)
 
         atexit.register(lambda: print("BENCH_WHOLE " + json.dumps(steps), flush=True))

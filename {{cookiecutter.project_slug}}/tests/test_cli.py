@@ -8,7 +8,8 @@ import torch
 
 from {{cookiecutter.project_slug}}.logger import read_metrics
 
-from .conftest import copy_run, run_script
+from .conftest import FAST, copy_run, run_script
+from .guard_tools import assert_one_error_line, snapshot
 
 
 def test_train_writes_every_artifact(script_run):
@@ -65,3 +66,15 @@ def test_resume_continues_the_same_run_without_duplicate_rows(script_run, tmp_pa
     rows, _ = read_metrics(run_dir / "metrics.csv")
     assert [int(row["epoch"]) for row in rows] == [1, 2, 3]
     assert "resumed from" in (run_dir / "train.log").read_text()
+
+
+def test_a_finished_run_is_never_overwritten(script_run, tmp_path):
+    """The quick suite's overwrite guard (the rest: test_run_dirs.py, slow): a new run
+    into a finished run's output_dir stops with one line and changes nothing."""
+    run_dir = copy_run(script_run, tmp_path)
+    before = snapshot(run_dir)
+    result = run_script("train.py", *FAST, f"output_dir={run_dir}")
+    line = assert_one_error_line(result, 1)
+    assert f"output_dir={run_dir} already holds a run" in line
+    assert f"resume={run_dir / 'checkpoints' / 'last.pt'}" in line
+    assert snapshot(run_dir) == before
