@@ -33,9 +33,13 @@ SLOW_FEATURES = [
     "tests/test_image_folder_runs.py",
     "tests/test_export.py",
 ]
-VARIANTS = [
+# The two slow parts are the longest jobs of make test: marked ``first`` (tests/conftest.py).
+SLOW_PARTS = [
     ({}, ["-m", "slow", *SLOW_FEATURES], AS_A_USER),
     ({}, ["-m", "slow", *(f"--ignore={path}" for path in SLOW_FEATURES)], AS_A_USER),
+]
+VARIANTS = [
+    *SLOW_PARTS,
     ({}, [], AS_A_USER),  # plain `pytest`: what a student runs after each edit
     ({"dataset": "mnist"}, [*QUICK, *CONFIG_TESTS, *SCRIPT_TESTS, *DATA_TESTS], {}),
     (
@@ -64,7 +68,11 @@ def variant_id(variant) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", VARIANTS, ids=[variant_id(v) for v in VARIANTS])
+@pytest.mark.parametrize(
+    "variant",
+    [pytest.param(v, marks=[pytest.mark.first] if v in SLOW_PARTS else []) for v in VARIANTS],
+    ids=[variant_id(v) for v in VARIANTS],
+)
 def test_generated_suite_passes(bake, variant):
     answers, pytest_args, env = variant
     project = bake(**answers)
