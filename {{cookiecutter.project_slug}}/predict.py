@@ -2,10 +2,12 @@
 
     python predict.py checkpoint=runs/<run>/checkpoints/best.pt input=<image, folder or .pt>
         [output=predictions.csv] [key=value ...]
+{%- if cookiecutter.profile == "full" %}
 
 ``checkpoint`` may also be a model written by export.py: ``best.onnx`` (run by ONNX
 Runtime) or ``best.safetensors`` (with its ``best.json`` sidecar beside it). They record
 the same classes and preprocessing as the checkpoint, so inputs are prepared identically.
+{%- endif %}
 
 ``input`` is a PNG/JPG image, a ``.pt`` file, or a folder of them (not recursive).
 A model trained on ``data.name=image_folder`` gets each image through the eval

@@ -56,11 +56,13 @@ from {{cookiecutter.project_slug}}.utils.run_dir import (
     create_unique_dir,
     remove_unused,
 )
+{%- if cookiecutter.profile == "full" %}
 from {{cookiecutter.project_slug}}.utils.slurm import (
     REQUEUE_SIGNAL,
     requeue_job,
     slurm_job_id,
 )
+{%- endif %}
 
 log = logging.getLogger("train")
 
@@ -198,7 +200,7 @@ def check_resume(config, model, checkpoint: dict | None) -> dict | None:
 
 def run(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float]:
     """Train and test; ``checkpoint``: the ``resume=`` file, if the caller already read it;
-    ``callbacks`` join the trainer's (sweep.py adds its pruner)."""
+    ``callbacks`` join the trainer's (a search's pruner, for one)."""
     info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
@@ -299,6 +301,7 @@ def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
     for label, name in where.items():
         if (run_dir / name).exists():
             print(f"  {label:<13} {run_dir / name}")
+{%- if cookiecutter.profile == "full" %}
 
 
 def requeue(checkpoint: Path) -> None:
@@ -321,6 +324,7 @@ def requeue(checkpoint: Path) -> None:
             file=sys.stderr,
             flush=True,
         )
+{%- endif %}
 
 
 # Under torchrun, an uncaught exception's traceback goes to an error file that torchrun
@@ -332,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         run(*build_config(argv))
     except TrainingInterrupted as stop:
         if stop.checkpoint is not None and dist.is_main_process():
+{%- if cookiecutter.profile == "full" %}
             if stop.signum == REQUEUE_SIGNAL and slurm_job_id():
                 requeue(stop.checkpoint)
             else:
@@ -339,6 +344,10 @@ def main(argv: list[str] | None = None) -> int:
                     "torchrun [same options] train.py" if dist.is_enabled() else "python train.py"
                 )
                 print(f"stopped; resume with: {launcher} resume={stop.checkpoint}", file=sys.stderr)
+{%- else %}
+            resume_line = f"stopped; resume with: python train.py resume={stop.checkpoint}"
+            print(resume_line, file=sys.stderr)
+{%- endif %}
         # The ranks stopped at the same step; leave together, or torchrun, seeing one rank
         # exit, kills the others while rank 0 still reports.
         dist.barrier()

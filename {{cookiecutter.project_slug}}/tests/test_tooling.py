@@ -28,7 +28,7 @@ def test_workflow_installs_cpu_torch_then_lints_and_tests():
     runs = [step.get("run", "") for step in workflow_steps()]
     torch_step = next(i for i, run in enumerate(runs) if "pip install torch" in run)
     assert "--index-url https://download.pytorch.org/whl/cpu" in runs[torch_step]
-    install = 'pip install -e ".[dev,export,sweep]"'
+    install = 'pip install -e ".[dev{% if cookiecutter.profile == "full" %},export,sweep{% endif %}]"'
     project_step = next(i for i, run in enumerate(runs) if install in run)
     test_step = next(i for i, run in enumerate(runs) if "pytest" in run)
     assert torch_step < project_step < test_step  # CPU wheels first, so pip keeps them
@@ -70,7 +70,9 @@ def make(*args: str) -> subprocess.CompletedProcess:
         ("install-cpu", "--index-url https://download.pytorch.org/whl/cpu"),
         ("train", "train.py trainer.epochs=1"),
         ("evaluate", "evaluate.py checkpoint=x.pt trainer.epochs=1"),
+{%- if cookiecutter.profile == "full" %}
         ("export-model", "export.py checkpoint=x.pt format=onnx trainer.epochs=1"),
+{%- endif %}
         ("test", "-m pytest trainer.epochs=1"),
         ("lint", "ruff format --check ."),
         ("format", "ruff format ."),

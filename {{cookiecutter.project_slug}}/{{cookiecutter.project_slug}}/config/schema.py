@@ -51,7 +51,7 @@ class DataConfig:
     root: str = "data"  # mnist/fashion_mnist: IDX files; image_folder: root/<class>/<image>
     val_fraction: float = fraction(0.1)  # share of the training split held out for validation
     split_seed: int = 0  # fixed split, independent of the training seed
-    # k-fold cross-validation (cv.py): the training and validation splits are pooled and
+    # k-fold cross-validation{% if cookiecutter.profile == "full" %} (cv.py){% endif %}: the training and validation splits are pooled and
     # cut into `folds` stratified folds; fold `fold` validates, the rest trains. 0 = off.
     folds: int = non_negative(0)
     fold: int = non_negative(0)

@@ -42,7 +42,7 @@ for k in (2, 3, 5, 10):
 def tm():
     """torchmetrics' classification metrics, imported on first use: the import takes a
     few seconds (it loads matplotlib, torchvision and scipy), which scripts that build no
-    metric (predict.py, export.py, --help) should not pay."""
+    metric (predict.py, --help) should not pay."""
     from torchmetrics import classification
 
     return classification

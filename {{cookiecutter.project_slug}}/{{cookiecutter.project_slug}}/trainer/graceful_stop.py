@@ -1,7 +1,7 @@
 """Graceful stop: the first SIGINT/SIGTERM/SIGUSR1 finishes the current step, saves
 last.pt and stops; a second one stops at once. Under torchrun every rank must stop at
-the same step, so the request is agreed on across ranks. SIGUSR1 is what SLURM sends
-before a time limit (``#SBATCH --signal=USR1@90``): train.py then also requeues the job."""
+the same step, so the request is agreed on across ranks. SIGUSR1 is what a cluster
+scheduler sends before a time limit: train.py then may requeue the job."""
 
 import contextlib
 import logging
