@@ -26,6 +26,7 @@ from {{cookiecutter.project_slug}}.config import (
     save_config,
 )
 from {{cookiecutter.project_slug}}.data import build_datamodule
+from {{cookiecutter.project_slug}}.data.summary import describe_splits, small_validation_warning
 from {{cookiecutter.project_slug}}.logger import (
     build_loggers,
     check_metrics_file,
@@ -251,6 +252,7 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     )
     log.info("run directory: %s", run_dir.resolve())
     log.info("model: %s", model.summary())
+    log_data_summary(trainer.datamodule, config)
     try:
         trainer.fit(resume_from=resumed)
         test_metrics = evaluate_best(trainer, run_dir)
@@ -259,6 +261,15 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     if info.is_main:
         report(run_dir, test_metrics)
     return test_metrics
+
+
+def log_data_summary(datamodule, config) -> None:
+    """Split sizes and samples per class; a warning when validation is too small to monitor."""
+    for line in describe_splits(datamodule):
+        log.info("%s", line)
+    warning = small_validation_warning(datamodule, config)
+    if warning:
+        log.warning("%s", warning)
 
 
 def evaluate_best(trainer: ClassificationTrainer, run_dir: Path) -> dict[str, float]:
