@@ -31,6 +31,7 @@ from {{cookiecutter.project_slug}}.logger.confusion import confusion_figure
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
     parse_overwrite,
+    run_directory,
     write_output,
 )
 from {{cookiecutter.project_slug}}.trainer import evaluate_test_split, load_trained
@@ -38,15 +39,6 @@ from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary
 
 RUN_METRICS_FILE = "test_metrics.json"
 CONFUSION_FILE = "confusion_matrix.png"  # beside the metrics file
-
-
-def run_directory(checkpoint_path: Path) -> Path | None:
-    """``<run>`` when the checkpoint sits in ``<run>/checkpoints/`` beside the run's
-    ``config.yaml``; None for a checkpoint anywhere else (its folders are not ours)."""
-    folder = checkpoint_path.resolve().parent
-    if folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file():
-        return folder.parent
-    return None
 
 
 def metrics_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):

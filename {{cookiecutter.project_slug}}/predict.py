@@ -18,9 +18,14 @@ training data, so they are prepared exactly like the training set.
 A ``.pt`` file (read with ``weights_only=True``) holds a tensor that already IS a
 model input: ``(C, H, W)`` or ``(N, C, H, W)``, normalized like the data module's output.
 
-Prints one line per input and writes ``output`` (CSV: file, class, probability;
-default ``predictions.csv`` in the current folder). An existing output file is never
-replaced unless ``overwrite=true`` is given. Everything is checked before the CSV is
+Prints one line per input and writes a CSV (file, class, probability):
+
+- ``output=<file>`` given: to that file; an existing file is replaced only with
+  ``overwrite=true``;
+- otherwise, when the checkpoint lies in a run directory that train.py wrote: to
+  ``<run>/predictions.csv``, the run's own file (the output says when it replaced one);
+- otherwise: nowhere (never the current folder); the output says how to save them.
+ Everything is checked before the CSV is
 written: the output path, the checkpoint (a training checkpoint with finite weights that
 fit its model) and every input (readable, not empty, finite, at most
 ``PIL.Image.MAX_IMAGE_PIXELS`` pixels per image: no decompression bombs); any problem
@@ -43,6 +48,7 @@ from {{cookiecutter.project_slug}}.data.images import prepare_image
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
     parse_overwrite,
+    run_directory,
     write_output,
 )
 from {{cookiecutter.project_slug}}.trainer.exported import Predictor, load_predictor
@@ -178,17 +184,36 @@ def write_csv(path: Path, rows: list[tuple[str, str, float]]) -> None:
     write_output(path, buffer.getvalue())
 
 
+RUN_PREDICTIONS_FILE = "predictions.csv"  # in the checkpoint's run directory
+
+
+def predictions_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):
+    """The CSV the predictions go to (None: print only), checked before any work."""
+    if output is not None:
+        check_output_file(output, overwrite)
+        return output
+    run_dir = run_directory(checkpoint_path)
+    if run_dir is None:
+        return None
+    destination = run_dir / RUN_PREDICTIONS_FILE
+    # The run's own file, written by predict.py for this run: replacing it is expected.
+    check_output_file(destination, overwrite=True, label=f"the run's {destination}")
+    return destination
+
+
 def predict(
     checkpoint_path: Path,
     input_path: Path,
-    output: Path,
+    output: Path | None,
     overrides: list[str],
     overwrite: bool = False,
 ) -> list[tuple[str, str, float]]:
-    """Run the checkpoint's model on every input; write and return (file, class, probability).
-    Every input is checked before ``output`` is written; an existing ``output`` is
-    replaced only with ``overwrite``."""
-    check_output_file(output, overwrite)
+    """Run the checkpoint's model on every input; write ``output`` (None: nothing) and return
+    (file, class, probability). Every input is checked before ``output`` is written; an
+    existing ``output`` is replaced only with ``overwrite`` (``main`` passes the run's own
+    file with ``overwrite=True``)."""
+    if output is not None:
+        check_output_file(output, overwrite)
     files = collect_inputs(input_path)
     predictor = load_predictor(checkpoint_path, overrides)  # a checkpoint or an export
     classes, preprocessing = predictor.classes, predictor.preprocessing
@@ -198,7 +223,8 @@ def predict(
     rows = [
         (n, classes[i], p) for n, i, p in zip(names, indices.tolist(), best.tolist(), strict=True)
     ]
-    write_csv(output, rows)
+    if output is not None:
+        write_csv(output, rows)
     return rows
 
 
@@ -213,13 +239,23 @@ def main(argv: list[str] | None = None) -> int:
     for key, hint in hints.items():
         if key not in args:
             raise ConfigError(f"missing {key}=<{hint}>")
-    output = Path(args.get("output", "predictions.csv"))
+    checkpoint = Path(args["checkpoint"])
     overwrite = parse_overwrite(args.get("overwrite"))
-    rows = predict(Path(args["checkpoint"]), Path(args["input"]), output, overrides, overwrite)
+    given = Path(args["output"]) if "output" in args else None
+    output = predictions_destination(checkpoint, given, overwrite)
+    replacing = given is None and output is not None and output.exists()
+    rows = predict(checkpoint, Path(args["input"]), output, overrides, overwrite or replacing)
     width = max(len(name) for name, _, _ in rows)
     for name, label, probability in rows:
         print(f"{name:<{width}}  {label}  ({probability:.4f})")
-    print(f"predictions written to {output}")
+    if output is None:
+        print(
+            "predictions not saved: the checkpoint is not in a run directory; "
+            "give output=<file.csv> to save them"
+        )
+    else:
+        note = " (replaced the previous one)" if replacing else ""
+        print(f"predictions written to {output}{note}")
     return 0
 
 

@@ -12,7 +12,13 @@ from .checkpoint import (
 )
 from .compatibility import TRAINING_KEYS, check_resumable, load_model_weights
 from .latest import Progress, newest_checkpoint
-from .output_file import OutputFileError, check_output_file, parse_overwrite, write_output
+from .output_file import (
+    OutputFileError,
+    check_output_file,
+    parse_overwrite,
+    run_directory,
+    write_output,
+)
 
 __all__ = [
     "INFERENCE_KEYS",
@@ -30,5 +36,6 @@ __all__ = [
     "parse_overwrite",
     "require_finite_weights",
     "require_training_checkpoint",
+    "run_directory",
     "write_output",
 ]

@@ -46,6 +46,16 @@ def check_output_file(path: Path, overwrite: bool, label: str | None = None) -> 
         )
 
 
+def run_directory(checkpoint_path: Path) -> Path | None:
+    """``<run>`` when the checkpoint sits in ``<run>/checkpoints/`` beside the run's
+    ``config.yaml``; None for a checkpoint anywhere else (its folders are not ours).
+    evaluate.py and predict.py write their default outputs into it."""
+    folder = checkpoint_path.resolve().parent
+    if folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file():
+        return folder.parent
+    return None
+
+
 def write_output(path: Path, text: str | bytes) -> None:
     """Write atomically: a failure (full disk...) leaves no half-written file. The file
     gets the usual permissions (the temporary file it was renamed from had 0600)."""
