@@ -5,6 +5,7 @@ scheduler sends before a time limit: train.py then may requeue the job."""
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -33,6 +34,7 @@ class GracefulStop:
         self.distributed = dist_info.enabled
         self.signum: int | None = None
         self._first_time = 0.0  # when the first signal arrived (time.monotonic)
+        self._pid = os.getpid()  # the process whose handlers these are (not a forked worker)
 
     def requested(self, sync: bool) -> bool:
         """Whether to stop here. One process: as soon as a signal arrived. Under torchrun
@@ -51,6 +53,7 @@ class GracefulStop:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
+        self._pid = os.getpid()
         previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
         try:
             yield
@@ -59,6 +62,10 @@ class GracefulStop:
                 signal.signal(sig, handler)
 
     def _on_signal(self, signum, frame) -> None:
+        if os.getpid() != self._pid:
+            # A DataLoader worker (forked with this handler): a terminal's Ctrl-C reaches
+            # it too. The training process stops and shuts the workers down; they ignore it.
+            return
         if self.signum is not None:
             # Under torchrun (and SLURM) one stop request can arrive twice, from the
             # scheduler and forwarded by torchrun: count repeats within 2 s as one.
