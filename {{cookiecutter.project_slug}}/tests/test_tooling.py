@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -151,3 +152,23 @@ def test_gitignore_hides_outputs_but_not_the_code(tmp_path):
     )
     ignored = set(result.stdout.split())
     assert ignored == set(outputs)
+
+
+@needs_make
+def test_make_evaluate_picks_the_newest_run(tmp_path):
+    """The newest best.pt by time, not the alphabetically last folder (``runs/try1`` sorts
+    after every timestamp). Run in a scratch folder: never the project's own runs/."""
+    for name, age in (("zz_old_try", 3600), ("2031-01-01_10-00-00", 0)):
+        best = tmp_path / "runs" / name / "checkpoints" / "best.pt"
+        best.parent.mkdir(parents=True)
+        best.write_bytes(b"")
+        stamp = time.time() - age
+        os.utime(best, (stamp, stamp))
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-f", str(PROJECT_ROOT / "Makefile"), "-n", "evaluate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "checkpoint=runs/2031-01-01_10-00-00/checkpoints/best.pt" in result.stdout
