@@ -23,6 +23,11 @@ LEFT_OUT_WORDS = (
     "[export",
     ",export",
     "sweep]",
+    # the README sections minimal leaves out, by title
+    "many runs",
+    "export and deploy",
+    "running on a cluster",
+    "multi-gpu and multi-node",
 )
 
 
@@ -68,6 +73,13 @@ def test_minimal_bakes_clean_without_dead_references(bake, dataset):
             else:
                 pattern = rf"(?<![\w.]){re.escape(name)}(?!\w)"
             assert not re.search(pattern, text), f"{relative} names removed {name!r}"
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    anchors = {
+        re.sub(r"[^\w\- ]", "", title).strip().lower().replace(" ", "-")
+        for title in re.findall(r"^#+ (.+)$", readme, re.MULTILINE)
+    }
+    for anchor in re.findall(r"\]\(#([\w-]+)\)", readme):
+        assert anchor in anchors, f"README links to #{anchor}, a section it does not have"
     for args in (("check", "."), ("format", "--check", ".")):
         result = ruff(*args, cwd=project)
         assert result.returncode == 0, result.stdout + result.stderr
