@@ -47,7 +47,7 @@ def probability(default):
 
 @dataclass
 class DataConfig:
-    name: str = "digits"  # digits | mnist | fashion_mnist | image_folder
+    name: str = "{{ cookiecutter.dataset }}"  # {% if cookiecutter.dataset == "digits" %}digits | {% endif %}mnist | fashion_mnist | image_folder
     root: str = "data"  # mnist/fashion_mnist: IDX files; image_folder: root/<class>/<image>
     val_fraction: float = fraction(0.1)  # share of the training split held out for validation
     split_seed: int = 0  # fixed split, independent of the training seed

@@ -1,6 +1,6 @@
 """Data: datasets and the DataLoaders built from ``data.*`` config keys.
 
-To add a dataset: subclass ``BaseDataModule`` (see digits.py), decorate it with
+To add a dataset: subclass ``BaseDataModule`` (see {{ "digits.py" if cookiecutter.dataset == "digits" else "mnist.py" }}), decorate it with
 ``@DATAMODULES.register("name")`` (the name you will use as ``data.name``), and import
 its module here.
 """
