@@ -34,6 +34,7 @@ from {{cookiecutter.project_slug}}.logger import (
 )
 from {{cookiecutter.project_slug}}.logger.confusion import save_confusion_matrix
 from {{cookiecutter.project_slug}}.model import build_model
+from {{cookiecutter.project_slug}}.model.transfer import frozen_random_warning
 from {{cookiecutter.project_slug}}.saver import (
     TRAINING_KEYS,
     check_resumable,
@@ -253,6 +254,8 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     log.info("run directory: %s", run_dir.resolve())
     log.info("model: %s", model.summary())
     log_data_summary(trainer.datamodule, config)
+    if frozen_random := frozen_random_warning(config.model):
+        log.warning("%s", frozen_random)
     try:
         trainer.fit(resume_from=resumed)
         test_metrics = evaluate_best(trainer, run_dir)
