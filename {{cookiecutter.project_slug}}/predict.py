@@ -9,7 +9,9 @@ Runtime) or ``best.safetensors`` (with its ``best.json`` sidecar beside it). The
 the same classes and preprocessing as the checkpoint, so inputs are prepared identically.
 {%- endif %}
 
-``input`` is a PNG/JPG image, a ``.pt`` file, or a folder of them (not recursive).
+``input`` is a PNG/JPG image, a ``.pt`` file, a ``.csv`` of feature rows (models trained
+on ``data.name=csv``: the columns the checkpoint records, any order, other columns
+ignored), or a folder of them (not recursive).
 A model trained on ``data.name=image_folder`` gets each image through the eval
 transforms its checkpoint stored (decoded by torchvision, any size). Other images are
 converted to grayscale (RGB for 3-channel models), resized to the model's input size,
@@ -61,6 +63,7 @@ from {{cookiecutter.project_slug}}.utils.errors import (
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 IMAGE_FORMATS = ("PNG", "JPEG")  # only these decoders ever see a user's file
 TENSOR_SUFFIXES = (".pt",)
+TABLE_SUFFIXES = (".csv",)  # rows of features, for models trained on data.name=csv
 
 
 class PredictInputError(UserError):
@@ -71,7 +74,7 @@ def collect_inputs(path: Path) -> list[Path]:
     """The image and tensor files named by ``input=`` (a file, or a folder's files)."""
     if not path.exists():
         raise PredictInputError(f"input {path} does not exist")
-    suffixes = IMAGE_SUFFIXES + TENSOR_SUFFIXES
+    suffixes = IMAGE_SUFFIXES + TENSOR_SUFFIXES + TABLE_SUFFIXES
     if path.is_file():
         if path.suffix.lower() not in suffixes:
             raise PredictInputError(f"input {path}: unsupported file type; use {list(suffixes)}")
@@ -158,10 +161,42 @@ def load_tensor(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tenso
     )
 
 
+def load_table(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tensor]:
+    """Rows of a CSV with the feature columns the checkpoint records (any order; other
+    columns, such as the label, ignored), standardized like the training data; each is
+    named ``file.csv:<line>``."""
+    features = preprocessing.get("features")
+    if not features:
+        raise PredictInputError(
+            f"{path}: this model was not trained on a table (data.name=csv); "
+            f"give it {'/'.join(IMAGE_SUFFIXES + TENSOR_SUFFIXES)} files"
+        )
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.reader(handle)]
+    header = [name.strip() for name in rows[0]] if rows else []
+    missing = [name for name in features if name not in header]
+    if missing:
+        raise PredictInputError(f"{path} lacks the feature columns {missing} (it has {header})")
+    picked = [[row[header.index(name)] for name in features] for row in rows[1:] if row]
+    lines = [line for line, row in enumerate(rows[1:], start=2) if row]
+    if not picked:
+        raise PredictInputError(f"{path} has no rows to predict")
+    try:
+        values = torch.tensor([[float(cell) for cell in row] for row in picked])
+    except ValueError as error:
+        raise PredictInputError(f"{path}: every feature must be a number ({error})") from None
+    if not bool(torch.isfinite(values).all()):
+        raise PredictInputError(f"{path} holds NaN or inf values; inputs must be finite")
+    mean, std = torch.tensor(preprocessing["mean"]), torch.tensor(preprocessing["std"])
+    return [f"{path.name}:{line}" for line in lines], (values - mean) / std
+
+
 def load_inputs(files: list[Path], preprocessing: dict) -> tuple[list[str], torch.Tensor]:
     names, tensors = [], []
     for path in files:
-        if path.suffix.lower() in TENSOR_SUFFIXES:
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            file_names, batch = load_table(path, preprocessing)
+        elif path.suffix.lower() in TENSOR_SUFFIXES:
             file_names, batch = load_tensor(path, preprocessing)
         else:
             file_names, batch = [path.name], load_image(path, preprocessing).unsqueeze(0)
@@ -234,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     _, overrides, args = parse_cli(argv, script_keys=keys)
     hints = {
         "checkpoint": "a .pt checkpoint, .onnx or .safetensors",
-        "input": "an image, folder or .pt",
+        "input": "an image, folder, .pt or .csv",
     }
     for key, hint in hints.items():
         if key not in args:

@@ -13,6 +13,7 @@ from .digits import DigitsDataModule
 {%- endif %}
 from .image_folder import ImageFolderDataModule
 from .mnist import DatasetNotFoundError, FashionMNISTDataModule, MNISTDataModule
+from .table import CSVDataModule
 
 
 def build_datamodule(
@@ -26,6 +27,7 @@ __all__ = [
     "DATAMODULES",
     "BaseDataModule",
     "BaseDataset",
+    "CSVDataModule",
     "DatasetNotFoundError",
 {%- if cookiecutter.dataset == "digits" %}
     "DigitsDataModule",

@@ -55,12 +55,13 @@ def check_metadata(preprocessing, classes, checkpoint_path: Path) -> None:
     shape = preprocessing.get("input_shape") if isinstance(preprocessing, dict) else None
     if not (
         isinstance(shape, (list, tuple))
-        and len(shape) == 3
+        and len(shape) >= 1
         and all(isinstance(n, int) and n > 0 for n in shape)
     ):
         raise CheckpointError(
             f"checkpoint {checkpoint_path} records no usable input shape "
-            f"(preprocessing.input_shape={shape!r}; expected [channels, height, width])"
+            f"(preprocessing.input_shape={shape!r}; expected the sizes of one input, e.g. "
+            "[channels, height, width] for images or [features] for a table)"
         )
     if not (isinstance(classes, (list, tuple)) and classes):
         raise CheckpointError(
