@@ -132,3 +132,25 @@ def test_minimal_suite_passes(bake, dataset):
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
     assert result.returncode == 0, tail
     assert " passed" in result.stdout and " failed" not in result.stdout, tail
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", ["full", "minimal"])
+def test_every_bake_ships_a_table_that_trains_evaluates_and_predicts(bake, tmp_path, profile):
+    """examples/fruit.csv, as the README's tabular example runs it."""
+    project = bake(profile=profile, dataset="image_folder")
+    table = project / "examples" / "fruit.csv"
+    run_dir = tmp_path / "run"
+    args = ["data.name=csv", f"data.root={table}", "trainer.progress_bar=false"]
+    trained = run([sys.executable, "train.py", *args, f"output_dir={run_dir}"], cwd=project)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert "test_accuracy:" in trained.stdout
+    best = run_dir / "checkpoints" / "best.pt"
+    evaluated = run([sys.executable, "evaluate.py", f"checkpoint={best}"], cwd=project)
+    assert evaluated.returncode == 0, evaluated.stderr
+    predicted = run(
+        [sys.executable, "predict.py", f"checkpoint={best}", f"input={table}"], cwd=project
+    )
+    assert predicted.returncode == 0, predicted.stderr
+    assert len((run_dir / "predictions.csv").read_text().splitlines()) == 151
+    assert not (project / "predictions.csv").exists()
