@@ -17,7 +17,8 @@ SHAPES = ("circle", "square", "triangle")
 
 
 def write_shapes(root, per_class: int = 60, seed: int = 0):
-    """``root/<shape>/<i>.png``: one filled shape on a noisy background, 48-96 px images."""
+    """``root/<shape>/<i>.png``: one dark filled shape of random colour, size (40-75 % of
+    the picture) and place on a light, noisy background; pictures of 48-96 px."""
     from PIL import Image, ImageDraw
 
     rng = np.random.default_rng(seed)
@@ -25,15 +26,14 @@ def write_shapes(root, per_class: int = 60, seed: int = 0):
         (root / shape).mkdir(parents=True)
         for i in range(per_class):
             side = int(rng.integers(48, 97))
-            background = rng.integers(0, 256, 3)
-            noise = rng.normal(0, 20, (side, side, 3))
-            pixels = np.clip(background + noise, 0, 255).astype(np.uint8)
-            image = Image.fromarray(pixels)
+            background = rng.integers(170, 256, 3)
+            noise = rng.normal(0, 12, (side, side, 3))
+            image = Image.fromarray(np.clip(background + noise, 0, 255).astype(np.uint8))
             draw = ImageDraw.Draw(image)
-            size = side * rng.uniform(0.35, 0.7)
+            size = side * rng.uniform(0.4, 0.75)
             x, y = rng.uniform(0, side - size, 2)
             box = [x, y, x + size, y + size]
-            colour = tuple(int(c) for c in (255 - background + rng.integers(-40, 41, 3)) % 256)
+            colour = tuple(int(c) for c in rng.integers(0, 150, 3))
             if shape == "circle":
                 draw.ellipse(box, fill=colour)
             elif shape == "square":
