@@ -141,7 +141,7 @@ def test_every_bake_ships_a_table_that_trains_evaluates_and_predicts(bake, tmp_p
     project = bake(profile=profile, dataset="image_folder")
     table = project / "examples" / "fruit.csv"
     run_dir = tmp_path / "run"
-    args = ["data.name=csv", f"data.root={table}", "trainer.progress_bar=false"]
+    args = ["data.name=csv", f"data.root={table}", "model.name=mlp", "trainer.progress_bar=false"]
     trained = run([sys.executable, "train.py", *args, f"output_dir={run_dir}"], cwd=project)
     assert trained.returncode == 0, trained.stderr[-3000:]
     assert "test_accuracy:" in trained.stdout

@@ -83,6 +83,7 @@ def test_train_evaluate_predict_on_a_table(tmp_path):
     args = [
         "data.name=csv",
         f"data.root={table}",
+        "model.name=mlp",  # image_folder projects default to a CNN
         "trainer.epochs=15",
         "trainer.progress_bar=false",
     ]

@@ -72,6 +72,12 @@ def test_each_model_takes_its_own_keys_and_a_new_name_starts_from_its_defaults()
         load_config(overrides=["model.name=mlp", "model.hiden_sizes=[4]"])
 
 
+def test_cnn_on_a_table_says_to_use_the_mlp():
+    config = load_config(overrides=["model.name=cnn"])
+    with pytest.raises(ConfigError, match=r"cnn takes images.*shape \(4,\).*model.name=mlp"):
+        build_model(config.model, (4,), 3)
+
+
 def test_cnn_head_uses_every_hidden_size():
     model = SmallCNN((1, 8, 8), 10, channels=[4], hidden_sizes=[16, 12], dropout=0.1)
     linear = [m for m in model.head if isinstance(m, torch.nn.Linear)]

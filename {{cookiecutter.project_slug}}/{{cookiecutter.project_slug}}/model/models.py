@@ -83,6 +83,11 @@ class SmallCNN(BaseModel):
         global_pool: bool = False,
     ) -> None:
         super().__init__()
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"cnn takes images (channels, height, width), but the data gives inputs of "
+                f"shape {tuple(input_shape)}; for a table use model.name=mlp"
+            )
         in_channels, height, width = input_shape
         layers: list[nn.Module] = []
         for out_channels in channels:
