@@ -116,14 +116,19 @@ def count_lines(project) -> tuple[int, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("dataset", ["digits", "image_folder"])
-def test_minimal_suite_passes(bake, dataset):
-    """The minimal bake's own plain ``pytest`` (all of it, slow tests included)."""
+@pytest.mark.parametrize(
+    ("dataset", "pytest_args"),
+    [("digits", []), ("image_folder", ["-m", "not slow"])],
+    ids=["digits-all", "image_folder-quick"],
+)
+def test_minimal_suite_passes(bake, dataset, pytest_args):
+    """The minimal bake's own plain ``pytest`` (all of it for the default dataset; the
+    quick tests for image_folder, the option it changes)."""
     project = bake(profile="minimal", dataset=dataset)
     files_count, lines = count_lines(project)
     start = time.perf_counter()
     result = run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
         cwd=project,
         env={"OMP_NUM_THREADS": None, "WANDB_MODE": None},
     )
