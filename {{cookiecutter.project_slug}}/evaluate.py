@@ -29,9 +29,8 @@ from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.logger.confusion import confusion_figure
 from {{cookiecutter.project_slug}}.saver import (
-    check_output_file,
+    output_destination,
     parse_overwrite,
-    run_directory,
     write_output,
 )
 from {{cookiecutter.project_slug}}.trainer import evaluate_test_split, load_trained
@@ -43,16 +42,7 @@ CONFUSION_FILE = "confusion_matrix.png"  # beside the metrics file
 
 def metrics_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):
     """The file the metrics go to (None: print only), checked before any work."""
-    if output is not None:
-        check_output_file(output, overwrite)
-        return output
-    run_dir = run_directory(checkpoint_path)
-    if run_dir is None:
-        return None
-    destination = run_dir / RUN_METRICS_FILE
-    # The run's own file, written by train.py for this run: replacing it is expected.
-    check_output_file(destination, overwrite=True, label=f"the run's metrics file {destination}")
-    return destination
+    return output_destination(checkpoint_path, output, overwrite, RUN_METRICS_FILE, "metrics file")
 
 
 def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]):

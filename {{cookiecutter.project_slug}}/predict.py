@@ -49,8 +49,8 @@ from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.data.images import prepare_image
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
+    output_destination,
     parse_overwrite,
-    run_directory,
     write_output,
 )
 from {{cookiecutter.project_slug}}.trainer.exported import Predictor, load_predictor
@@ -224,16 +224,7 @@ RUN_PREDICTIONS_FILE = "predictions.csv"  # in the checkpoint's run directory
 
 def predictions_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):
     """The CSV the predictions go to (None: print only), checked before any work."""
-    if output is not None:
-        check_output_file(output, overwrite)
-        return output
-    run_dir = run_directory(checkpoint_path)
-    if run_dir is None:
-        return None
-    destination = run_dir / RUN_PREDICTIONS_FILE
-    # The run's own file, written by predict.py for this run: replacing it is expected.
-    check_output_file(destination, overwrite=True, label=f"the run's {destination}")
-    return destination
+    return output_destination(checkpoint_path, output, overwrite, RUN_PREDICTIONS_FILE, "file")
 
 
 def predict(
