@@ -54,6 +54,10 @@ FULL_ONLY = [
     Path("tests") / "test_export.py",
     Path("tests") / "test_cluster.py",
     Path("tests") / "test_distributed.py",
+    Path("tests") / "test_seams_cv.py",
+    Path("tests") / "test_seams_export.py",
+    Path("tests") / "test_seams_runs.py",
+    Path("tests") / "test_seams_sweep.py",
 ]
 UNUSED.update({path: MINIMAL for path in FULL_ONLY})
 

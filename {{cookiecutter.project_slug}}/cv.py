@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 import train
 from {{cookiecutter.project_slug}}.config import ConfigError, load_config, parse_cli
 from {{cookiecutter.project_slug}}.experiments.cross_validation import (
@@ -21,6 +23,7 @@ from {{cookiecutter.project_slug}}.experiments.cross_validation import (
     summary_table,
     write_summary,
 )
+from {{cookiecutter.project_slug}}.saver import newest_checkpoint
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 from {{cookiecutter.project_slug}}.utils.run_dir import (
     check_output_dir,
@@ -36,11 +39,22 @@ def fold_configs(path, overrides: list[str], cv_dir: Path) -> list:
     for fold in range(base.data.folds):
         run_dir = cv_dir / f"fold-{fold}"
         extra = [f"data.fold={fold}", f"output_dir={run_dir}"]
-        last = run_dir / "checkpoints" / "last.pt"
-        if not base.overwrite and not (run_dir / "test_metrics.json").exists() and last.exists():
-            extra.append(f"resume={last}")  # a stopped fold continues where it was
+        if not base.overwrite and not (run_dir / "test_metrics.json").exists():
+            extra += stopped_fold(load_config(path, [*overrides, *extra]), run_dir)
         configs.append(load_config(path, [*overrides, *extra]))
     return configs
+
+
+def stopped_fold(config, run_dir: Path) -> list[str]:
+    """A stopped fold continues from its newest checkpoint (of this fold's config); one
+    stopped before its first checkpoint has nothing to continue and starts over."""
+    if not (run_dir / "checkpoints").is_dir():
+        return []
+    found = newest_checkpoint(run_dir / "checkpoints", OmegaConf.to_container(config, resolve=True))
+    if found is None:
+        print(f"{run_dir}: stopped before its first checkpoint; this fold starts over")
+        return ["overwrite=true"]
+    return [f"resume={found[0]}"]
 
 
 @error_boundary

@@ -114,15 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     from {{cookiecutter.project_slug}}.experiments.search_space import load_sweep
     from {{cookiecutter.project_slug}}.experiments.study import (
         Worker,
+        check_settings,
         open_study,
         sweep_lock,
     )
     from {{cookiecutter.project_slug}}.experiments.sweep_report import write_reports
+    from {{cookiecutter.project_slug}}.utils.run_dir import holds_run
 
     spec = load_sweep(path, overrides, values)
     sweep_dir = Path(values.get("sweep_dir") or Path("runs") / "sweeps" / spec.study)
     if sweep_dir.exists() and not sweep_dir.is_dir():
         raise ConfigError(f"sweep_dir={sweep_dir} is a file; choose a folder")
+    if sweep_dir.is_dir() and holds_run(sweep_dir):  # as cv.py: a run is not a sweep folder
+        raise ConfigError(f"sweep_dir={sweep_dir} holds a training run; choose a new folder")
+    check_settings(spec)
     if spec.n_trials == 0 and not (sweep_dir / "study.db").is_file():
         raise ConfigError(f"no study in {sweep_dir} yet; run with n_trials >= 1 first")
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from torch.distributed.elastic.multiprocessing.errors import record
 
 from {{cookiecutter.project_slug}}.config import (
@@ -29,11 +29,12 @@ from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.data.summary import describe_splits, small_validation_warning
 from {{cookiecutter.project_slug}}.logger import (
     build_loggers,
+    check_loggers,
     check_metrics_file,
     setup_logging,
 )
 from {{cookiecutter.project_slug}}.logger.confusion import save_confusion_matrix
-from {{cookiecutter.project_slug}}.model import build_model
+from {{cookiecutter.project_slug}}.model import build_model, check_metrics
 from {{cookiecutter.project_slug}}.model.transfer import frozen_random_warning
 from {{cookiecutter.project_slug}}.saver import (
     TRAINING_KEYS,
@@ -110,7 +111,7 @@ def resolve_auto_resume(path: str | None, overrides: list[str]) -> list[str]:
         raise ConfigError("resume= continues a run and overwrite=true replaces it; choose one")
     run_dir = Path(config.output_dir)
     check_output_dir(run_dir, resuming=True, overwrite=False)  # a file, or a run in use
-    found = newest_checkpoint(run_dir / "checkpoints")
+    found = newest_checkpoint(run_dir / "checkpoints", OmegaConf.to_container(config, resolve=True))
     if found is None:
         check_nothing_to_redo(run_dir)
         announce(f"resume=auto: no checkpoint in {run_dir / 'checkpoints'}; starting a new run")
@@ -210,8 +211,11 @@ def run(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float
         check_output_dir(Path(config.output_dir), bool(config.resume), config.overwrite)
         if config.resume and (Path(config.output_dir) / "metrics.csv").is_file():
             check_metrics_file(Path(config.output_dir) / "metrics.csv")
+    if info.is_main:  # a tracking store that cannot log this run: before the run dir
+        check_loggers(config, resuming=config.resume not in (None, AUTO))
     datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    check_metrics(config.metrics, datamodule.num_classes)  # e.g. top_k above the classes
     resumed = check_resume(config, model, checkpoint)
     agree_on_resume(config, resumed)
     run_dir, lock, created = claim_run_dir(config, info)

@@ -65,6 +65,29 @@ class ImageFolderDataset(BaseDataset):
             return self.images[index]
         return decode(self.files[index], self.channels)
 
+    def pooled_subset(
+        self, datasets: list["ImageFolderDataset"], positions
+    ) -> "ImageFolderDataset":
+        """Items ``positions`` of ``datasets`` end to end, prepared with this dataset's
+        pipeline and seed (k-fold: a fold's training part is augmented, its validation
+        part is not, wherever each file came from)."""
+        files = [f for d in datasets for f in d.files]
+        targets = [t for d in datasets for t in d.targets]
+        picked = [int(i) for i in positions]
+        subset = ImageFolderDataset(
+            [files[i] for i in picked],
+            [targets[i] for i in picked],
+            self.classes,
+            self.channels,
+            self.pipeline,
+            self.seed,
+        )
+        if all(d.images is not None for d in datasets):
+            images = [image for d in datasets for image in d.images]
+            subset.images = [images[i] for i in picked]
+        subset.shape = self.shape
+        return subset
+
     def __getitem__(self, item):
         index, epoch = item if isinstance(item, tuple) else (item, 0)
         seed = None if self.seed is None else sample_seed(self.seed, epoch, index)
@@ -82,9 +105,16 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith(".")
 
 
-def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool):
+def scan_split(
+    folder: Path,
+    classes: list[str] | None,
+    skip_bad: bool,
+    sizes: dict | None = None,
+    lost: dict | None = None,
+):
     """(files, targets, classes, skipped) of one split folder; ``classes`` fixes the class
-    list (val/test use the training split's)."""
+    list (val/test use the training split's). ``sizes`` collects each file's (width,
+    height) from its header; ``lost`` counts the files skipped per class."""
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder")
     found = sorted(d.name for d in folder.iterdir() if d.is_dir() and _visible(d))
@@ -94,6 +124,11 @@ def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool):
             "one folder per class"
         )
     if classes is None:
+        if len(found) < 2:
+            raise DataError(
+                f"{folder} holds one class folder ({found[0]}); a classifier needs two or more: "
+                f"put each class's images in its own folder, {folder}/<class>/<image>"
+            )
         classes = found
     unknown = [name for name in found if name not in classes]
     if unknown:
@@ -111,21 +146,36 @@ def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool):
                         f"{path} is not an image file (allowed: {', '.join(IMAGE_SUFFIXES)}); "
                         "move it out of the class folder or set data.skip_bad_images=true"
                     )
-                check_image_file(path)
+                size = check_image_file(path)
             except BadImageError as error:
                 if not skip_bad:
                     raise
                 skipped.append(str(error))
+                if lost is not None:
+                    lost[name] = lost.get(name, 0) + 1
                 continue
             files.append(str(path))
             targets.append(classes.index(name))
             count += 1
+            if sizes is not None:
+                sizes[str(path)] = size
         if count == 0:
             raise DataError(
                 f"class folder {folder / name} holds no usable images "
                 f"({', '.join(IMAGE_SUFFIXES)}); add images or remove the folder"
             )
     return files, targets, classes, skipped
+
+
+def check_classes_left(train: ImageFolderDataset) -> None:
+    """After data.skip_bad_images: a class left with no training image is refused (its
+    output would never see data)."""
+    empty = [name for index, name in enumerate(train.classes) if index not in train.targets]
+    if empty:
+        raise DataError(
+            f"data.skip_bad_images left class {empty[0]!r} without a readable training image "
+            f"(classes without any: {empty}); replace its unreadable files or remove the folder"
+        )
 
 
 def stratified_split(targets: list[int], fractions: list[float], seed: int) -> list[list[int]]:
@@ -161,7 +211,7 @@ class ImageFolderDataModule(BaseDataModule):
                 f"data.root={cfg.root}: no such folder; point it at your images, laid out "
                 "as <root>/<class>/<image> or <root>/train/<class>/<image>"
             )
-        self.channels = cfg.channels
+        self.channels, self.sizes, self.lost_per_class = cfg.channels, {}, {}
         splits, skipped = self._scan(root)
         train_specs, eval_specs = default_transforms(cfg.image_size)
         self.train_specs = self._specs("train_transforms", train_specs)
@@ -177,13 +227,7 @@ class ImageFolderDataModule(BaseDataModule):
         train, val, test = (splits[name] for name in SPLITS)
         train.pipeline, train.seed = train_pipeline, self.seed
         val.pipeline = test.pipeline = eval_pipeline
-        shape = tuple(eval_pipeline(train.image(0)).shape)
-        train_shape = tuple(train[0][0].shape)  # both pipelines tried once, now
-        if train_shape != shape:
-            raise ConfigError(
-                f"data.train_transforms give images of shape {train_shape} but "
-                f"data.eval_transforms give {shape}; end both lists with the same fixed size"
-            )
+        shape = self._try_pipelines(train, train_pipeline, eval_pipeline)
         for dataset in (train, val, test):
             dataset.shape = shape
         self._input_shape = shape
@@ -193,11 +237,53 @@ class ImageFolderDataModule(BaseDataModule):
     def input_shape(self) -> tuple[int, ...]:
         return self._input_shape
 
+    def _try_pipelines(self, train, train_pipeline, eval_pipeline) -> tuple[int, ...]:
+        """Both pipelines on the training images of the extreme sizes (smallest, largest,
+        widest, tallest, by their headers), before any run directory exists: transforms
+        that cannot work, or that leave images of different sizes, are found now."""
+        sized = [(self.sizes[f], i) for i, f in enumerate(train.files) if f in self.sizes]
+        picks = {0}
+        if sized:
+            for key in (
+                lambda item: item[0][0] * item[0][1],
+                lambda item: -item[0][0] * item[0][1],
+                lambda item: item[0][1] / item[0][0],
+                lambda item: item[0][0] / item[0][1],
+            ):
+                picks.add(min(sized, key=key)[1])
+        shape = None
+        for index in sorted(picks):
+            path = train.files[index]
+            image = train.image(index)
+            for pipeline in (eval_pipeline, train_pipeline):
+                got = pipeline.trial(image, path)
+                if shape is None:
+                    shape, first = got, (path, pipeline.key)
+                elif got != shape and path == first[0]:
+                    raise ConfigError(
+                        f"data.train_transforms give images of shape {got} but "
+                        f"data.eval_transforms give {shape}; end both lists with the same "
+                        "fixed size"
+                    )
+                elif got != shape:
+                    raise ConfigError(
+                        f"{pipeline.key} turn {path} into shape {got} but {first[1]} turn "
+                        f"{first[0]} into {shape}: images of different sizes need a "
+                        "resize or crop to one fixed size at the end of "
+                        "data.train_transforms and data.eval_transforms"
+                    )
+        return shape
+
     def train_dataloader(self, shuffle: bool | None = None):
         if self.skipped:  # here, not in setup: train.py's log file exists by now
             log.warning(
                 "data.skip_bad_images: %d files left out, e.g. %s",
                 *(len(self.skipped), self.skipped[0]),
+            )
+        if self.lost_per_class:
+            log.warning(
+                "data.skip_bad_images: images left out per class: %s",
+                ", ".join(f"{name} {n}" for name, n in self.lost_per_class.items()),
             )
         return super().train_dataloader(shuffle)
 
@@ -215,17 +301,18 @@ class ImageFolderDataModule(BaseDataModule):
 
     def _scan(self, root: Path):
         cfg, skip = self.config, self.config.skip_bad_images
+        sizes, lost = self.sizes, self.lost_per_class
         if (root / "train").is_dir():
-            files, targets, classes, skipped = scan_split(root / "train", None, skip)
+            files, targets, classes, skipped = scan_split(root / "train", None, skip, sizes, lost)
             splits = {"train": (files, targets)}
             for name in ("val", "test"):
                 if (root / name).is_dir():
-                    f, t, _, s = scan_split(root / name, classes, skip)
+                    f, t, _, s = scan_split(root / name, classes, skip, sizes, lost)
                     splits[name], skipped = (f, t), skipped + s
             missing = [name for name in ("test", "val") if name not in splits]
             fractions = {"val": cfg.val_fraction, "test": cfg.test_fraction}
         else:
-            files, targets, classes, skipped = scan_split(root, None, skip)
+            files, targets, classes, skipped = scan_split(root, None, skip, sizes, lost)
             splits, missing = {}, ["test", "val"]
             fractions = {"val": cfg.val_fraction, "test": cfg.test_fraction}
         if missing:
@@ -260,6 +347,8 @@ class ImageFolderDataModule(BaseDataModule):
                     if not self.config.skip_bad_images:
                         raise
                     skipped.append(str(error))
+                    name = dataset.classes[dataset.targets[index]]
+                    self.lost_per_class[name] = self.lost_per_class.get(name, 0) + 1
                     continue
                 keep.append(index)
                 if self.config.cache:
@@ -271,6 +360,7 @@ class ImageFolderDataModule(BaseDataModule):
         for name, dataset in splits.items():
             if not dataset.files:
                 raise DataError(f"every image of the {name} split is unreadable")
+        check_classes_left(splits["train"])
         return splits, skipped
 
     def _statistics(self, train: ImageFolderDataset):
@@ -305,7 +395,7 @@ def normalize_statistics(train: ImageFolderDataset, eval_specs: list[dict], root
     squares = torch.zeros(train.channels, dtype=torch.float64)
     pixels = 0
     for index in range(len(train)):
-        image = pipeline(train.image(index)).double()
+        image = pipeline.checked(train.image(index), train.files[index]).double()
         total += image.sum(dim=(1, 2))
         squares += (image**2).sum(dim=(1, 2))
         pixels += image[0].numel()

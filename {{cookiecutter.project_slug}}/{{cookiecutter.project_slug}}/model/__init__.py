@@ -8,7 +8,7 @@ from ..config import ConfigError
 from ..config.schema import ModelConfig
 from .base import MODELS, BaseModel
 from .loss import build_loss
-from .metric import build_metrics
+from .metric import build_metrics, check_metrics
 from .models import MLP, SmallCNN
 from .transfer import ResNetClassifier
 
@@ -34,5 +34,6 @@ __all__ = [
     "SmallCNN",
     "build_loss",
     "build_metrics",
+    "check_metrics",
     "build_model",
 ]

@@ -19,6 +19,7 @@ from .output_file import (
     parse_overwrite,
     run_directory,
     write_output,
+    write_outputs,
 )
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "require_training_checkpoint",
     "run_directory",
     "write_output",
+    "write_outputs",
 ]
