@@ -26,7 +26,10 @@ from {{cookiecutter.project_slug}}.config import (
     save_config,
 )
 from {{cookiecutter.project_slug}}.data import build_datamodule
-from {{cookiecutter.project_slug}}.data.summary import describe_splits, small_validation_warning
+from {{cookiecutter.project_slug}}.data.summary import (
+    describe_splits,
+    small_validation_warning,
+)
 from {{cookiecutter.project_slug}}.logger import (
     build_loggers,
     check_loggers,
