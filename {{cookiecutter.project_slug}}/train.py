@@ -52,6 +52,7 @@ from {{cookiecutter.project_slug}}.trainer import (
     evaluate_test_split,
 )
 from {{cookiecutter.project_slug}}.trainer.distributed import without_ddp
+from {{cookiecutter.project_slug}}.trainer.graceful_stop import catch_usr1_early
 from {{cookiecutter.project_slug}}.utils import dist, init_distributed, seed_everything
 from {{cookiecutter.project_slug}}.utils.errors import RunDirError, error_boundary
 from {{cookiecutter.project_slug}}.utils.run_dir import (
@@ -353,6 +354,7 @@ def requeue(checkpoint: Path) -> None:
 @record
 @error_boundary
 def main(argv: list[str] | None = None) -> int:
+    catch_usr1_early()  # SLURM's stop signal during start-up: stop after one step, requeue
     try:
         run(*build_config(argv))
     except TrainingInterrupted as stop:
