@@ -118,12 +118,11 @@ def count_lines(project) -> tuple[int, int]:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("dataset", "pytest_args"),
-    [("digits", []), ("image_folder", ["-m", "not slow"])],
-    ids=["digits-all", "image_folder-quick"],
+    [("digits", []), ("image_folder", [])],
+    ids=["digits", "image_folder"],
 )
 def test_minimal_suite_passes(bake, dataset, pytest_args):
-    """The minimal bake's own plain ``pytest`` (all of it for the default dataset; the
-    quick tests for image_folder, the option it changes)."""
+    """The minimal bake's own plain ``pytest`` (its quick suite: pyproject's addopts)."""
     project = bake(profile="minimal", dataset=dataset)
     files_count, lines = count_lines(project)
     start = time.perf_counter()
