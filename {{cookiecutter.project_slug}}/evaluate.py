@@ -29,7 +29,7 @@ from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.logger.confusion import confusion_figure
 from {{cookiecutter.project_slug}}.saver import (
-    check_output_file,
+    output_destination,
     parse_overwrite,
     write_output,
 )
@@ -40,27 +40,9 @@ RUN_METRICS_FILE = "test_metrics.json"
 CONFUSION_FILE = "confusion_matrix.png"  # beside the metrics file
 
 
-def run_directory(checkpoint_path: Path) -> Path | None:
-    """``<run>`` when the checkpoint sits in ``<run>/checkpoints/`` beside the run's
-    ``config.yaml``; None for a checkpoint anywhere else (its folders are not ours)."""
-    folder = checkpoint_path.resolve().parent
-    if folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file():
-        return folder.parent
-    return None
-
-
 def metrics_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):
     """The file the metrics go to (None: print only), checked before any work."""
-    if output is not None:
-        check_output_file(output, overwrite)
-        return output
-    run_dir = run_directory(checkpoint_path)
-    if run_dir is None:
-        return None
-    destination = run_dir / RUN_METRICS_FILE
-    # The run's own file, written by train.py for this run: replacing it is expected.
-    check_output_file(destination, overwrite=True, label=f"the run's metrics file {destination}")
-    return destination
+    return output_destination(checkpoint_path, output, overwrite, RUN_METRICS_FILE, "metrics file")
 
 
 def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]):

@@ -2,12 +2,16 @@
 
     python predict.py checkpoint=runs/<run>/checkpoints/best.pt input=<image, folder or .pt>
         [output=predictions.csv] [key=value ...]
+{%- if cookiecutter.profile == "full" %}
 
 ``checkpoint`` may also be a model written by export.py: ``best.onnx`` (run by ONNX
 Runtime) or ``best.safetensors`` (with its ``best.json`` sidecar beside it). They record
 the same classes and preprocessing as the checkpoint, so inputs are prepared identically.
+{%- endif %}
 
-``input`` is a PNG/JPG image, a ``.pt`` file, or a folder of them (not recursive).
+``input`` is a PNG/JPG image, a ``.pt`` file, a ``.csv`` of feature rows (models trained
+on ``data.name=csv``: the columns the checkpoint records, any order, other columns
+ignored), or a folder of them (not recursive).
 A model trained on ``data.name=image_folder`` gets each image through the eval
 transforms its checkpoint stored (decoded by torchvision, any size). Other images are
 converted to grayscale (RGB for 3-channel models), resized to the model's input size,
@@ -16,9 +20,14 @@ training data, so they are prepared exactly like the training set.
 A ``.pt`` file (read with ``weights_only=True``) holds a tensor that already IS a
 model input: ``(C, H, W)`` or ``(N, C, H, W)``, normalized like the data module's output.
 
-Prints one line per input and writes ``output`` (CSV: file, class, probability;
-default ``predictions.csv`` in the current folder). An existing output file is never
-replaced unless ``overwrite=true`` is given. Everything is checked before the CSV is
+Prints one line per input and writes a CSV (file, class, probability):
+
+- ``output=<file>`` given: to that file; an existing file is replaced only with
+  ``overwrite=true``;
+- otherwise, when the checkpoint lies in a run directory that train.py wrote: to
+  ``<run>/predictions.csv``, the run's own file (the output says when it replaced one);
+- otherwise: nowhere (never the current folder); the output says how to save them.
+ Everything is checked before the CSV is
 written: the output path, the checkpoint (a training checkpoint with finite weights that
 fit its model) and every input (readable, not empty, finite, at most
 ``PIL.Image.MAX_IMAGE_PIXELS`` pixels per image: no decompression bombs); any problem
@@ -40,6 +49,7 @@ from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.data.images import check_pixel_count, prepare_image
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
+    output_destination,
     parse_overwrite,
     write_output,
 )
@@ -53,6 +63,7 @@ from {{cookiecutter.project_slug}}.utils.errors import (
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 IMAGE_FORMATS = ("PNG", "JPEG")  # only these decoders ever see a user's file
 TENSOR_SUFFIXES = (".pt",)
+TABLE_SUFFIXES = (".csv",)  # rows of features, for models trained on data.name=csv
 
 
 class PredictInputError(UserError):
@@ -63,7 +74,7 @@ def collect_inputs(path: Path) -> list[Path]:
     """The image and tensor files named by ``input=`` (a file, or a folder's files)."""
     if not path.exists():
         raise PredictInputError(f"input {path} does not exist")
-    suffixes = IMAGE_SUFFIXES + TENSOR_SUFFIXES
+    suffixes = IMAGE_SUFFIXES + TENSOR_SUFFIXES + TABLE_SUFFIXES
     if path.is_file():
         if path.suffix.lower() not in suffixes:
             raise PredictInputError(f"input {path}: unsupported file type; use {list(suffixes)}")
@@ -148,10 +159,42 @@ def load_tensor(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tenso
     )
 
 
+def load_table(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tensor]:
+    """Rows of a CSV with the feature columns the checkpoint records (any order; other
+    columns, such as the label, ignored), standardized like the training data; each is
+    named ``file.csv:<line>``."""
+    features = preprocessing.get("features")
+    if not features:
+        raise PredictInputError(
+            f"{path}: this model was not trained on a table (data.name=csv); "
+            f"give it {'/'.join(IMAGE_SUFFIXES + TENSOR_SUFFIXES)} files"
+        )
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.reader(handle)]
+    header = [name.strip() for name in rows[0]] if rows else []
+    missing = [name for name in features if name not in header]
+    if missing:
+        raise PredictInputError(f"{path} lacks the feature columns {missing} (it has {header})")
+    picked = [[row[header.index(name)] for name in features] for row in rows[1:] if row]
+    lines = [line for line, row in enumerate(rows[1:], start=2) if row]
+    if not picked:
+        raise PredictInputError(f"{path} has no rows to predict")
+    try:
+        values = torch.tensor([[float(cell) for cell in row] for row in picked])
+    except ValueError as error:
+        raise PredictInputError(f"{path}: every feature must be a number ({error})") from None
+    if not bool(torch.isfinite(values).all()):
+        raise PredictInputError(f"{path} holds NaN or inf values; inputs must be finite")
+    mean, std = torch.tensor(preprocessing["mean"]), torch.tensor(preprocessing["std"])
+    return [f"{path.name}:{line}" for line in lines], (values - mean) / std
+
+
 def load_inputs(files: list[Path], preprocessing: dict) -> tuple[list[str], torch.Tensor]:
     names, tensors = [], []
     for path in files:
-        if path.suffix.lower() in TENSOR_SUFFIXES:
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            file_names, batch = load_table(path, preprocessing)
+        elif path.suffix.lower() in TENSOR_SUFFIXES:
             file_names, batch = load_tensor(path, preprocessing)
         else:
             file_names, batch = [path.name], load_image(path, preprocessing).unsqueeze(0)
@@ -181,17 +224,27 @@ def write_csv(path: Path, rows: list[tuple[str, str, float]]) -> None:
     write_output(path, buffer.getvalue())
 
 
+RUN_PREDICTIONS_FILE = "predictions.csv"  # in the checkpoint's run directory
+
+
+def predictions_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):
+    """The CSV the predictions go to (None: print only), checked before any work."""
+    return output_destination(checkpoint_path, output, overwrite, RUN_PREDICTIONS_FILE, "file")
+
+
 def predict(
     checkpoint_path: Path,
     input_path: Path,
-    output: Path,
+    output: Path | None,
     overrides: list[str],
     overwrite: bool = False,
 ) -> list[tuple[str, str, float]]:
-    """Run the checkpoint's model on every input; write and return (file, class, probability).
-    Every input is checked before ``output`` is written; an existing ``output`` is
-    replaced only with ``overwrite``."""
-    check_output_file(output, overwrite)
+    """Run the checkpoint's model on every input; write ``output`` (None: nothing) and return
+    (file, class, probability). Every input is checked before ``output`` is written; an
+    existing ``output`` is replaced only with ``overwrite`` (``main`` passes the run's own
+    file with ``overwrite=True``)."""
+    if output is not None:
+        check_output_file(output, overwrite)
     files = collect_inputs(input_path)
     predictor = load_predictor(checkpoint_path, overrides)  # a checkpoint or an export
     classes = predictor.classes
@@ -200,7 +253,8 @@ def predict(
     rows = [
         (n, classes[i], p) for n, i, p in zip(names, indices.tolist(), best.tolist(), strict=True)
     ]
-    write_csv(output, rows)
+    if output is not None:
+        write_csv(output, rows)
     return rows
 
 
@@ -210,18 +264,28 @@ def main(argv: list[str] | None = None) -> int:
     _, overrides, args = parse_cli(argv, script_keys=keys)
     hints = {
         "checkpoint": "a .pt checkpoint, .onnx or .safetensors",
-        "input": "an image, folder or .pt",
+        "input": "an image, folder, .pt or .csv",
     }
     for key, hint in hints.items():
         if key not in args:
             raise ConfigError(f"missing {key}=<{hint}>")
-    output = Path(args.get("output", "predictions.csv"))
+    checkpoint = Path(args["checkpoint"])
     overwrite = parse_overwrite(args.get("overwrite"))
-    rows = predict(Path(args["checkpoint"]), Path(args["input"]), output, overrides, overwrite)
+    given = Path(args["output"]) if "output" in args else None
+    output = predictions_destination(checkpoint, given, overwrite)
+    replacing = given is None and output is not None and output.exists()
+    rows = predict(checkpoint, Path(args["input"]), output, overrides, overwrite or replacing)
     width = max(len(name) for name, _, _ in rows)
     for name, label, probability in rows:
         print(f"{name:<{width}}  {label}  ({probability:.4f})")
-    print(f"predictions written to {output}")
+    if output is None:
+        print(
+            "predictions not saved: the checkpoint is not in a run directory; "
+            "give output=<file.csv> to save them"
+        )
+    else:
+        note = " (replaced the previous one)" if replacing else ""
+        print(f"predictions written to {output}{note}")
     return 0
 
 

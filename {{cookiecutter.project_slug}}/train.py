@@ -26,6 +26,10 @@ from {{cookiecutter.project_slug}}.config import (
     save_config,
 )
 from {{cookiecutter.project_slug}}.data import build_datamodule
+from {{cookiecutter.project_slug}}.data.summary import (
+    describe_splits,
+    small_validation_warning,
+)
 from {{cookiecutter.project_slug}}.logger import (
     build_loggers,
     check_loggers,
@@ -34,6 +38,7 @@ from {{cookiecutter.project_slug}}.logger import (
 )
 from {{cookiecutter.project_slug}}.logger.confusion import save_confusion_matrix
 from {{cookiecutter.project_slug}}.model import build_model, check_metrics
+from {{cookiecutter.project_slug}}.model.transfer import frozen_random_warning
 from {{cookiecutter.project_slug}}.saver import (
     TRAINING_KEYS,
     check_resumable,
@@ -58,11 +63,13 @@ from {{cookiecutter.project_slug}}.utils.run_dir import (
     create_unique_dir,
     remove_unused,
 )
+{%- if cookiecutter.profile == "full" %}
 from {{cookiecutter.project_slug}}.utils.slurm import (
     REQUEUE_SIGNAL,
     requeue_job,
     slurm_job_id,
 )
+{%- endif %}
 
 log = logging.getLogger("train")
 
@@ -200,7 +207,7 @@ def check_resume(config, model, checkpoint: dict | None) -> dict | None:
 
 def run(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float]:
     """Train and test; ``checkpoint``: the ``resume=`` file, if the caller already read it;
-    ``callbacks`` join the trainer's (sweep.py adds its pruner)."""
+    ``callbacks`` join the trainer's (a search's pruner, for one)."""
     info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
@@ -254,6 +261,9 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     )
     log.info("run directory: %s", run_dir.resolve())
     log.info("model: %s", model.summary())
+    log_data_summary(trainer.datamodule, config)
+    if frozen_random := frozen_random_warning(config.model):
+        log.warning("%s", frozen_random)
     try:
         trainer.fit(resume_from=resumed)
         test_metrics = evaluate_best(trainer, run_dir)
@@ -262,6 +272,15 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     if info.is_main:
         report(run_dir, test_metrics)
     return test_metrics
+
+
+def log_data_summary(datamodule, config) -> None:
+    """Split sizes and samples per class; a warning when validation is too small to monitor."""
+    for line in describe_splits(datamodule):
+        log.info("%s", line)
+    warning = small_validation_warning(datamodule, config)
+    if warning:
+        log.warning("%s", warning)
 
 
 def evaluate_best(trainer: ClassificationTrainer, run_dir: Path) -> dict[str, float]:
@@ -304,6 +323,7 @@ def report(run_dir: Path, test_metrics: dict[str, float]) -> None:
     for label, name in where.items():
         if (run_dir / name).exists():
             print(f"  {label:<13} {run_dir / name}")
+{%- if cookiecutter.profile == "full" %}
 
 
 def requeue(checkpoint: Path) -> None:
@@ -326,6 +346,7 @@ def requeue(checkpoint: Path) -> None:
             file=sys.stderr,
             flush=True,
         )
+{%- endif %}
 
 
 # Under torchrun, an uncaught exception's traceback goes to an error file that torchrun
@@ -338,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         run(*build_config(argv))
     except TrainingInterrupted as stop:
         if stop.checkpoint is not None and dist.is_main_process():
+{%- if cookiecutter.profile == "full" %}
             if stop.signum == REQUEUE_SIGNAL and slurm_job_id():
                 requeue(stop.checkpoint)
             else:
@@ -345,6 +367,10 @@ def main(argv: list[str] | None = None) -> int:
                     "torchrun [same options] train.py" if dist.is_enabled() else "python train.py"
                 )
                 print(f"stopped; resume with: {launcher} resume={stop.checkpoint}", file=sys.stderr)
+{%- else %}
+            resume_line = f"stopped; resume with: python train.py resume={stop.checkpoint}"
+            print(resume_line, file=sys.stderr)
+{%- endif %}
         # The ranks stopped at the same step; leave together, or torchrun, seeing one rank
         # exit, kills the others while rank 0 still reports.
         dist.barrier()

@@ -17,8 +17,10 @@ ALLOWED = {
     "logger": {"config", "utils"},
     "saver": {"config", "utils"},
     "trainer": {"config", "utils", "data", "model", "logger", "saver"},
+{%- if cookiecutter.profile == "full" %}
     # sweeps, cross-validation and the runs table sit on top, as the scripts do
     "experiments": {"config", "utils", "data", "model", "trainer", "logger", "saver"},
+{%- endif %}
 }
 
 

@@ -15,7 +15,9 @@ from .latest import Progress, newest_checkpoint
 from .output_file import (
     OutputFileError,
     check_output_file,
+    output_destination,
     parse_overwrite,
+    run_directory,
     write_output,
     write_outputs,
 )
@@ -33,9 +35,11 @@ __all__ = [
     "load_model_weights",
     "load_training_checkpoint",
     "newest_checkpoint",
+    "output_destination",
     "parse_overwrite",
     "require_finite_weights",
     "require_training_checkpoint",
+    "run_directory",
     "write_output",
     "write_outputs",
 ]

@@ -46,6 +46,34 @@ def check_output_file(path: Path, overwrite: bool, label: str | None = None) -> 
         )
 
 
+def run_directory(checkpoint_path: Path) -> Path | None:
+    """``<run>`` when the checkpoint sits in ``<run>/checkpoints/`` beside the run's
+    ``config.yaml``; None for a checkpoint anywhere else (its folders are not ours).
+    evaluate.py and predict.py write their default outputs into it."""
+    folder = checkpoint_path.resolve().parent
+    if folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file():
+        return folder.parent
+    return None
+
+
+def output_destination(
+    checkpoint_path: Path, output: Path | None, overwrite: bool, run_file: str, what: str
+) -> Path | None:
+    """Where a script working on a checkpoint writes (None: print only), checked before
+    any work: ``output`` if given (an existing file only with ``overwrite``), else the
+    run's own ``run_file`` beside the checkpoint's run (replacing it is expected), else
+    nowhere: the folders around a checkpoint outside a run are not ours."""
+    if output is not None:
+        check_output_file(output, overwrite)
+        return output
+    run_dir = run_directory(checkpoint_path)
+    if run_dir is None:
+        return None
+    destination = run_dir / run_file
+    check_output_file(destination, overwrite=True, label=f"the run's {what} {destination}")
+    return destination
+
+
 def write_output(path: Path, text: str | bytes) -> None:
     """Write atomically: a failure (full disk...) leaves no half-written file. The file
     gets the usual permissions (the temporary file it was renamed from had 0600)."""
