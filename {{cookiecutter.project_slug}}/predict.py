@@ -205,7 +205,7 @@ def load_inputs(files: list[Path], preprocessing: dict) -> tuple[list[str], torc
 
 def classify(predictor: Predictor, files: list[Path]) -> tuple[list[str], torch.Tensor]:
     """Each input's name and softmax class probabilities, ``(N, classes)``: every file
-    checked and prepared exactly as for training. demo.py calls this too."""
+    checked and prepared exactly as for training (the web demo uses it too)."""
     names, inputs = load_inputs(files, predictor.preprocessing)
     return names, predict_probabilities(predictor, inputs)
 

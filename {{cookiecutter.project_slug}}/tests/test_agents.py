@@ -19,7 +19,7 @@ from .conftest import PROJECT_ROOT, TEST_ENV, write_idx, write_images
 AGENTS = PROJECT_ROOT / "AGENTS.md"
 PACKAGE = Path({{cookiecutter.project_slug}}.__file__).parent
 FENCED = re.compile(r"```bash\n(.*?)```", re.DOTALL)
-PATH_SUFFIXES = (".py", ".yaml", ".yml", ".toml", ".md", ".ipynb", ".sbatch", ".txt")
+PATH_SUFFIXES = (".py", ".yaml", ".yml", ".toml", ".md", ".ipynb", ".txt")
 # What a user has but the copy leaves out: outputs, data, environments and caches.
 NOT_COPIED = {"runs", "data", "wandb", "mlruns", "mlflow.db", ".venv", ".git", "build"}
 CACHES = {"__pycache__", ".pytest_cache", ".ruff_cache"}
