@@ -27,13 +27,14 @@ from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.data import build_datamodule
+from {{cookiecutter.project_slug}}.inference import load_trained
 from {{cookiecutter.project_slug}}.logger.confusion import confusion_figure
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
     parse_overwrite,
     write_output,
 )
-from {{cookiecutter.project_slug}}.trainer import evaluate_test_split, load_trained
+from {{cookiecutter.project_slug}}.trainer import evaluate_test_split
 from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary
 
 RUN_METRICS_FILE = "test_metrics.json"

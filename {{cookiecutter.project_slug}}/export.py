@@ -24,20 +24,20 @@ import sys
 from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
-from {{cookiecutter.project_slug}}.saver import (
-    check_output_file,
-    parse_overwrite,
-    write_output,
-)
-from {{cookiecutter.project_slug}}.trainer import load_trained
-from {{cookiecutter.project_slug}}.trainer.export import (
+from {{cookiecutter.project_slug}}.inference import load_trained
+from {{cookiecutter.project_slug}}.inference.export import (
     DEFAULT_TOLERANCE,
     PACKAGES,
     SUFFIXES,
     export_model,
     output_files,
 )
-from {{cookiecutter.project_slug}}.trainer.exported import require_packages
+from {{cookiecutter.project_slug}}.inference.exported import require_packages
+from {{cookiecutter.project_slug}}.saver import (
+    check_output_file,
+    parse_overwrite,
+    write_output,
+)
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 
 KEYS = ("checkpoint", "format", "output", "overwrite", "tolerance")

@@ -38,12 +38,12 @@ from PIL import Image, UnidentifiedImageError
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.data.images import prepare_image
+from {{cookiecutter.project_slug}}.inference.exported import Predictor, load_predictor
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
     parse_overwrite,
     write_output,
 )
-from {{cookiecutter.project_slug}}.trainer.exported import Predictor, load_predictor
 from {{cookiecutter.project_slug}}.utils.errors import (
     UserError,
     error_boundary,

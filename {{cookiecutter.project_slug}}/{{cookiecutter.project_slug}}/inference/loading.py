@@ -12,8 +12,8 @@ from ..config import load_config
 from ..data import build_datamodule
 from ..model import build_model
 from ..saver import CheckpointError, load_model_weights, load_training_checkpoint
-from .precision import Precision
-from .setup import prepare_device
+from ..utils.device import prepare_device
+from ..utils.precision import Precision
 
 
 @dataclass

@@ -21,17 +21,22 @@ from torch import nn
 
 from ..logger import LoggerCollection
 from ..utils import DistInfo, MetricTracker
-from .callbacks import HOOKS, Callback, overriding
-from .checkpointing import ModelCheckpoint
+from ..utils.device import prepare_device
+from ..utils.precision import Precision, batches_in_step
+from .callbacks import (
+    HOOKS,
+    Callback,
+    EarlyStopping,
+    LoggingExtras,
+    ModelCheckpoint,
+    overriding,
+)
 from .distributed import sync_gradients, wrap_model
-from .early_stopping import EarlyStopping
 from .evaluation import run_evaluation
-from .extras import LoggingExtras
 from .graceful_stop import GracefulStop, TrainingInterrupted
 from .hooks import TrainerHooks
 from .nonfinite import check_finite_loss, skip_nonfinite_batch
-from .precision import Precision, batches_in_step
-from .setup import batch_counts, describe_run, epoch_loaders, prepare_device, progress_bar
+from .setup import batch_counts, describe_run, epoch_loaders, progress_bar
 from .state import TrainState, collect_state, restore_state, resume
 
 if TYPE_CHECKING:
