@@ -1,0 +1,28 @@
+"""The run layer, between the scripts and the parts they wire: resume resolution, the
+run directory's claim, ``fit`` (what train.py, cv.py and sweep.py run), the test results'
+one writer, and what happens after a graceful stop (SLURM requeue)."""
+
+from .claim import RunDirClaim
+from .fit import fit
+from .results import (
+    confusion_path,
+    print_metrics,
+    report,
+    write_test_metrics,
+    write_test_results,
+)
+from .resume import AUTO, build_config
+from .stop import report_stop
+
+__all__ = [
+    "AUTO",
+    "RunDirClaim",
+    "build_config",
+    "confusion_path",
+    "fit",
+    "print_metrics",
+    "report",
+    "report_stop",
+    "write_test_metrics",
+    "write_test_results",
+]

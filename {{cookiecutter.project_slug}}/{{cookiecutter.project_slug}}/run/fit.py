@@ -1,0 +1,89 @@
+"""``fit``: one training run from a config, as train.py, cv.py and sweep.py run it:
+check the inputs, build data and model, claim the run directory, train, test the best
+checkpoint, write the results."""
+
+import logging
+
+from ..config import save_config
+from ..data import build_datamodule
+from ..logger import build_loggers, setup_logging
+from ..logger.confusion import confusion_figure
+from ..model import build_model
+from ..saver import load_checkpoint
+from ..trainer import ClassificationTrainer, evaluate_test_split
+from ..trainer.distributed import without_ddp
+from ..utils import init_distributed, seed_everything
+from ..utils.run_dir import RunFiles
+from .claim import RunDirClaim
+from .results import report, write_test_results
+from .resume import AUTO, agree_on_resume, check_inputs, check_resume
+
+log = logging.getLogger("train")
+
+
+def fit(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float]:
+    """Train and test; the test metrics. ``checkpoint``: the ``resume=`` file, if the
+    caller already read it; ``callbacks`` join the trainer's (sweep.py adds its pruner)."""
+    info = init_distributed(config.trainer.device)
+    seed_everything(config.seed + info.rank, config.trainer.deterministic)
+    # Everything that can reject the inputs runs first, and writes nothing.
+    check_inputs(config)
+    datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
+    model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    resumed = check_resume(config, model, checkpoint)
+    agree_on_resume(config, resumed)
+    with RunDirClaim(config, info) as claim:
+        trainer = ClassificationTrainer(
+            model, datamodule, config, claim.run_dir, dist_info=info, callbacks=list(callbacks)
+        )
+        claim.start()
+        return train_and_test(config, trainer, model, resumed)
+
+
+def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, float]:
+    info, files = trainer.dist, RunFiles(config.output_dir)
+    files.checkpoints.mkdir(parents=True, exist_ok=True)
+    setup_logging(files.root, info.is_main)
+    if info.is_main:
+        save_config(config, files.config)
+    state = resumed["trainer"] if resumed else None
+    # A new run by resume=auto may follow one that stopped before its first checkpoint:
+    # TensorBoard drops that one's events (from step 1 on).
+    fresh_step = 0 if config.resume == AUTO else None
+    trainer.loggers = build_loggers(
+        config,
+        files.root,
+        info.is_main,
+        resume_epoch=state["epoch"] if state else None,
+        resume_step=state["global_step"] if state else fresh_step,
+    )
+    log.info("run directory: %s", files.root.resolve())
+    log.info("model: %s", model.summary())
+    try:
+        trainer.fit(resume_from=resumed)
+        test_metrics = evaluate_best(trainer, files)
+    finally:
+        trainer.loggers.finalize()
+    if info.is_main:
+        report(files.root, test_metrics)
+    return test_metrics
+
+
+def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, float]:
+    """Test-set metrics of the best checkpoint (the last weights if none was saved)."""
+    if files.best.exists():
+        trainer.module.load_state_dict(load_checkpoint(files.best, trainer.device)["model"])
+    loader, classes = trainer.datamodule.test_dataloader(), list(trainer.datamodule.classes)
+    metrics, matrix = evaluate_test_split(
+        without_ddp(trainer.model),  # each rank tests its shard; the metrics are over all
+        loader,
+        trainer.config,
+        classes,
+        trainer.device,
+        trainer.precision.autocast,
+    )
+    if trainer.dist.is_main:
+        figure = confusion_figure(matrix, classes)
+        write_test_results(metrics, figure, files.test_metrics)
+        trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
+    return metrics
