@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+import train
 from {{cookiecutter.project_slug}}.config import ConfigError
 from {{cookiecutter.project_slug}}.config.schema import ModelConfig, at_least
 from {{cookiecutter.project_slug}}.data import build_datamodule
@@ -106,3 +107,26 @@ def test_a_model_with_its_own_options_trains_without_a_schema_edit(config_factor
     ]:
         with pytest.raises(ConfigError, match=message):
             config_factory("model.name=wide_from_a_test", override)
+
+
+@MODELS.register("nan_when_testing_from_a_test", options=WideConfig)
+class NanWhenTesting(Wide):
+    """A user's model with a bug that shows only in eval mode: its outputs are NaN."""
+
+    def forward(self, x):
+        out = super().forward(x)
+        return out if self.training else out * float("nan")
+
+
+# train.main runs in this process; torchrun's @record cannot install its fault handler
+# on pytest's captured stderr, and says so.
+@pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
+def test_train_py_refuses_nan_test_metrics_as_evaluate_py_does(fast_args, tmp_path, capsys):
+    """One writer of test results: NaN test metrics end train.py with evaluate.py's error
+    line (exit 1) instead of a test_metrics.json that is not valid JSON."""
+    code = train.main([*fast_args, "model.name=nan_when_testing_from_a_test", "trainer.epochs=1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err[-1].startswith("error: the test metrics are not finite"), err
+    assert "as JSON cannot hold NaN or inf" in err[-1]
+    assert not (tmp_path / "run" / "test_metrics.json").exists()

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ..utils.errors import ConfigError, first_line
-from .metric_spec import LABEL, metric_labels, metric_spec
+from .metric_spec import LABEL, metric_spec, monitor_names
 from .registry import Registry, check_registered
 from .schema import Config, ModelConfig
 from .transforms import check_transform_lists
@@ -326,10 +326,8 @@ def _validate_metrics(config: DictConfig) -> None:
 
 def _validate_monitors(config: DictConfig) -> None:
     """Every monitored name is a metric the run logs."""
-    names = ["loss", *metric_labels(config.metrics)]
     train_metrics = config.trainer.train_metrics
-    allowed = [f"val_{name}" for name in names]
-    allowed += [f"train_{name}" for name in (names if train_metrics else ["loss"])]
+    allowed = monitor_names(config.metrics, train_metrics)
     monitors = {
         "trainer.early_stopping.monitor": config.trainer.early_stopping.monitor,
         "trainer.checkpoint.monitor": config.trainer.checkpoint.monitor,

@@ -218,8 +218,14 @@ def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
         )
 
 
-def normalize(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
-    """Scale once at load time so training never converts per item."""
+def normalize(images: torch.Tensor, mean, std) -> torch.Tensor:
+    """``(images - mean) / std``: one value, or one per channel (images ``(C, H, W)`` or
+    ``(N, C, H, W)``); unchanged when either is None. The data modules scale once at load
+    time, so training never converts per item; predict.py prepares new images with it."""
+    if mean is None or std is None:
+        return images
+    mean = torch.as_tensor(mean, dtype=images.dtype).reshape(-1, 1, 1)
+    std = torch.as_tensor(std, dtype=images.dtype).reshape(-1, 1, 1)
     return (images - mean) / std
 
 

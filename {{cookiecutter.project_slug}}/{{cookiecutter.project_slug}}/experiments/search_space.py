@@ -23,6 +23,7 @@ import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from ..config.loader import DEFAULT_CONFIG, all_keys, load_config
+from ..config.metric_spec import monitor_names
 from ..utils.errors import ConfigError
 
 TOP_KEYS = {"study", "config", "n_trials", "overrides", "monitor", "sampler", "pruner", "params"}
@@ -118,7 +119,8 @@ def load_sweep(path: Path, cli_overrides: list[str], script_values: dict[str, st
     base = load_config(config_path, overrides)
     params = _params(raw.get("params"), where, config_path, overrides, base)
     monitor = raw.get("monitor") or base.trainer.checkpoint.monitor
-    allowed = ["val_loss", *(f"val_{m}" for m in base.metrics)]
+    # What a trial's validation logs: the sweep reports on the validation split only.
+    allowed = [n for n in monitor_names(base.metrics, train_metrics=False) if n.startswith("val_")]
     if monitor not in allowed:
         raise ConfigError(
             f"monitor={monitor!r} {where} is not a validation metric; use one of {allowed}"
