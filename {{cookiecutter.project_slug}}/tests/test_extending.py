@@ -23,9 +23,8 @@ def rmsprop(params, config):
 
 
 class EpochLog(Callback):
-    """Notes every finished epoch and the LR it ended with; resumes with its notes."""
-
-    state_key = "epoch_log"
+    """Notes every finished epoch and the LR it ended with; resumes with its notes. It sets
+    no ``state_key``: its class name keeps its state in the checkpoint."""
 
     def __init__(self) -> None:
         self.rows: list[list[float]] = []
@@ -47,7 +46,9 @@ def make(config, run_dir, callback):
 
 
 def test_a_custom_callback_and_optimizer_train_and_resume(config_factory, tmp_path):
-    config = config_factory("optimizer.name=rmsprop_from_a_test", "trainer.epochs=2")
+    # A step schedule: the LR of an epoch does not depend on how many epochs there are.
+    options = ["optimizer.name=rmsprop_from_a_test", "lr_scheduler.name=step"]
+    config = config_factory(*options, "lr_scheduler.step_size=1", "trainer.epochs=2")
     first = EpochLog()
     trainer = make(config, tmp_path / "run", first)
     trainer.fit()
@@ -55,16 +56,28 @@ def test_a_custom_callback_and_optimizer_train_and_resume(config_factory, tmp_pa
     assert [row[0] for row in first.rows] == [1, 2]
     last = tmp_path / "run" / "checkpoints" / "last.pt"
     saved = torch.load(last, weights_only=True)
-    assert saved["epoch_log"] == {"rows": first.rows}  # the callback's state is in it
+    # The callback's state is in it, by class name, beside (not among) the trainer's parts.
+    assert saved["callbacks"]["EpochLog"] == {"rows": first.rows}
+    assert "EpochLog" not in saved and "early_stopping" in saved["callbacks"]
 
+    three_epochs = [*options, "lr_scheduler.step_size=1", "trainer.epochs=3"]
     resumed_log = EpochLog()
-    resumed = make(
-        config_factory("optimizer.name=rmsprop_from_a_test", "trainer.epochs=3"),
-        tmp_path / "run",
-        resumed_log,
-    )
+    resumed = make(config_factory(*three_epochs), tmp_path / "run", resumed_log)
     resumed.fit(resume_from=last)
-    assert [row[0] for row in resumed_log.rows] == [1, 2, 3]  # restored, then continued
+    whole_log = EpochLog()  # the same 3 epochs, never interrupted
+    make(config_factory(*three_epochs), tmp_path / "whole", whole_log).fit()
+    assert resumed_log.rows == whole_log.rows  # restored exactly, then continued
+    assert [row[0] for row in resumed_log.rows] == [1, 2, 3]
+
+
+def test_two_stateful_callbacks_of_one_class_need_their_own_keys(config_factory, tmp_path):
+    datamodule = build_datamodule(config_factory().data, seed=0)
+    config = config_factory("trainer.epochs=1")
+    model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    callbacks = [EpochLog(), EpochLog()]
+    trainer = ClassificationTrainer(model, datamodule, config, tmp_path, callbacks=callbacks)
+    with pytest.raises(ValueError, match="share the state_key 'EpochLog'"):
+        trainer.fit()
 
 
 @dataclass
