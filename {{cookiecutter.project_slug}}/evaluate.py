@@ -21,6 +21,7 @@ checkpoint's own config rebuilds the data and the model; overrides such as
 """
 
 import sys
+from functools import partial
 from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
@@ -58,13 +59,11 @@ def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]):
     trained = load_trained(checkpoint_path, overrides)
     config = trained.config
     datamodule = build_datamodule(config.data, seed=config.seed)
+    device = trained.device
+    batches = (partial(datamodule.transfer_batch_to_device, device=device), datamodule.batch_size)
+    loader = datamodule.test_dataloader()
     metrics, matrix = evaluate_test_split(
-        trained.model,
-        datamodule.test_dataloader(),
-        config,
-        trained.classes,
-        trained.device,
-        trained.precision.autocast,
+        trained.model, loader, config, trained.classes, device, trained.precision.autocast, batches
     )
     return metrics, confusion_figure(matrix, trained.classes)
 

@@ -11,10 +11,11 @@ from torch import nn
 import train
 from {{cookiecutter.project_slug}}.config import ConfigError
 from {{cookiecutter.project_slug}}.config.schema import ModelConfig, at_least
-from {{cookiecutter.project_slug}}.data import build_datamodule
+from {{cookiecutter.project_slug}}.data import DATAMODULES, build_datamodule
 from {{cookiecutter.project_slug}}.model import MODELS, BaseModel, build_model
 from {{cookiecutter.project_slug}}.trainer import Callback, ClassificationTrainer
 from {{cookiecutter.project_slug}}.trainer.optim import OPTIMIZERS
+from {{cookiecutter.project_slug}}.utils import seed_everything
 
 
 @OPTIMIZERS.register("rmsprop_from_a_test")
@@ -143,3 +144,60 @@ def test_train_py_refuses_nan_test_metrics_as_evaluate_py_does(fast_args, tmp_pa
     assert err[-1].startswith("error: the test metrics are not finite"), err
     assert "as JSON cannot hold NaN or inf" in err[-1]
     assert not (tmp_path / "run" / "test_metrics.json").exists()
+
+
+class AsDicts:
+    """A DataLoader whose batches are dicts, as a user's own data might give them."""
+
+    def __init__(self, loader) -> None:
+        self.loader = loader
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        return ({"image": inputs, "label": targets} for inputs, targets in self.loader)
+
+
+class DictTrainer(ClassificationTrainer):
+    """Steps that read dict batches; moving and counting them is left to the defaults."""
+
+    def training_step(self, batch, batch_idx):
+        return super().training_step((batch["image"], batch["label"]), batch_idx)
+
+    def validation_step(self, batch, batch_idx):
+        return super().validation_step((batch["image"], batch["label"]), batch_idx)
+
+
+def dict_run(config_factory, run_dir, epochs: int, resume=None):
+    # A step schedule: the LR of an epoch does not depend on how many epochs there are.
+    config = config_factory(
+        f"trainer.epochs={epochs}", "lr_scheduler.name=step", "lr_scheduler.step_size=1"
+    )
+    registered = DATAMODULES.get(config.data.name)
+
+    class DictData(registered):
+        def train_dataloader(self, shuffle=None):
+            return AsDicts(super().train_dataloader(shuffle))
+
+        def val_dataloader(self):
+            return AsDicts(super().val_dataloader())
+
+    seed_everything(config.seed)
+    datamodule = DictData(config.data, seed=config.seed)
+    model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    metrics = DictTrainer(model, datamodule, config, run_dir).fit(resume_from=resume)
+    return model, metrics
+
+
+def test_dict_batches_train_validate_and_resume_exactly(config_factory, tmp_path):
+    """One batch path: the default transfer and batch-size hooks handle dict batches in
+    training and validation alike, and a resumed run ends where an uninterrupted one does."""
+    whole, whole_metrics = dict_run(config_factory, tmp_path / "whole", epochs=3)
+    assert whole_metrics["epoch"] == 3 and 0 < whole_metrics["val_accuracy"] <= 1
+    dict_run(config_factory, tmp_path / "part", epochs=2)
+    last = tmp_path / "part" / "checkpoints" / "last.pt"
+    resumed, resumed_metrics = dict_run(config_factory, tmp_path / "part", 3, resume=last)
+    for name, tensor in whole.state_dict().items():
+        assert torch.equal(tensor, resumed.state_dict()[name]), name
+    assert resumed_metrics["val_loss"] == whole_metrics["val_loss"]

@@ -2,208 +2,26 @@
 builds the train/val/test DataLoaders from config.
 
 Subclass ``BaseDataModule`` and implement ``setup`` to add your own data; the
-trainer only ever calls the ``*_dataloader`` methods and ``set_epoch``.
+trainer only ever calls the ``*_dataloader`` methods, ``set_epoch`` and the batch hooks
+(``transfer_batch_to_device``, ``batch_size``: override them for dict batches...).
 """
 
 import abc
-from collections.abc import Iterator, Sequence
 
 import torch
-from torch.utils.data import ConcatDataset, DataLoader, Dataset, DistributedSampler, Sampler
+from torch.utils.data import DataLoader, Sampler
 
 from ..config import Registry
 from ..config.schema import DataConfig
 from ..utils import DistInfo, seed_worker
 from ..utils.errors import ConfigError, DataError
+from .batches import batch_size, move_batch
+from .datasets import BaseDataset, collate_batched
+from .samplers import ResumableSampler, ShardSampler, WeightedResumableSampler
+from .splits import pool_and_fold
 
 # @DATAMODULES.register("name") on each data module: the name is data.name.
 DATAMODULES = Registry("data.name")
-
-
-class BaseDataset(Dataset, abc.ABC):
-    """A map-style dataset (``__len__`` + ``__getitem__``) with class names."""
-
-    classes: list[str] = []
-
-    @abc.abstractmethod
-    def __len__(self) -> int: ...
-
-    @abc.abstractmethod
-    def __getitem__(self, index: int): ...
-
-
-class InMemoryDataset(BaseDataset):
-    """Small image sets held as one normalized tensor: no per-item decoding or PIL.
-
-    ``__getitems__`` lets the DataLoader fetch a whole batch with one indexing op
-    instead of ``batch_size`` ``__getitem__`` calls plus a stack.
-    """
-
-    def __init__(self, inputs: torch.Tensor, targets: torch.Tensor, classes: list[str]) -> None:
-        if len(inputs) != len(targets):
-            raise ValueError(f"{len(inputs)} inputs but {len(targets)} targets")
-        self.inputs = inputs
-        self.targets = targets
-        self.classes = classes
-
-    def __len__(self) -> int:
-        return len(self.targets)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.inputs[index], self.targets[index]
-
-    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        index = torch.as_tensor(indices)
-        return self.inputs[index], self.targets[index]
-
-    def subset(self, indices: torch.Tensor) -> "InMemoryDataset":
-        return InMemoryDataset(self.inputs[indices], self.targets[indices], self.classes)
-
-
-def collate_batched(batch):
-    """``collate_fn`` for datasets with ``__getitems__``: the batch is already stacked."""
-    return batch
-
-
-class ResumableSampler(DistributedSampler):
-    """``DistributedSampler`` whose order depends only on (seed, epoch), and that can
-    start part-way through an epoch: resuming at batch k replays the same order.
-
-    With ``with_epoch`` it yields ``(index, epoch)`` pairs: the dataset then seeds each
-    sample's random augmentation from them, in whichever worker process prepares it."""
-
-    def __init__(
-        self,
-        dataset: Sequence,
-        dist_info: DistInfo,
-        shuffle: bool,
-        seed: int,
-        with_epoch: bool = False,
-    ) -> None:
-        super().__init__(
-            dataset,
-            num_replicas=dist_info.world_size,
-            rank=dist_info.rank,
-            shuffle=shuffle,
-            seed=seed,
-        )
-        self.start_index = 0
-        self.with_epoch = with_epoch
-
-    def set_epoch(self, epoch: int, start_index: int = 0) -> None:
-        super().set_epoch(epoch)
-        self.start_index = start_index
-
-    def epoch_indices(self) -> list[int]:
-        return list(super().__iter__())
-
-    def __iter__(self) -> Iterator:
-        indices = self.epoch_indices()[self.start_index :]
-        if self.with_epoch:
-            return iter([(index, self.epoch) for index in indices])
-        return iter(indices)
-
-    def __len__(self) -> int:
-        return self.num_samples - self.start_index
-
-
-class WeightedResumableSampler(ResumableSampler):
-    """``data.sampler=weighted``: each epoch draws ``len(dataset)`` samples with
-    replacement, class c with probability proportional to 1 / (its count), so every
-    class is seen about equally often. The draw depends only on (seed, epoch)."""
-
-    def __init__(self, dataset, dist_info: DistInfo, seed: int, with_epoch: bool = False):
-        super().__init__(dataset, dist_info, True, seed, with_epoch)
-        targets = torch.as_tensor(dataset.targets)
-        counts = torch.bincount(targets, minlength=len(dataset.classes)).double()
-        self.weights = 1.0 / counts[targets]
-
-    def epoch_indices(self) -> list[int]:
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        drawn = torch.multinomial(self.weights, self.total_size, True, generator=generator)
-        return drawn[self.rank : self.total_size : self.num_replicas].tolist()
-
-
-class ShardSampler(Sampler):
-    """Evaluation sampler: rank r takes items r, r+W, r+2W... No padding, so under
-    torchrun every sample is counted exactly once (DistributedSampler would repeat some)."""
-
-    def __init__(self, dataset: Sequence, dist_info: DistInfo) -> None:
-        self.indices = range(dist_info.rank, len(dataset), dist_info.world_size)
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self.indices)
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-
-def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int):
-    """A fixed random (train, val, test) split of ``range(n)``."""
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    n_test = round(n * test_fraction)
-    n_val = round((n - n_test) * val_fraction)
-    return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
-
-
-def fold_indices(targets: torch.Tensor, folds: int, fold: int, seed: int):
-    """(train, val) indices of stratified fold ``fold`` of ``folds``, fixed by ``seed``.
-
-    Samples are shuffled, grouped class by class, and dealt to the folds in turn, so every
-    fold holds each class's share to within one sample and fold sizes differ by at most one.
-    """
-    order = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))
-    order = order[torch.sort(targets[order], stable=True).indices]
-    fold_of = torch.empty(len(targets), dtype=torch.long)
-    fold_of[order] = torch.arange(len(targets)) % folds
-    return (fold_of != fold).nonzero().flatten(), (fold_of == fold).nonzero().flatten()
-
-
-class PooledDataset(BaseDataset):
-    """Items of several datasets end to end, or a subset of them (``indices``)."""
-
-    def __init__(self, datasets: list[Dataset], indices: torch.Tensor | None = None) -> None:
-        self.items = ConcatDataset(datasets)
-        self.classes = list(getattr(datasets[0], "classes", []))
-        self.targets = torch.cat([dataset_targets(d) for d in datasets])
-        self.indices = torch.arange(len(self.items)) if indices is None else indices
-        self.targets = self.targets[self.indices]
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, index: int):
-        return self.items[int(self.indices[index])]
-
-    def subset(self, indices: torch.Tensor) -> "PooledDataset":
-        pooled = PooledDataset.__new__(PooledDataset)
-        pooled.items, pooled.classes = self.items, self.classes
-        pooled.indices, pooled.targets = self.indices[indices], self.targets[indices]
-        return pooled
-
-
-def dataset_targets(dataset: Dataset) -> torch.Tensor:
-    """Every label of a dataset: its ``targets`` (torchvision datasets and ours have
-    one), else read item by item."""
-    targets = getattr(dataset, "targets", None)
-    if targets is None:
-        targets = [dataset[i][1] for i in range(len(dataset))]
-    return torch.as_tensor(targets).long()
-
-
-def pool_and_fold(train: Dataset, val: Dataset, folds: int, fold: int, seed: int):
-    """(train, val) for k-fold cross-validation: the two splits pooled, then cut by
-    ``fold_indices``; the test split is never part of it."""
-    if isinstance(train, InMemoryDataset) and isinstance(val, InMemoryDataset):
-        pool = InMemoryDataset(
-            torch.cat([train.inputs, val.inputs]),
-            torch.cat([train.targets, val.targets]),
-            train.classes,
-        )
-    else:
-        pool = PooledDataset([train, val])
-    train_idx, val_idx = fold_indices(pool.targets, folds, fold, seed)
-    return pool.subset(train_idx), pool.subset(val_idx)
 
 
 def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
@@ -325,6 +143,15 @@ class BaseDataModule(abc.ABC):
 
     def test_dataloader(self) -> DataLoader:
         return self._eval_loader(self.test_set)
+
+    def transfer_batch_to_device(self, batch, device: torch.device):
+        """The batch on ``device`` (Lightning's hook name). Training, validation, the test
+        of train.py and evaluate.py all move batches through this one method."""
+        return move_batch(batch, device)
+
+    def batch_size(self, batch) -> int:
+        """Samples in a batch, which weights the epoch averages of every metric."""
+        return batch_size(batch)
 
     def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
         """Fix the epoch's shuffle order; skip ``start_batch`` batches when resuming mid-epoch."""

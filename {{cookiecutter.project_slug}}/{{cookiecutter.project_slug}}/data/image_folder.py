@@ -21,7 +21,8 @@ import torch
 from omegaconf import OmegaConf
 
 from ..utils.errors import ConfigError, DataError
-from .base import DATAMODULES, BaseDataModule, BaseDataset
+from .base import DATAMODULES, BaseDataModule
+from .datasets import BaseDataset
 from .images import (
     IMAGE_SUFFIXES,
     IMAGENET_MEAN,
@@ -33,6 +34,7 @@ from .images import (
     default_transforms,
     sample_seed,
 )
+from .splits import stratified_split
 
 log = logging.getLogger(__name__)
 
@@ -126,25 +128,6 @@ def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool):
                 f"({', '.join(IMAGE_SUFFIXES)}); add images or remove the folder"
             )
     return files, targets, classes, skipped
-
-
-def stratified_split(targets: list[int], fractions: list[float], seed: int) -> list[list[int]]:
-    """Positions of each class shuffled by ``seed`` and cut by ``fractions`` in turn
-    (each of what is left): [rest, first cut, second cut...]."""
-    generator = torch.Generator().manual_seed(seed)
-    by_class: dict[int, list[int]] = {}
-    for position, target in enumerate(targets):
-        by_class.setdefault(target, []).append(position)
-    parts: list[list[int]] = [[] for _ in range(len(fractions) + 1)]
-    for target in sorted(by_class):
-        members = by_class[target]
-        order = [members[i] for i in torch.randperm(len(members), generator=generator)]
-        for i, share in enumerate(fractions):
-            n = round(len(order) * share)
-            parts[i + 1] += order[:n]
-            order = order[n:]
-        parts[0] += order
-    return [sorted(part) for part in parts]
 
 
 @DATAMODULES.register("image_folder")

@@ -81,6 +81,7 @@ def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, 
         classes,
         trainer.device,
         trainer.precision.autocast,
+        (trainer.transfer_batch_to_device, trainer.get_batch_size),  # as training moved them
     )
     if trainer.dist.is_main:
         figure = confusion_figure(matrix, classes)

@@ -134,7 +134,7 @@ class BaseTrainer(TrainerHooks):
                 continue
             group = batches_in_step(batch_idx, self.accumulate, self.num_train_batches)
             self.precision.backward(loss, group)  # loss.backward()
-            self.train_tracker.update(outputs, len(batch[0]))
+            self.train_tracker.update(outputs, self.get_batch_size(batch))
             self.state.batch_in_epoch = batch_idx + 1
             bar.update(1)
             if update:
@@ -154,7 +154,8 @@ class BaseTrainer(TrainerHooks):
     def validate(self, loader) -> dict[str, float]:
         self.model.eval()
         limit, autocast = self.num_val_batches, self.precision.autocast
-        metrics = run_evaluation(self.validation_step, loader, self.device, "val", limit, autocast)
+        batches = (self.transfer_batch_to_device, self.get_batch_size)
+        metrics = run_evaluation(self.validation_step, loader, batches, "val", limit, autocast)
         extra = self.on_validation_epoch_end()
         return metrics | {f"val_{name}": value for name, value in extra.items()}
 
