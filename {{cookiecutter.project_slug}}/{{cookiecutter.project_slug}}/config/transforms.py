@@ -10,7 +10,7 @@ import difflib
 import inspect
 from typing import Any
 
-from ..utils.errors import ConfigError
+from ..utils.errors import ConfigError, fold_message
 
 # Added by the data module itself, after the listed transforms (data.normalize sets the
 # statistics); as list items they would convert twice.
@@ -99,7 +99,7 @@ def build_transform(spec: dict[str, Any], where: str):
     try:
         return cls(**values)
     except (TypeError, ValueError) as error:
-        message = " ".join(str(error).split())
+        message = fold_message(error)
         raise ConfigError(f"{where}: {name}({_show(arguments)}) is invalid: {message}") from None
 
 

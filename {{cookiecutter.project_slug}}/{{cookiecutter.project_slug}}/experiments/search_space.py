@@ -24,7 +24,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from ..config.loader import DEFAULT_CONFIG, all_keys, load_config
 from ..config.metric_spec import monitor_names
-from ..utils.errors import ConfigError
+from ..utils.errors import ConfigError, fold_message
 
 TOP_KEYS = {"study", "config", "n_trials", "overrides", "monitor", "sampler", "pruner", "params"}
 PARAM_KEYS = {
@@ -157,7 +157,7 @@ def _read(path: Path) -> dict:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot parse {path}: {' '.join(str(error).split())}") from None
+        raise ConfigError(f"cannot parse {path}: {fold_message(error)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"sweep file {path} must be a mapping with a 'params' section")
     return raw

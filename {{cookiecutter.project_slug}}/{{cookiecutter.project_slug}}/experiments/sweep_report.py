@@ -8,6 +8,7 @@ from pathlib import Path
 import optuna
 from omegaconf import OmegaConf
 
+from ..utils.errors import first_line
 from .search_space import SweepSpec
 from .table import format_table
 
@@ -90,7 +91,7 @@ def plot(study: optuna.Study, sweep_dir: Path) -> list[str]:
             try:
                 axes = draw(study)
             except (ValueError, RuntimeError) as error:  # e.g. importances need 2+ trials
-                lines.append(f"{name} not drawn: {str(error).splitlines()[0]}")
+                lines.append(f"{name} not drawn: {first_line(error)}")
                 continue
         axes.figure.savefig(sweep_dir / name, dpi=100, bbox_inches="tight")
         plt.close(axes.figure)

@@ -3,7 +3,7 @@
 import csv
 from pathlib import Path
 
-from ..utils.errors import RunDirError
+from ..utils.errors import RunDirError, first_line
 from .base import LOGGERS, BaseLogger, RunInfo
 
 
@@ -65,7 +65,7 @@ def check_metrics_file(path: Path) -> tuple[list[dict[str, str]], list[str]]:
             int(row["epoch"])
     except (ValueError, UnicodeDecodeError, csv.Error) as error:
         raise RunDirError(
-            f"{path} is corrupt ({str(error).splitlines()[0]}), so the resumed run cannot "
+            f"{path} is corrupt ({first_line(error)}), so the resumed run cannot "
             "append to it; restore it, or move it away to start a new metrics.csv"
         ) from None
     return rows, fieldnames

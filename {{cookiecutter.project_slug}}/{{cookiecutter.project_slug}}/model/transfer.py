@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..config.schema import ModelConfig, probability
-from ..utils.errors import DataError
+from ..utils.errors import DataError, first_line
 from .base import MODELS, BaseModel
 
 
@@ -64,7 +64,7 @@ def load_cached_weights(weights_name: str) -> dict[str, torch.Tensor]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as error:
-        reason = str(error).splitlines()[0]
+        reason = first_line(error)
         raise WeightsNotFoundError(
             f"cannot read pretrained weights {path} ({reason}); replace the file"
         ) from None
