@@ -88,6 +88,8 @@ class WideConfig(ModelConfig):
 
 @MODELS.register("wide_from_a_test", options=WideConfig)
 class Wide(BaseModel):
+    """No ``from_config``: the default passes ``model.width`` to ``__init__`` by name."""
+
     def __init__(self, input_shape, num_classes, width: int) -> None:
         super().__init__()
         size = 1
@@ -95,10 +97,6 @@ class Wide(BaseModel):
             size *= dim
         self.net = nn.Sequential(nn.Flatten(), nn.Linear(size, width), nn.ReLU())
         self.head = nn.Linear(width, num_classes)
-
-    @classmethod
-    def from_config(cls, config, input_shape, num_classes):
-        return cls(input_shape, num_classes, config.width)
 
     def forward(self, x):
         return self.head(self.net(x))

@@ -106,10 +106,6 @@ class ResNetClassifier(BaseModel):
         self.dropout = dropout
         self.head = nn.Linear(features, num_classes)
 
-    @classmethod
-    def from_config(cls, config, input_shape, num_classes) -> "ResNetClassifier":
-        return cls(input_shape, num_classes, config.weights, config.dropout)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.in_channels == 1:
             x = x.expand(-1, 3, -1, -1)  # a view: no copy of the grayscale batch
