@@ -2,7 +2,7 @@
 
 from ..utils.errors import ConfigError
 from .cli import parse_cli
-from .loader import load_config, save_config, to_plain_dict
+from .loader import flatten, load_config, save_config, to_plain_dict
 from .registry import Registry
 from .schema import Config
 
@@ -10,6 +10,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Registry",
+    "flatten",
     "load_config",
     "parse_cli",
     "save_config",

@@ -74,6 +74,18 @@ def all_keys(node: Any = None, prefix: str = "") -> list[str]:
     return keys
 
 
+def flatten(tree: dict, prefix: str = "", leaf=None) -> dict[str, Any]:
+    """``{"optimizer": {"lr": 0.1}}`` -> ``{"optimizer.lr": 0.1}``, each value through
+    ``leaf`` if given (the trackers want their own value types)."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}.", leaf))
+        else:
+            flat[f"{prefix}{key}"] = value if leaf is None else leaf(value)
+    return flat
+
+
 def _load_yaml(path: Path) -> DictConfig:
     if path.is_dir():
         raise ConfigError(

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import yaml
 
+from ..config import flatten
 from ..logger import read_metrics
-from ..utils.run_dir import holds_run, lock_holder
+from ..utils.run_dir import RunFiles, holds_run, lock_holder
 
 # Keys that differ between any two runs without saying anything about them.
 IGNORED_KEYS = {"output_dir", "resume", "overwrite"}
@@ -43,20 +44,20 @@ def find_runs(roots: list[Path]) -> list[Path]:
 
 
 def read_run(path: Path) -> Run:
-    run = Run(path)
-    config_file = path / "config.yaml"
+    run, files = Run(path), RunFiles(path)
+    config_file = files.config
     if config_file.is_file():
         try:
             run.config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
             run.started = config_file.stat().st_mtime
         except (yaml.YAMLError, OSError, UnicodeDecodeError):
             run.config = {}
-    if (path / "metrics.csv").is_file():
+    if files.metrics.is_file():
         try:
-            run.rows, _ = read_metrics(path / "metrics.csv")
+            run.rows, _ = read_metrics(files.metrics)
         except (OSError, UnicodeDecodeError, ValueError):
             run.rows = []
-    test_file = path / "test_metrics.json"
+    test_file = files.test_metrics
     if test_file.is_file():
         try:
             run.test_metrics = json.loads(test_file.read_text(encoding="utf-8"))
@@ -91,16 +92,6 @@ def number(text) -> float | None:
         return float(text)
     except (TypeError, ValueError):
         return None
-
-
-def flatten(config: dict, prefix: str = "") -> dict[str, object]:
-    flat = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def differing_keys(runs: list[Run]) -> list[str]:

@@ -4,6 +4,7 @@ import csv
 from pathlib import Path
 
 from ..utils.errors import RunDirError, first_line
+from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo
 
 
@@ -23,7 +24,7 @@ class CSVLogger(BaseLogger):
 
     @classmethod
     def from_run(cls, config, run: RunInfo) -> "CSVLogger":
-        return cls(run.run_dir / "metrics.csv", run.resume_epoch)
+        return cls(RunFiles(run.run_dir).metrics, run.resume_epoch)
 
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
         new_file = not self.path.exists() or self.path.stat().st_size == 0

@@ -19,6 +19,7 @@ import torch
 
 from ..utils.compare import is_better
 from ..utils.errors import UserError, first_line
+from ..utils.run_dir import BEST, LAST
 
 
 class CheckpointError(UserError, RuntimeError):
@@ -231,11 +232,11 @@ class CheckpointManager:
 
     @property
     def last_path(self) -> Path:
-        return self.directory / "last.pt"
+        return self.directory / LAST
 
     @property
     def best_path(self) -> Path:
-        return self.directory / "best.pt"
+        return self.directory / BEST
 
     def is_better(self, score: float, reference: float | None) -> bool:
         return is_better(score, reference, self.mode)

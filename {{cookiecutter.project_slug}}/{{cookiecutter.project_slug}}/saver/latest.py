@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from ..utils.errors import first_line
+from ..utils.run_dir import LAST
 from .compatibility import TRAINING_KEYS
 
 log = logging.getLogger(__name__)
@@ -55,5 +56,5 @@ def newest_checkpoint(directory: Path) -> tuple[Path, Progress] | None:
     ]
     if not found:
         return None
-    progress, path = max(found, key=lambda item: (item[0], item[1].name == "last.pt"))
+    progress, path = max(found, key=lambda item: (item[0], item[1].name == LAST))
     return path, progress

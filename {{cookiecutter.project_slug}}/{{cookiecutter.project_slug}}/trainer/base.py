@@ -23,6 +23,7 @@ from ..logger import LoggerCollection
 from ..utils import DistInfo, MetricTracker
 from ..utils.device import prepare_device
 from ..utils.precision import Precision, batches_in_step
+from ..utils.run_dir import RunFiles
 from .callbacks import (
     HOOKS,
     Callback,
@@ -67,7 +68,7 @@ class BaseTrainer(TrainerHooks):
         self.module, self.model = wrap_model(model, self.device, self.dist, cfg)
         self.stop = GracefulStop(self.dist)
         self.early_stopping = EarlyStopping(**cfg.early_stopping)
-        checkpoints = Path(run_dir) / "checkpoints"
+        checkpoints = RunFiles(run_dir).checkpoints
         self.checkpoint = ModelCheckpoint(checkpoints, cfg.checkpoint, enabled=not cfg.fast_dev_run)
         # The checkpoint policy runs last, so the state it saves holds every decision.
         self.callbacks = [self.early_stopping, LoggingExtras(config.logger), *callbacks]
