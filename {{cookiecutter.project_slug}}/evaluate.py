@@ -30,27 +30,13 @@ from {{cookiecutter.project_slug}}.inference import load_trained
 from {{cookiecutter.project_slug}}.logger.confusion import confusion_figure
 from {{cookiecutter.project_slug}}.run import (
     confusion_path,
+    metrics_destination,
     print_metrics,
     write_test_results,
 )
-from {{cookiecutter.project_slug}}.saver import check_output_file, parse_overwrite
+from {{cookiecutter.project_slug}}.saver import parse_overwrite
 from {{cookiecutter.project_slug}}.trainer import evaluate_test_split
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
-from {{cookiecutter.project_slug}}.utils.run_dir import RunFiles, run_of_checkpoint
-
-
-def metrics_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):
-    """The file the metrics go to (None: print only), checked before any work."""
-    if output is not None:
-        check_output_file(output, overwrite)
-        return output
-    run_dir = run_of_checkpoint(checkpoint_path)
-    if run_dir is None:
-        return None
-    destination = RunFiles(run_dir).test_metrics
-    # The run's own file, written by train.py for this run: replacing it is expected.
-    check_output_file(destination, overwrite=True, label=f"the run's metrics file {destination}")
-    return destination
 
 
 def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]):

@@ -6,6 +6,7 @@ from .claim import RunDirClaim
 from .fit import fit
 from .results import (
     confusion_path,
+    metrics_destination,
     print_metrics,
     report,
     write_test_metrics,
@@ -20,6 +21,7 @@ __all__ = [
     "build_config",
     "confusion_path",
     "fit",
+    "metrics_destination",
     "print_metrics",
     "report",
     "report_stop",
