@@ -11,10 +11,7 @@ augmentation is seeded from (seed, epoch, index), so batches depend neither on
 ``num_workers`` nor on a resume.
 """
 
-import hashlib
-import json
 import logging
-import os
 from pathlib import Path
 
 import torch
@@ -23,6 +20,7 @@ from omegaconf import OmegaConf
 from ..utils.errors import ConfigError, DataError
 from .base import DATAMODULES, BaseDataModule
 from .datasets import BaseDataset
+from .image_stats import normalize_statistics
 from .images import (
     IMAGE_SUFFIXES,
     IMAGENET_MEAN,
@@ -266,41 +264,3 @@ class ImageFolderDataModule(BaseDataModule):
                 return [sum(IMAGENET_MEAN) / 3], [sum(IMAGENET_STD) / 3]
             return list(IMAGENET_MEAN), list(IMAGENET_STD)
         return normalize_statistics(train, self.eval_specs, Path(self.config.root))
-
-
-def normalize_statistics(train: ImageFolderDataset, eval_specs: list[dict], root: Path):
-    """Per-channel mean and std of the training images after the eval transforms, in
-    [0, 1]. Computed once and cached in ``<root>/.cache/`` under a key of the file list
-    (names, sizes, modification times), channels and eval transforms."""
-    key = hashlib.sha256()
-    for path in train.files:
-        stat = os.stat(path)
-        key.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    key.update(json.dumps([train.channels, eval_specs], sort_keys=True).encode())
-    cache = root / ".cache" / f"normalize-{key.hexdigest()[:16]}.json"
-    try:
-        cached = json.loads(cache.read_text())
-        return cached["mean"], cached["std"]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    pipeline = ImagePipeline(eval_specs, None, None, "data.eval_transforms")
-    total = torch.zeros(train.channels, dtype=torch.float64)
-    squares = torch.zeros(train.channels, dtype=torch.float64)
-    pixels = 0
-    for index in range(len(train)):
-        image = pipeline(train.image(index)).double()
-        total += image.sum(dim=(1, 2))
-        squares += (image**2).sum(dim=(1, 2))
-        pixels += image[0].numel()
-    mean = total / pixels
-    std = (squares / pixels - mean**2).clamp_min(1e-12).sqrt()
-    result = {"mean": mean.tolist(), "std": std.tolist()}
-    try:
-        cache.parent.mkdir(exist_ok=True)
-        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(result))
-        os.replace(temporary, cache)
-    except OSError as error:  # a read-only data folder: recomputed next time
-        log.warning("cannot cache the normalization statistics in %s: %s", cache, error)
-    log.info("data.normalize=auto: mean %s, std %s", result["mean"], result["std"])
-    return result["mean"], result["std"]

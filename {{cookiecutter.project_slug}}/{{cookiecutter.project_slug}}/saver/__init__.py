@@ -4,7 +4,6 @@ the scripts' output files, checked before any work and never replaced unasked.""
 from .checkpoint import (
     INFERENCE_KEYS,
     CheckpointError,
-    CheckpointManager,
     load_checkpoint,
     load_training_checkpoint,
     require_finite_weights,
@@ -13,6 +12,7 @@ from .checkpoint import (
 from .compatibility import TRAINING_KEYS, check_resumable, load_model_weights
 from .latest import Progress, newest_checkpoint
 from .output_file import OutputFileError, check_output_file, parse_overwrite, write_output
+from .policy import CheckpointManager
 
 __all__ = [
     "INFERENCE_KEYS",
