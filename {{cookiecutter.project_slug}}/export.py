@@ -36,7 +36,7 @@ from {{cookiecutter.project_slug}}.inference.exported import require_packages
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
     parse_overwrite,
-    write_output,
+    write_outputs,
 )
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 
@@ -59,8 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         check_output_file(path, overwrite, label=None if path == output else f"sidecar {path}")
     trained = load_trained(checkpoint, overrides)
     exported = export_model(trained, export_format, output, tolerance)
-    for path, data in exported.files.items():
-        write_output(path, data)
+    write_outputs(exported.files)
     print(f"{export_format}: wrote {', '.join(map(str, files))}")
     print(
         f"checked on {exported.checked_inputs} inputs: max abs difference of the logits "

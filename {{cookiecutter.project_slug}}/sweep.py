@@ -13,7 +13,6 @@ Needs the ``sweep`` extra: pip install -e ".[sweep]".
 """
 
 import sys
-from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary
@@ -41,14 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         sweep_lock,
     )
     from {{cookiecutter.project_slug}}.experiments.sweep_report import write_reports
-    from {{cookiecutter.project_slug}}.experiments.trials import run_trials
+    from {{cookiecutter.project_slug}}.experiments.trials import check_sweep, run_trials
 
     spec = load_sweep(path, overrides, values)
-    sweep_dir = Path(values.get("sweep_dir") or Path("runs") / "sweeps" / spec.study)
-    if sweep_dir.exists() and not sweep_dir.is_dir():
-        raise ConfigError(f"sweep_dir={sweep_dir} is a file; choose a folder")
-    if spec.n_trials == 0 and not (sweep_dir / "study.db").is_file():
-        raise ConfigError(f"no study in {sweep_dir} yet; run with n_trials >= 1 first")
+    sweep_dir = check_sweep(spec, values.get("sweep_dir"))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sweep_dir.mkdir(parents=True, exist_ok=True)
     with sweep_lock(sweep_dir):

@@ -79,3 +79,47 @@ def test_tracking_uri_comes_from_the_config_then_the_environment(monkeypatch):
     assert tracking_uri(None) == "sqlite:////somewhere/else.db"
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     assert tracking_uri(None).endswith("/mlflow.db") and tracking_uri(None).startswith("sqlite:")
+
+
+# Where MLflow meets the run directory: a tracking store that cannot log the run, or
+# that lost the run being resumed, is one line before anything is written.
+
+
+@pytest.mark.slow
+def test_resume_with_a_lost_mlflow_run_changes_nothing(tmp_path, data_root, capsys):
+    import train
+
+    run_dir = tmp_path / "run"
+    args = [
+        *FAST,
+        f"data.root={data_root}",
+        f"output_dir={run_dir}",
+        "trainer.limit_train_batches=2",
+        "trainer.limit_val_batches=1",
+        "logger.mlflow=true",
+    ]
+    first = [*args, f"logger.mlflow_tracking_uri=sqlite:///{tmp_path / 'a.db'}", "trainer.epochs=1"]
+    assert train.main(first) == 0
+    before = {p: p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}
+    capsys.readouterr()
+
+    other = f"sqlite:///{tmp_path / 'b.db'}"  # another store: the run is not in it
+    last = run_dir / "checkpoints" / "last.pt"
+    resumed = [*args, f"logger.mlflow_tracking_uri={other}", "trainer.epochs=2", f"resume={last}"]
+    assert train.main(resumed) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and "mlflow_run_id.txt" in err[0], err
+    assert "logger.mlflow_tracking_uri=" in err[0]
+    assert {p: p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()} == before
+
+
+@pytest.mark.parametrize("uri", ["nosuchscheme://somewhere", "sqlite:////proc/no/such/mlflow.db"])
+def test_unusable_tracking_uri_is_refused_before_the_run_dir(tmp_path, data_root, uri, capsys):
+    import train
+
+    run_dir = tmp_path / "run"
+    args = [*FAST, f"data.root={data_root}", f"output_dir={run_dir}", "logger.mlflow=true"]
+    assert train.main([*args, f"logger.mlflow_tracking_uri={uri}"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and "logger.mlflow_tracking_uri=" in err[0], err
+    assert not run_dir.exists()

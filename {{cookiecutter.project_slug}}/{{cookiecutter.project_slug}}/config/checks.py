@@ -13,7 +13,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ..utils.errors import ConfigError, first_line, fold_message
-from .metric_spec import LABEL, metric_spec, monitor_names
+from .metric_spec import label_problem, metric_spec, monitor_names
 from .registry import Registry, check_registered
 from .schema import Config, ModelConfig
 from .transforms import check_transform_lists
@@ -119,6 +119,9 @@ def _show(value) -> str:
     return "null" if value is None else str(value)
 
 
+ANY_CLASSES = 10_000
+
+
 def _validate_metrics(config: DictConfig) -> None:
     """Each ``metrics`` entry names a registered metric, with options it accepts (the
     metric is built once here, so a bad value fails now), under a unique label."""
@@ -133,14 +136,14 @@ def _validate_metrics(config: DictConfig) -> None:
         factory = registry.get(name)
         try:
             if options:  # a bare name has nothing more to check: building imports torchmetrics
-                factory(num_classes=3, **options)
+                # Any number of classes: top_k is checked against the data's in train.py.
+                factory(num_classes=ANY_CLASSES, **options)
         except (TypeError, ValueError) as error:
             accepted = list(inspect.signature(factory).parameters)[1:]
             raise ConfigError(
                 f"metrics: {_show(entry)}: {first_line(error)}; options of {name}: {accepted}"
             ) from None
-        if not LABEL.fullmatch(label) or label in labels:
-            problem = "taken" if label in labels else "not a name"
+        if problem := label_problem(label, labels):
             example = "{name: %s, ..., label: my_%s}" % (name, name)  # noqa: UP031 - no braces
             raise ConfigError(
                 f"metrics: {_show(entry)} is reported as {label!r}, which is {problem}; "

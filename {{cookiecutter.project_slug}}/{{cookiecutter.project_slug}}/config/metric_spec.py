@@ -8,6 +8,11 @@ from typing import Any
 from omegaconf import OmegaConf
 
 LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# Names the run reports besides the metrics, under the same val_/test_/train_ prefixes:
+# a metric labelled ``loss`` would overwrite val_loss, which best.pt and early stopping
+# follow; ``class_<name>`` are the test report's per-class values.
+RESERVED_LABELS = ("loss", "confusion_matrix")
+RESERVED_PREFIXES = ("class_",)
 
 
 def metric_spec(entry: Any) -> tuple[str, str, dict[str, Any]]:
@@ -32,3 +37,16 @@ def monitor_names(entries, train_metrics: bool) -> list[str]:
     names = ["loss", *metric_labels(entries)]
     allowed = [f"val_{name}" for name in names]
     return allowed + [f"train_{name}" for name in (names if train_metrics else ["loss"])]
+
+
+def label_problem(label: str, taken: list[str]) -> str | None:
+    """Why ``label`` cannot name a metric (given the labels before it), or None."""
+    if not LABEL.fullmatch(label):
+        return "not a name"
+    if label in taken:
+        return "taken"
+    if label.lower() in RESERVED_LABELS or label.lower().startswith(RESERVED_PREFIXES):
+        return (
+            f"reserved ({', '.join(RESERVED_LABELS)} and {RESERVED_PREFIXES[0]}* name other values)"
+        )
+    return None

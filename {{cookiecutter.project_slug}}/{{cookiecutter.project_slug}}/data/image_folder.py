@@ -20,14 +20,13 @@ from omegaconf import OmegaConf
 from ..utils.errors import ConfigError, DataError
 from .base import DATAMODULES, BaseDataModule
 from .datasets import BaseDataset
+from .image_files import check_classes_left, scan_split
 from .image_stats import normalize_statistics
 from .images import (
-    IMAGE_SUFFIXES,
     IMAGENET_MEAN,
     IMAGENET_STD,
     BadImageError,
     ImagePipeline,
-    check_image_file,
     decode,
     default_transforms,
     sample_seed,
@@ -65,6 +64,29 @@ class ImageFolderDataset(BaseDataset):
             return self.images[index]
         return decode(self.files[index], self.channels)
 
+    def pooled_subset(
+        self, datasets: list["ImageFolderDataset"], positions
+    ) -> "ImageFolderDataset":
+        """Items ``positions`` of ``datasets`` end to end, prepared with this dataset's
+        pipeline and seed (k-fold: a fold's training part is augmented, its validation
+        part is not, wherever each file came from)."""
+        files = [f for d in datasets for f in d.files]
+        targets = [t for d in datasets for t in d.targets]
+        picked = [int(i) for i in positions]
+        subset = ImageFolderDataset(
+            [files[i] for i in picked],
+            [targets[i] for i in picked],
+            self.classes,
+            self.channels,
+            self.pipeline,
+            self.seed,
+        )
+        if all(d.images is not None for d in datasets):
+            images = [image for d in datasets for image in d.images]
+            subset.images = [images[i] for i in picked]
+        subset.shape = self.shape
+        return subset
+
     def __getitem__(self, item):
         index, epoch = item if isinstance(item, tuple) else (item, 0)
         seed = None if self.seed is None else sample_seed(self.seed, epoch, index)
@@ -76,56 +98,6 @@ class ImageFolderDataset(BaseDataset):
                 "data.eval_transforms with a fixed-size crop or resize"
             )
         return sample, self.targets[index]
-
-
-def _visible(path: Path) -> bool:
-    return not path.name.startswith(".")
-
-
-def scan_split(folder: Path, classes: list[str] | None, skip_bad: bool):
-    """(files, targets, classes, skipped) of one split folder; ``classes`` fixes the class
-    list (val/test use the training split's)."""
-    if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder")
-    found = sorted(d.name for d in folder.iterdir() if d.is_dir() and _visible(d))
-    if not found:
-        raise DataError(
-            f"{folder} holds no class folders; put images in {folder}/<class>/<image>, "
-            "one folder per class"
-        )
-    if classes is None:
-        classes = found
-    unknown = [name for name in found if name not in classes]
-    if unknown:
-        raise DataError(
-            f"{folder} has class folders {unknown} that the training split does not have "
-            f"(training classes: {classes})"
-        )
-    files, targets, skipped = [], [], []
-    for name in found:
-        count = 0
-        for path in sorted(p for p in (folder / name).rglob("*") if p.is_file() and _visible(p)):
-            try:
-                if path.suffix.lower() not in IMAGE_SUFFIXES:
-                    raise BadImageError(
-                        f"{path} is not an image file (allowed: {', '.join(IMAGE_SUFFIXES)}); "
-                        "move it out of the class folder or set data.skip_bad_images=true"
-                    )
-                check_image_file(path)
-            except BadImageError as error:
-                if not skip_bad:
-                    raise
-                skipped.append(str(error))
-                continue
-            files.append(str(path))
-            targets.append(classes.index(name))
-            count += 1
-        if count == 0:
-            raise DataError(
-                f"class folder {folder / name} holds no usable images "
-                f"({', '.join(IMAGE_SUFFIXES)}); add images or remove the folder"
-            )
-    return files, targets, classes, skipped
 
 
 @DATAMODULES.register("image_folder")
@@ -142,7 +114,7 @@ class ImageFolderDataModule(BaseDataModule):
                 f"data.root={cfg.root}: no such folder; point it at your images, laid out "
                 "as <root>/<class>/<image> or <root>/train/<class>/<image>"
             )
-        self.channels = cfg.channels
+        self.channels, self.sizes, self.lost_per_class = cfg.channels, {}, {}
         splits, skipped = self._scan(root)
         train_specs, eval_specs = default_transforms(cfg.image_size)
         self.train_specs = self._specs("train_transforms", train_specs)
@@ -158,13 +130,7 @@ class ImageFolderDataModule(BaseDataModule):
         train, val, test = (splits[name] for name in SPLITS)
         train.pipeline, train.seed = train_pipeline, self.seed
         val.pipeline = test.pipeline = eval_pipeline
-        shape = tuple(eval_pipeline(train.image(0)).shape)
-        train_shape = tuple(train[0][0].shape)  # both pipelines tried once, now
-        if train_shape != shape:
-            raise ConfigError(
-                f"data.train_transforms give images of shape {train_shape} but "
-                f"data.eval_transforms give {shape}; end both lists with the same fixed size"
-            )
+        shape = self._try_pipelines(train, train_pipeline, eval_pipeline)
         for dataset in (train, val, test):
             dataset.shape = shape
         self._input_shape = shape
@@ -174,11 +140,53 @@ class ImageFolderDataModule(BaseDataModule):
     def input_shape(self) -> tuple[int, ...]:
         return self._input_shape
 
+    def _try_pipelines(self, train, train_pipeline, eval_pipeline) -> tuple[int, ...]:
+        """Both pipelines on the training images of the extreme sizes (smallest, largest,
+        widest, tallest, by their headers), before any run directory exists: transforms
+        that cannot work, or that leave images of different sizes, are found now."""
+        sized = [(self.sizes[f], i) for i, f in enumerate(train.files) if f in self.sizes]
+        picks = {0}
+        if sized:
+            for key in (
+                lambda item: item[0][0] * item[0][1],
+                lambda item: -item[0][0] * item[0][1],
+                lambda item: item[0][1] / item[0][0],
+                lambda item: item[0][0] / item[0][1],
+            ):
+                picks.add(min(sized, key=key)[1])
+        shape = None
+        for index in sorted(picks):
+            path = train.files[index]
+            image = train.image(index)
+            for pipeline in (eval_pipeline, train_pipeline):
+                got = pipeline.trial(image, path)
+                if shape is None:
+                    shape, first = got, (path, pipeline.key)
+                elif got != shape and path == first[0]:
+                    raise ConfigError(
+                        f"data.train_transforms give images of shape {got} but "
+                        f"data.eval_transforms give {shape}; end both lists with the same "
+                        "fixed size"
+                    )
+                elif got != shape:
+                    raise ConfigError(
+                        f"{pipeline.key} turn {path} into shape {got} but {first[1]} turn "
+                        f"{first[0]} into {shape}: images of different sizes need a "
+                        "resize or crop to one fixed size at the end of "
+                        "data.train_transforms and data.eval_transforms"
+                    )
+        return shape
+
     def train_dataloader(self, shuffle: bool | None = None):
         if self.skipped:  # here, not in setup: train.py's log file exists by now
             log.warning(
                 "data.skip_bad_images: %d files left out, e.g. %s",
                 *(len(self.skipped), self.skipped[0]),
+            )
+        if self.lost_per_class:
+            log.warning(
+                "data.skip_bad_images: images left out per class: %s",
+                ", ".join(f"{name} {n}" for name, n in self.lost_per_class.items()),
             )
         return super().train_dataloader(shuffle)
 
@@ -196,17 +204,18 @@ class ImageFolderDataModule(BaseDataModule):
 
     def _scan(self, root: Path):
         cfg, skip = self.config, self.config.skip_bad_images
+        sizes, lost = self.sizes, self.lost_per_class
         if (root / "train").is_dir():
-            files, targets, classes, skipped = scan_split(root / "train", None, skip)
+            files, targets, classes, skipped = scan_split(root / "train", None, skip, sizes, lost)
             splits = {"train": (files, targets)}
             for name in ("val", "test"):
                 if (root / name).is_dir():
-                    f, t, _, s = scan_split(root / name, classes, skip)
+                    f, t, _, s = scan_split(root / name, classes, skip, sizes, lost)
                     splits[name], skipped = (f, t), skipped + s
             missing = [name for name in ("test", "val") if name not in splits]
             fractions = {"val": cfg.val_fraction, "test": cfg.test_fraction}
         else:
-            files, targets, classes, skipped = scan_split(root, None, skip)
+            files, targets, classes, skipped = scan_split(root, None, skip, sizes, lost)
             splits, missing = {}, ["test", "val"]
             fractions = {"val": cfg.val_fraction, "test": cfg.test_fraction}
         if missing:
@@ -241,6 +250,8 @@ class ImageFolderDataModule(BaseDataModule):
                     if not self.config.skip_bad_images:
                         raise
                     skipped.append(str(error))
+                    name = dataset.classes[dataset.targets[index]]
+                    self.lost_per_class[name] = self.lost_per_class.get(name, 0) + 1
                     continue
                 keep.append(index)
                 if self.config.cache:
@@ -252,6 +263,7 @@ class ImageFolderDataModule(BaseDataModule):
         for name, dataset in splits.items():
             if not dataset.files:
                 raise DataError(f"every image of the {name} split is unreadable")
+        check_classes_left(splits["train"])
         return splits, skipped
 
     def _statistics(self, train: ImageFolderDataset):

@@ -34,7 +34,7 @@ def normalize_statistics(train, eval_specs: list[dict], root: Path):
     squares = torch.zeros(train.channels, dtype=torch.float64)
     pixels = 0
     for index in range(len(train)):
-        image = pipeline(train.image(index)).double()
+        image = pipeline.checked(train.image(index), train.files[index]).double()
         total += image.sum(dim=(1, 2))
         squares += (image**2).sum(dim=(1, 2))
         pixels += image[0].numel()

@@ -5,14 +5,18 @@ Shared by the ``image_folder`` data module and predict.py, so a new image is pre
 exactly like the training data.
 """
 
+import os
 import re
+import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ..config.transforms import build_transform
-from ..utils.errors import ConfigError, DataError, fold_message
+from ..utils.errors import ConfigError, DataError, first_line, fold_message
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -33,20 +37,97 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
-def check_image_file(path: Path) -> None:
-    """Cheap check without decoding: not empty, and a JPEG/PNG/WebP by its first bytes."""
+# One pixel limit for training and predict.py: PIL's (about 89 megapixels). A file
+# whose header claims more is refused before decoding: a small PNG can expand to
+# gigabytes (a decompression bomb).
+MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS
+
+
+def check_pixel_count(path: Path, size: tuple[int, int] | None) -> None:
+    """``size``: (width, height) from the header; None when PIL refused it as too large."""
+    if size is None or size[0] * size[1] > MAX_IMAGE_PIXELS:
+        claimed = "" if size is None else f" ({size[0]}x{size[1]})"
+        raise BadImageError(
+            f"image {path} is too large to decode safely{claimed}: more than "
+            f"MAX_IMAGE_PIXELS={MAX_IMAGE_PIXELS} pixels, a possible decompression bomb; "
+            "resize it first"
+        )
+
+
+def header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the header alone (PIL opens lazily and decodes nothing);
+    None if it is beyond what PIL opens at all. The limit is check_pixel_count's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as image:
+                return image.size
+        except Image.DecompressionBombError:
+            return None
+        except Exception as error:  # noqa: BLE001 - PIL raises many kinds for a bad header
+            raise BadImageError(f"cannot read image {path}: {first_line(error)}") from None
+
+
+# Where the end marker is looked for: cameras and phones may append data after it.
+TAIL_BYTES = 64 * 1024
+
+
+def check_image_file(path: Path) -> tuple[int, int] | None:
+    """Cheap checks without decoding: not empty, a JPEG/PNG/WebP by its first bytes,
+    not cut short (its end marker is there), at most MAX_IMAGE_PIXELS by its header.
+    Returns (width, height)."""
     try:
         with open(path, "rb") as file:
-            head = file.read(16)
+            head = file.read(32)
+            file.seek(max(0, file.seek(0, os.SEEK_END) - TAIL_BYTES))
+            tail = file.read(TAIL_BYTES)
     except OSError as error:
         raise BadImageError(f"cannot read image {path}: {error.strerror}") from None
     if not head:
         raise BadImageError(f"image {path} is an empty file")
-    if sniff_format(head) is None:
+    kind = sniff_format(head)
+    if kind is None:
         raise BadImageError(
             f"{path} is not a JPEG, PNG or WebP image (its content, whatever its name); "
             "remove it from the data folder or set data.skip_bad_images=true"
         )
+    if _truncated(kind, head, tail, path):
+        raise BadImageError(
+            f"image {path} is truncated (the {kind} file ends before its end marker); "
+            "copy it again, remove it, or set data.skip_bad_images=true"
+        )
+    size = header_size(path)
+    check_pixel_count(path, size)
+    return size
+
+
+def _truncated(kind: str, head: bytes, tail: bytes, path: Path) -> bool:
+    if kind == "JPEG":  # ends with EOI (some writers pad after it)
+        return b"\xff\xd9" not in tail
+    if kind == "PNG":  # the IEND chunk
+        return b"IEND" not in tail
+    declared = int.from_bytes(head[4:8], "little") + 8  # WebP: RIFF size + header
+    return path.stat().st_size < declared
+
+
+def check_png_chunks(data: bytes, path: str | Path) -> None:
+    """Every chunk's CRC, before libpng sees the file: torchvision's PNG decoder crashes
+    the whole process (a segmentation fault, no message) on corrupt compressed data,
+    which a flipped byte anywhere in it gives. zlib's crc32 runs at GB/s."""
+    position = 8
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        end = position + 12 + length
+        chunk = data[position + 4 : end - 4]
+        if end > len(data) or zlib.crc32(chunk) != int.from_bytes(data[end - 4 : end], "big"):
+            raise BadImageError(
+                f"cannot decode image {path}: the PNG data is corrupt (chunk "
+                f"{chunk[:4].decode('latin-1')!r} fails its checksum); copy it again or remove "
+                "it (data.skip_bad_images=true leaves such files out)"
+            )
+        if chunk[:4] == b"IEND":
+            return
+        position = end
 
 
 def decode(path: str | Path, channels: int) -> torch.Tensor:
@@ -58,8 +139,11 @@ def decode(path: str | Path, channels: int) -> torch.Tensor:
 
     try:
         data = read_file(str(path))
+        kind = sniff_format(bytes(data[:16].tolist()))
+        if kind == "PNG":
+            check_png_chunks(data.numpy().tobytes(), path)
         # WebP has no grayscale decoding: decoded as RGB, converted below.
-        gray = channels == 1 and sniff_format(bytes(data[:16].tolist())) != "WEBP"
+        gray = channels == 1 and kind != "WEBP"
         mode = ImageReadMode.GRAY if gray else ImageReadMode.RGB
         image = decode_image(data, mode=mode, apply_exif_orientation=True)
     except (RuntimeError, ValueError, OSError) as error:
@@ -102,7 +186,8 @@ class ImagePipeline:
         from torchvision.transforms import v2
 
         steps = [build_transform(spec, f"{key}[{i}]") for i, spec in enumerate(specs)]
-        self.listed, self.key = v2.Compose(steps), key
+        # An empty list: no transforms (fine for images of one size; setup checks that).
+        self.listed, self.key = (v2.Compose(steps) if steps else v2.Identity()), key
         channels_std = torch.tensor([1.0] if std is None else list(std)).view(-1, 1, 1)
         channels_mean = torch.tensor([0.0] if mean is None else list(mean)).view(-1, 1, 1)
         self.scale = 1.0 / (255.0 * channels_std)
@@ -116,6 +201,23 @@ class ImagePipeline:
                 "that keep uint8 images (scaling to float and normalizing come after them)"
             )
         return torch.addcmul(self.shift, pixels.float(), self.scale)
+
+    def trial(self, image: torch.Tensor, path: str | Path) -> tuple[int, ...]:
+        """The output shape for one image, tried before training."""
+        return tuple(self.checked(image, path, seed=0).shape)
+
+    def checked(self, image: torch.Tensor, path: str | Path, seed: int | None = None):
+        """``self(image, seed)``; a transform that cannot work on the image (a size of 0,
+        a crop larger than the image) is one line naming the key and the file."""
+        try:
+            return self(image, seed)
+        except ConfigError:
+            raise
+        except (ValueError, RuntimeError, TypeError, IndexError) as error:
+            raise ConfigError(
+                f"{self.key} cannot transform {path} ({tuple(image.shape[1:])} pixels): "
+                f"{first_line(error)}; fix the sizes in {self.key}"
+            ) from None
 
     def __call__(self, image: torch.Tensor, seed: int | None = None) -> torch.Tensor:
         if seed is None:

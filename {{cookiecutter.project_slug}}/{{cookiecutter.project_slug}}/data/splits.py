@@ -2,6 +2,8 @@
 stratified split of an image folder, and the stratified folds of k-fold
 cross-validation (the train and val splits pooled first)."""
 
+import bisect
+
 import torch
 from torch.utils.data import ConcatDataset, Dataset
 
@@ -42,8 +44,15 @@ class PooledDataset(BaseDataset):
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, index: int):
-        return self.items[int(self.indices[index])]
+    def __getitem__(self, item):
+        # Data modules with per_sample_epoch get (index, epoch): pass the epoch through.
+        index, epoch = item if isinstance(item, tuple) else (item, None)
+        position = int(self.indices[index])
+        if epoch is None:
+            return self.items[position]
+        part = bisect.bisect_right(self.items.cumulative_sizes, position)
+        start = self.items.cumulative_sizes[part - 1] if part else 0
+        return self.items.datasets[part][(position - start, epoch)]
 
     def subset(self, indices: torch.Tensor) -> "PooledDataset":
         pooled = PooledDataset.__new__(PooledDataset)
@@ -64,6 +73,14 @@ def dataset_targets(dataset: Dataset) -> torch.Tensor:
 def pool_and_fold(train: Dataset, val: Dataset, folds: int, fold: int, seed: int):
     """(train, val) for k-fold cross-validation: the two splits pooled, then cut by
     ``fold_indices``; the test split is never part of it."""
+    if hasattr(train, "pooled_subset"):
+        # Files re-dealt, each side keeping its own transforms: the fold's training part
+        # is augmented like training data, its validation part prepared like eval data.
+        targets = torch.cat([dataset_targets(train), dataset_targets(val)])
+        train_idx, val_idx = fold_indices(targets, folds, fold, seed)
+        return train.pooled_subset([train, val], train_idx), val.pooled_subset(
+            [train, val], val_idx
+        )
     if isinstance(train, InMemoryDataset) and isinstance(val, InMemoryDataset):
         pool = InMemoryDataset(
             torch.cat([train.inputs, val.inputs]),

@@ -5,7 +5,10 @@ a finished one is kept."""
 import time
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 from ..config import ConfigError, load_config
+from ..saver import newest_checkpoint
 from ..utils.run_dir import RunFiles, check_output_dir, create_unique_dir, holds_run
 
 
@@ -30,10 +33,22 @@ def fold_configs(path, overrides: list[str], cv_dir: Path) -> list:
     for fold in range(base.data.folds):
         files = RunFiles(cv_dir / f"fold-{fold}")
         extra = [f"data.fold={fold}", f"output_dir={files.root}"]
-        if not base.overwrite and not files.test_metrics.exists() and files.last.exists():
-            extra.append(f"resume={files.last}")  # a stopped fold continues where it was
+        if not base.overwrite and not files.test_metrics.exists():
+            extra += stopped_fold(load_config(path, [*overrides, *extra]), files)
         configs.append(load_config(path, [*overrides, *extra]))
     return configs
+
+
+def stopped_fold(config, files: RunFiles) -> list[str]:
+    """A stopped fold continues from its newest checkpoint (of this fold's config); one
+    stopped before its first checkpoint has nothing to continue and starts over."""
+    if not files.checkpoints.is_dir():
+        return []
+    found = newest_checkpoint(files.checkpoints, OmegaConf.to_container(config, resolve=True))
+    if found is None:
+        print(f"{files.root}: stopped before its first checkpoint; this fold starts over")
+        return ["overwrite=true"]
+    return [f"resume={found[0]}"]
 
 
 def is_finished(config) -> bool:

@@ -44,36 +44,56 @@ def find_runs(roots: list[Path]) -> list[Path]:
 
 
 def read_run(path: Path) -> Run:
-    run, files = Run(path), RunFiles(path)
+    """What the run's files say; a file that cannot be read, or holds the wrong kind of
+    value (a config.yaml that is a list, a test_metrics.json that is ``null``), is left
+    out and named in the status, so one damaged run does not hide the others."""
+    run, damaged, files = Run(path), [], RunFiles(path)
     config_file = files.config
     if config_file.is_file():
         try:
-            run.config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+            run.config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
             run.started = config_file.stat().st_mtime
         except (yaml.YAMLError, OSError, UnicodeDecodeError):
+            run.config = None
+        if not isinstance(run.config, dict):
             run.config = {}
+            damaged.append("config.yaml")
     if files.metrics.is_file():
         try:
             run.rows, _ = read_metrics(files.metrics)
         except (OSError, UnicodeDecodeError, ValueError):
             run.rows = []
+            damaged.append("metrics.csv")
     test_file = files.test_metrics
     if test_file.is_file():
         try:
-            run.test_metrics = json.loads(test_file.read_text(encoding="utf-8"))
+            test_metrics = json.loads(test_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            run.test_metrics = {}
+            test_metrics = None
+        if isinstance(test_metrics, dict):
+            run.test_metrics = {k: v for k, v in test_metrics.items() if number(v) is not None}
+        else:
+            damaged.append("test_metrics.json")
     # The run lock says "running"; test_metrics.json is written last, after training.
     if lock_holder(path) is not None:
         run.status = "running"
     elif test_file.is_file():
         run.status = "finished"
+    if damaged:
+        run.status += f" (unreadable: {', '.join(damaged)})"
     return run
 
 
+def section(config: dict, key: str) -> dict:
+    """``config[key]`` if it is a mapping, else {} (a hand-edited config may hold anything)."""
+    value = config.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def monitor_of(run: Run) -> tuple[str, str]:
-    checkpoint = (run.config.get("trainer") or {}).get("checkpoint") or {}
-    return checkpoint.get("monitor", "val_loss"), checkpoint.get("mode", "min")
+    checkpoint = section(section(run.config, "trainer"), "checkpoint")
+    monitor, mode = checkpoint.get("monitor", "val_loss"), checkpoint.get("mode", "min")
+    return (monitor if isinstance(monitor, str) else "val_loss"), mode
 
 
 def best_row(run: Run) -> dict | None:
@@ -108,7 +128,7 @@ def table_rows(runs: list[Run], root: Path | None = None) -> list[dict]:
     for run in runs:
         monitor, _ = monitor_of(run)
         best = best_row(run)
-        planned = (run.config.get("trainer") or {}).get("epochs", "?")
+        planned = section(run.config, "trainer").get("epochs", "?")
         name = run.path.relative_to(root) if root and run.path.is_relative_to(root) else run.path
         row = {
             "run": str(name) if str(name) != "." else run.path.name,

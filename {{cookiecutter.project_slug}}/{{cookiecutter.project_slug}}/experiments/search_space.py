@@ -13,6 +13,7 @@ read and checked completely before any trial starts.
 """
 
 import difflib
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -212,7 +213,30 @@ def _params(raw, where: str, config_path: Path, overrides: list[str], base: Dict
                     f"params.{key} {where}: value {value!r} is refused: {error}"
                 ) from None
         params.append(param)
+    _check_together(params, where, config_path, overrides)
     return params
+
+
+# Combinations of the parameters' extremes tried at load (each alone is tried above);
+# beyond this many, the first ones.
+MAX_COMBINATIONS = 64
+
+
+def _check_together(params: list[Param], where: str, config_path: Path, overrides: list[str]):
+    """Values valid alone can be invalid together (lr_scheduler.name=plateau with
+    lr_scheduler.interval=step): refused now, not when a trial draws them."""
+    if len(params) < 2:
+        return
+    combinations = itertools.product(*(_extremes(p) for p in params))
+    for values in itertools.islice(combinations, MAX_COMBINATIONS):
+        trial = [f"{p.key}={override_text(v)}" for p, v in zip(params, values, strict=True)]
+        try:
+            load_config(config_path, [*overrides, *trial])
+        except ConfigError as error:
+            raise ConfigError(
+                f"params {where}: {' '.join(trial)} is refused together ({error}); "
+                "narrow the ranges, or search the keys in separate sweeps"
+            ) from None
 
 
 def _param(key: str, spec, where: str, base: DictConfig) -> Param:

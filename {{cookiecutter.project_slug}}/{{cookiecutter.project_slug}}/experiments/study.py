@@ -21,7 +21,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from ..utils.errors import ConfigError
+from ..utils.errors import ConfigError, DataError, RunDirError, UserError, first_line
 from ..utils.run_dir import RunLock, lock_holder
 from .search_space import SweepSpec
 
@@ -31,12 +31,39 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 UNTAGGED_GRACE_S = 60.0
 
 
+# How long to wait for another process's hold on the study (the sweep lock, SQLite).
+# Holds are short (reading counts, starting a trial): a long one is a hung process.
+LOCK_TIMEOUT_S = 120.0
+DB_TIMEOUT_S = 120
+
+
 @contextlib.contextmanager
-def sweep_lock(sweep_dir: Path):
-    """Exclusive for the ``with`` block, across processes."""
+def sweep_lock(sweep_dir: Path, timeout: float | None = None):
+    """Exclusive for the ``with`` block, across processes. Says that it waits when
+    another process holds it, and gives up after ``timeout`` seconds with one line."""
+    timeout = LOCK_TIMEOUT_S if timeout is None else timeout
     fd = os.open(sweep_dir / ".sweep.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        deadline, said = time.monotonic() + timeout, False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RunDirError(
+                        f"{sweep_dir / '.sweep.lock'} was held by another process for "
+                        f"{timeout:.0f} s; gave up. If no other sweep.py runs on this "
+                        "study, that process hangs: stop it, then run the command again"
+                    ) from None
+                if not said:
+                    print(
+                        f"waiting for another process that holds {sweep_dir / '.sweep.lock'} "
+                        f"(up to {timeout:.0f} s)",
+                        flush=True,
+                    )
+                    said = True
+                time.sleep(0.2)
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -66,6 +93,40 @@ def build_pruner(spec: SweepSpec) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
+def check_settings(spec: SweepSpec) -> None:
+    """The sampler and pruner settings, built once before anything is written
+    (``min_resource: 0`` passes the type check but not Optuna's)."""
+    for what, build in (("sampler", lambda: build_sampler(spec, 0)), ("pruner", build_pruner)):
+        try:
+            build() if what == "sampler" else build(spec)
+        except (ValueError, TypeError) as error:
+            settings = getattr(spec, what)
+            raise ConfigError(
+                f"{what} {settings.get('name')} in {spec.path}: {first_line(error)}"
+            ) from None
+
+
+def say_if_db_busy(db: Path) -> None:
+    """SQLite waits silently (up to DB_TIMEOUT_S) for another process's write: say so."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(db, timeout=0.05)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.rollback()
+        finally:
+            connection.close()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            print(
+                f"waiting for another process that holds {db} (up to {DB_TIMEOUT_S} s)",
+                flush=True,
+            )
+    except sqlite3.Error:
+        pass  # not a database: open_study says so
+
+
 def open_study(spec: SweepSpec, sweep_dir: Path, create: bool) -> optuna.Study:
     """Create the study, or continue it; its search space must be the one it began with."""
     exists = (sweep_dir / "study.db").is_file()
@@ -75,17 +136,29 @@ def open_study(spec: SweepSpec, sweep_dir: Path, create: bool) -> optuna.Study:
         raise ConfigError(
             f"{sweep_dir} holds trial folders but no study.db; choose another study= or sweep_dir="
         )
-    storage = optuna.storages.RDBStorage(
-        storage_url(sweep_dir),
-        engine_kwargs={"connect_args": {"timeout": 120}},  # wait for other processes' writes
-    )
-    study = optuna.create_study(
-        storage=storage,
-        study_name=spec.study,
-        direction="minimize" if spec.mode == "min" else "maximize",
-        pruner=build_pruner(spec),
-        load_if_exists=True,
-    )
+    if exists:
+        say_if_db_busy(sweep_dir / "study.db")
+    try:
+        storage = optuna.storages.RDBStorage(
+            storage_url(sweep_dir),
+            engine_kwargs={"connect_args": {"timeout": DB_TIMEOUT_S}},
+        )
+        study = optuna.create_study(
+            storage=storage,
+            study_name=spec.study,
+            direction="minimize" if spec.mode == "min" else "maximize",
+            pruner=build_pruner(spec),
+            load_if_exists=True,
+        )
+    except Exception as error:  # noqa: BLE001 - sqlalchemy/optuna errors of a bad file
+        if isinstance(error, UserError):
+            raise
+        raise DataError(
+            f"{sweep_dir / 'study.db'} cannot be opened as an Optuna study "
+            f"({first_line(error)}); if another process holds it, wait for it; if it is "
+            "damaged, move it away (and the trial-* folders) or choose another study= or "
+            "sweep_dir="
+        ) from None
     study.sampler = build_sampler(spec, len(study.get_trials(deepcopy=False)))
     recorded = study.user_attrs.get("search_space")
     if recorded is None:

@@ -4,11 +4,26 @@ attached (a real training run, by the run layer's ``fit``), tell the study its o
 import sys
 from pathlib import Path
 
-from ..config import load_config
+from ..config import ConfigError, load_config
 from ..run import fit
 from ..trainer import TrainingInterrupted
+from ..utils.run_dir import holds_run
 from .pruning import OptunaPruning
-from .study import FINISHED, abandon, count, recover_abandoned, sweep_lock
+from .study import FINISHED, abandon, check_settings, count, recover_abandoned, sweep_lock
+
+
+def check_sweep(spec, sweep_dir: str | None) -> Path:
+    """The sweep folder (given, or ``runs/sweeps/<study>``) and the study's settings,
+    checked before anything is written."""
+    folder = Path(sweep_dir or Path("runs") / "sweeps" / spec.study)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"sweep_dir={folder} is a file; choose a folder")
+    if folder.is_dir() and holds_run(folder):  # as cv.py: a run is not a sweep folder
+        raise ConfigError(f"sweep_dir={folder} holds a training run; choose a new folder")
+    check_settings(spec)
+    if spec.n_trials == 0 and not (folder / "study.db").is_file():
+        raise ConfigError(f"no study in {folder} yet; run with n_trials >= 1 first")
+    return folder
 
 
 def distributions(spec) -> dict:

@@ -12,6 +12,7 @@ traced with) as the PyTorch model; the largest absolute difference in the logits
 exceed ``tolerance``, or nothing is written.
 """
 
+import hashlib
 import io
 import json
 import math
@@ -25,6 +26,7 @@ from .exported import (
     INPUT_NAME,
     METADATA_KEY,
     OUTPUT_NAME,
+    WEIGHTS_HASH_KEY,
     ExportError,
     inference_metadata,
     onnx_session,
@@ -86,6 +88,8 @@ def _safetensors(model, metadata: dict, output: Path):
 
     weights = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     data = save(weights)
+    # The sidecar names its weights: a pair half-replaced by a killed export is refused.
+    metadata = {**metadata, WEIGHTS_HASH_KEY: hashlib.sha256(data).hexdigest()}
     sidecar = json.dumps(metadata, indent=2) + "\n"
     # Rebuilt as predict.py will: the bytes and the sidecar only, in a fresh model.
     checkpoint = {"model": load(data), **json.loads(sidecar)}

@@ -7,6 +7,7 @@ export.py writes the metadata read here (``inference_metadata``): in the ONNX fi
 metadata, and in the sidecar beside a ``.safetensors`` file.
 """
 
+import hashlib
 import importlib
 import json
 from collections.abc import Callable
@@ -25,6 +26,7 @@ METADATA_KEY = "inference"  # ONNX metadata_props key holding the JSON metadata
 INPUT_NAME, OUTPUT_NAME = "input", "logits"
 EXPORTED_SUFFIXES = (".onnx", ".safetensors")
 INSTALL_HINT = "pip install -e '.[export]'"
+WEIGHTS_HASH_KEY = "weights_sha256"  # in the sidecar: the sha256 of its .safetensors file
 
 
 class ExportError(UserError):
@@ -107,6 +109,7 @@ def load_safetensors(path: Path, overrides: list[str]) -> Trained:
         weights = load_file(path, device="cpu")
     except (SafetensorError, OSError, ValueError) as error:
         raise ExportError(f"cannot read safetensors file {path}: {first_line(error)}") from None
+    _require_pair(path, metadata)
     require_finite_weights(weights, path)
     checkpoint = {"model": weights, **metadata}
     return rebuild_trained(checkpoint, path, overrides)
@@ -125,6 +128,18 @@ def read_sidecar(weights_path: Path) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ExportError(f"cannot read sidecar {sidecar}: {first_line(error)}") from None
     return _checked_metadata(metadata, sidecar)
+
+
+def _require_pair(path: Path, metadata: dict) -> None:
+    """The weights are the ones the sidecar was written for (an export killed between
+    its two files, or one file copied over, leaves weights of another model)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if metadata.get(WEIGHTS_HASH_KEY) != digest:
+        raise ExportError(
+            f"{path} and its sidecar {sidecar_path(path)} are not one export (the sidecar's "
+            f"{WEIGHTS_HASH_KEY} does not match the weights: an interrupted export or a file "
+            "replaced); export the checkpoint again with overwrite=true"
+        )
 
 
 def _checked_metadata(metadata, source: Path) -> dict:
@@ -154,6 +169,7 @@ def load_onnx(path: Path, overrides: list[str]) -> Predictor:
     except json.JSONDecodeError as error:
         raise ExportError(f"{path}: its export metadata is not JSON ({error})") from None
     metadata = _checked_metadata(metadata, path)
+    _require_onnx_fits(session, metadata, path)
     # Overrides (e.g. data.eval_batch_size=64) are checked like a checkpoint's.
     config = load_config(overrides=overrides, base=metadata["config"])
     input_name = metadata.get("input_name", INPUT_NAME)
@@ -165,6 +181,31 @@ def load_onnx(path: Path, overrides: list[str]) -> Predictor:
     return Predictor(
         logits, list(metadata["classes"]), metadata["preprocessing"], config.data.eval_batch_size
     )
+
+
+def _require_onnx_fits(session, metadata: dict, path: Path) -> None:
+    """The graph's input and output agree with the metadata beside them (a metadata
+    edited by hand would give an ONNX Runtime error, or class names that run out)."""
+    expected = list(metadata["preprocessing"]["input_shape"])
+    name = metadata.get("input_name", INPUT_NAME)
+    inputs = {i.name: i.shape for i in session.get_inputs()}
+    shape = inputs.get(name)
+    fixed = shape is not None and len(shape) == len(expected) + 1
+    if not fixed or any(
+        isinstance(d, int) and d != e for d, e in zip(shape[1:], expected, strict=True)
+    ):
+        raise ExportError(
+            f"{path}: its metadata says input {name!r} of shape [batch, "
+            f"{', '.join(map(str, expected))}], the ONNX graph takes {inputs}; the metadata was "
+            "changed after export: export the checkpoint again"
+        )
+    classes = len(metadata["classes"])
+    outputs = session.get_outputs()[0].shape
+    if outputs and isinstance(outputs[-1], int) and outputs[-1] != classes:
+        raise ExportError(
+            f"{path}: the ONNX graph gives {outputs[-1]} logits, its metadata names {classes} "
+            "classes; the metadata was changed after export: export the checkpoint again"
+        )
 
 
 def onnx_session(model: str | bytes):

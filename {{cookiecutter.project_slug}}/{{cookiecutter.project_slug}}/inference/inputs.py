@@ -12,7 +12,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..data.base import normalize
-from ..data.images import IMAGE_SUFFIXES, prepare_image
+from ..data.images import IMAGE_SUFFIXES, check_pixel_count, prepare_image
 from ..saver import check_output_file, write_output
 from ..utils.errors import UserError, first_line
 from .exported import Predictor, load_predictor
@@ -46,11 +46,12 @@ def load_image(path: Path, preprocessing: dict) -> torch.Tensor:
     channels, height, width = preprocessing["input_shape"]
     transformed = "eval_transforms" in preprocessing
     try:
-        # A header claiming more than MAX_IMAGE_PIXELS pixels is refused before decoding:
-        # a small PNG can expand to gigabytes (a decompression bomb).
+        # A header claiming more than MAX_IMAGE_PIXELS pixels is refused before decoding
+        # (a decompression bomb), by the rule the training data follows.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path, formats=IMAGE_FORMATS) as image:
+                check_pixel_count(path, image.size)
                 if transformed:  # header checked; decoded by torchvision below
                     return prepare_image(path, preprocessing)
                 image = image.convert("L" if channels == 1 else "RGB")
@@ -61,10 +62,7 @@ def load_image(path: Path, preprocessing: dict) -> torch.Tensor:
                     image = image.resize((width, height), resample)
                 array = np.asarray(image, dtype=np.uint8)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise PredictInputError(
-            f"image {path} is too large to decode safely: more than {Image.MAX_IMAGE_PIXELS} "
-            "pixels (PIL.Image.MAX_IMAGE_PIXELS), a possible decompression bomb; resize it first"
-        ) from None
+        check_pixel_count(path, None)  # raises: too large
     except UnidentifiedImageError:
         raise PredictInputError(
             f"cannot read image {path}: not a readable {' or '.join(IMAGE_FORMATS)} image "

@@ -2,6 +2,7 @@
 for evaluate.py and predict.py. The checkpoint's own config rebuilds the model;
 overrides such as ``trainer.device=cpu`` still apply."""
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from omegaconf import DictConfig
 
 from ..config import load_config
 from ..data import build_datamodule
+from ..data.images import MAX_IMAGE_PIXELS
 from ..model import build_model
 from ..saver import CheckpointError, load_model_weights, load_training_checkpoint
 from ..utils.device import prepare_device
@@ -62,7 +64,43 @@ def check_metadata(preprocessing, classes, checkpoint_path: Path) -> None:
             f"checkpoint {checkpoint_path} records no usable input shape "
             f"(preprocessing.input_shape={shape!r}; expected [channels, height, width])"
         )
+    if shape[0] > MAX_CHANNELS or shape[1] * shape[2] > MAX_INPUT_PIXELS:
+        raise CheckpointError(
+            f"checkpoint {checkpoint_path} records an implausible input shape "
+            f"(preprocessing.input_shape={list(shape)}; at most {MAX_CHANNELS} channels and "
+            f"{MAX_INPUT_PIXELS} pixels): its metadata was changed after export"
+        )
     if not (isinstance(classes, (list, tuple)) and classes):
         raise CheckpointError(
             f"checkpoint {checkpoint_path} records no class names (classes={classes!r})"
+        )
+    for key in ("mean", "std"):
+        _check_statistic(preprocessing, key, shape[0], checkpoint_path)
+
+
+# An input a model could have been trained on: beyond these, metadata was tampered with
+# (predict.py would allocate the shape, e.g. 5 TB for a 1e6 x 1e6 image). The pixel
+# limit is the one every image file is held to.
+MAX_CHANNELS = 64
+MAX_INPUT_PIXELS = MAX_IMAGE_PIXELS
+
+
+def _check_statistic(preprocessing: dict, key: str, channels: int, path: Path) -> None:
+    """``mean``/``std``: absent (no normalization) or one finite number per channel (or
+    one for all); ``std`` positive, as every input is divided by it."""
+    value = preprocessing.get(key)
+    if value is None:
+        return
+    values = value if isinstance(value, (list, tuple)) else [value]
+    usable = (
+        len(values) in (1, channels)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        and all(math.isfinite(v) and (key != "std" or v > 0) for v in values)
+    )
+    if not usable:
+        rule = "positive numbers" if key == "std" else "finite numbers"
+        raise CheckpointError(
+            f"{path} records an unusable preprocessing.{key}={value!r} (expected 1 or "
+            f"{channels} {rule}, one per channel): its metadata was changed after training; "
+            "export the checkpoint again"
         )

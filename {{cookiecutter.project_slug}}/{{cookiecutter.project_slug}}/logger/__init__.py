@@ -38,6 +38,14 @@ def build_loggers(
     )
 
 
+def check_loggers(config: DictConfig, resuming: bool) -> None:
+    """Every enabled logger's ``check``: before the run directory is claimed or written."""
+    run_dir = Path(config.output_dir) if config.output_dir is not None else None
+    for name, logger in LOGGERS.entries.items():
+        if config.logger.get(name, True):
+            logger.check(config, run_dir, resuming)
+
+
 __all__ = [
     "LOGGERS",
     "BaseLogger",
@@ -55,6 +63,7 @@ __all__ = [
     "WandbLogger",
 {%- endif %}
     "build_loggers",
+    "check_loggers",
     "check_metrics_file",
     "plot_curves",
     "read_metrics",

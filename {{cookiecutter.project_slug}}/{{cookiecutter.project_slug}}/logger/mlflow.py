@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import flatten
+from ..utils.errors import ConfigError, DataError, first_line
 from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo, panel_name
 
@@ -50,6 +51,37 @@ class MLflowLogger(BaseLogger):
             ).info.run_id
             id_file.write_text(self.run_id)
         log.info("MLflow run %s in %s", self.run_id, uri)
+
+    @classmethod
+    def check(cls, config, run_dir: Path | None, resuming: bool) -> None:
+        """The tracking store opens, and a resumed run's MLflow run is still in it.
+        HTTP servers are not probed (MLflow retries an absent server for minutes)."""
+        from mlflow.tracking import MlflowClient
+
+        uri = tracking_uri(config.logger.mlflow_tracking_uri)
+        if uri.startswith(("http://", "https://", "databricks")):
+            return
+        try:
+            client = MlflowClient(tracking_uri=uri)
+            client.search_experiments(max_results=1)
+        except Exception as error:  # noqa: BLE001 - any store that cannot be opened
+            raise ConfigError(
+                f"logger.mlflow_tracking_uri={uri} cannot be used ({first_line(error)}); give "
+                "sqlite:///<writable path>.db or an http(s):// server"
+            ) from None
+        id_file = run_dir / RUN_ID_FILE if run_dir is not None else None
+        if not resuming or id_file is None or not id_file.is_file():
+            return
+        run_id = id_file.read_text().strip()
+        try:
+            client.get_run(run_id)
+        except Exception:  # noqa: BLE001 - MlflowException: the run is not in this store
+            raise DataError(
+                f"{id_file} names MLflow run {run_id}, which the tracking store {uri} does not "
+                "hold (mlflow.db deleted or another store?): give the store it was logged to "
+                f"with logger.mlflow_tracking_uri=, or delete {id_file} to continue in a new "
+                "MLflow run"
+            ) from None
 
     @classmethod
     def from_run(cls, config, run: RunInfo) -> "MLflowLogger":

@@ -9,7 +9,7 @@ from ..config import ConfigError
 from ..config.schema import ModelConfig
 from .base import MODELS, BaseModel
 from .loss import build_loss
-from .metric import build_metrics
+from .metric import build_metrics, check_metrics
 from .models import MLP, SmallCNN
 from .transfer import ResNetClassifier
 
@@ -35,5 +35,6 @@ __all__ = [
     "SmallCNN",
     "build_loss",
     "build_metrics",
+    "check_metrics",
     "build_model",
 ]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Registry
 from ..config.metric_spec import metric_spec
+from ..utils.errors import ConfigError
 
 if TYPE_CHECKING:
     from torchmetrics import Metric, MetricCollection
@@ -25,6 +26,10 @@ FAST = {"validate_args": False}
 
 @METRICS.register("accuracy")
 def accuracy(num_classes: int, top_k: int = 1) -> "Metric":
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= num_classes:
+        raise ValueError(
+            f"top_k={top_k!r} must be a whole number from 1 to {num_classes}, the number of classes"
+        )
     return tm().MulticlassAccuracy(num_classes, top_k=top_k, average="micro", **FAST)
 
 
@@ -92,6 +97,17 @@ def build_metrics(entries, num_classes: int) -> "MetricCollection":
 
     # compute_groups=False: every metric keeps its own state, saved and restored as is.
     return MetricCollection(metrics, compute_groups=False)
+
+
+def check_metrics(entries, num_classes: int) -> None:
+    """Build the metrics once for the data's real number of classes (config load can only
+    check what does not depend on it, e.g. not ``top_k`` against the classes)."""
+    for entry in entries:
+        label, name, options = metric_spec(entry)
+        try:
+            METRICS.get(name)(num_classes, **options)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"metrics: {label}: {error}") from None
 
 
 def confusion_matrix(num_classes: int) -> "Metric":

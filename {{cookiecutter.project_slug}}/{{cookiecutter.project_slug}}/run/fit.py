@@ -6,9 +6,9 @@ import logging
 
 from ..config import save_config
 from ..data import build_datamodule
-from ..logger import build_loggers, setup_logging
+from ..logger import build_loggers, check_loggers, setup_logging
 from ..logger.confusion import confusion_figure
-from ..model import build_model
+from ..model import build_model, check_metrics
 from ..saver import load_checkpoint
 from ..trainer import ClassificationTrainer, evaluate_test_split
 from ..trainer.distributed import without_ddp
@@ -28,8 +28,11 @@ def fit(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
     check_inputs(config)
+    if info.is_main:  # a tracking store that cannot log this run: before the run dir
+        check_loggers(config, resuming=config.resume not in (None, AUTO))
     datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    check_metrics(config.metrics, datamodule.num_classes)  # e.g. top_k above the classes
     resumed = check_resume(config, model, checkpoint)
     agree_on_resume(config, resumed)
     with RunDirClaim(config, info) as claim:

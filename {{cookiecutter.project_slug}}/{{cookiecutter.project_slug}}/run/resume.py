@@ -4,7 +4,7 @@ The checkpoint is read once, here; the trainer restores from that dict."""
 
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from ..config import ConfigError, load_config, parse_cli
 from ..logger import check_metrics_file
@@ -66,7 +66,7 @@ def resolve_auto_resume(path: str | None, overrides: list[str]) -> list[str]:
         raise ConfigError(BOTH)
     files = RunFiles(config.output_dir)
     check_output_dir(files.root, resuming=True, overwrite=False)  # a file, or a run in use
-    found = newest_checkpoint(files.checkpoints)
+    found = newest_checkpoint(files.checkpoints, OmegaConf.to_container(config, resolve=True))
     if found is None:
         check_nothing_to_redo(files)
         announce(f"resume=auto: no checkpoint in {files.checkpoints}; starting a new run")

@@ -11,7 +11,13 @@ from .checkpoint import (
 )
 from .compatibility import TRAINING_KEYS, check_resumable, load_model_weights
 from .latest import Progress, newest_checkpoint
-from .output_file import OutputFileError, check_output_file, parse_overwrite, write_output
+from .output_file import (
+    OutputFileError,
+    check_output_file,
+    parse_overwrite,
+    write_output,
+    write_outputs,
+)
 from .policy import CheckpointManager
 
 __all__ = [
@@ -31,4 +37,5 @@ __all__ = [
     "require_finite_weights",
     "require_training_checkpoint",
     "write_output",
+    "write_outputs",
 ]
