@@ -19,8 +19,11 @@ demo: $(STAMP)
 	$(BIN)/cookiecutter --no-input --output-dir build .
 	cd build/my_pytorch_project && ../../$(BIN)/python train.py
 
+# --dist loadgroup hands out one test at a time, from the first: the two longest (marked
+# `first`, collected first) start on different workers. (--dist load sends each worker a
+# run of consecutive tests, both on the same one.)
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -16,6 +16,7 @@ import os
 import platform
 import pty
 import re
+import resource
 import statistics
 import struct
 import subprocess
@@ -269,6 +270,58 @@ def measure_startup(args, train_args: list[str], label: str) -> dict:
     }
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure_whole(args) -> dict:
+    """Whole processes, spawn to exit: ``python train.py experiment=mnist_mlp`` (through
+    ``startup_probe.py`` with ``BENCH_WHOLE=1``, which only notes when steps run) against
+    ``whole_plain.py``, the hand-written script, on the same files and epochs; medians of
+    ``--whole-repeats`` interleaved pairs. Wall times (first step, last step, exit) and the
+    CPU time of each process."""
+    epochs = str(args.whole_epochs)
+    train_args = [
+        "experiment=mnist_mlp",
+        f"data.root={args.data}",
+        f"trainer.epochs={epochs}",
+        f"output_dir={args.work / 'whole_run'}",
+        "overwrite=true",
+    ]
+    commands = {
+        "train.py": [
+            sys.executable,
+            str(HERE / "startup_probe.py"),
+            str(args.project),
+            *train_args,
+        ],
+        "plain": [
+            sys.executable,
+            str(HERE / "whole_plain.py"),
+            str(args.data),
+            epochs,
+            str(args.work / "whole_plain"),
+        ],
+    }
+    runs: dict[str, list[dict]] = {name: [] for name in commands}
+    for repeat in range(args.whole_repeats):
+        order = list(commands) if repeat % 2 == 0 else list(commands)[::-1]
+        for name in order:
+            cpu_before, spawned = children_cpu(), time.time()
+            stdout, _ = run_child(
+                commands[name], env={"BENCH_SPAWN_TIME": repr(spawned), "BENCH_WHOLE": "1"}
+            )
+            marks = tagged(stdout, "BENCH_WHOLE")
+            marks["exit"] = time.time() - spawned
+            marks["cpu"] = children_cpu() - cpu_before
+            runs[name].append(marks)
+    return {
+        name: {key: statistics.median(run[key] for run in found) for key in found[0]}
+        for name, found in runs.items()
+    }
+
+
 def peak_rss_of_run(args, train_args: list[str]) -> tuple[float, float]:
     """(peak RSS MiB, wall seconds) of a whole ``python train.py`` run."""
     started = time.time()
@@ -330,7 +383,7 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def report(args, loops, interleaved, startup, memory, datapath) -> str:
+def report(args, loops, interleaved, startup, memory, datapath, whole=None) -> str:
     import torch
 
     parts = [
@@ -412,6 +465,51 @@ def report(args, loops, interleaved, startup, memory, datapath) -> str:
             "slowest top-level imports (-X importtime, inflated by the tracing): "
             + ", ".join(f"{name} {sec:.2f} s" for name, sec in item["top_imports"]),
         ]
+    if whole:
+        plain, trainer = whole["plain"], whole["train.py"]
+        first = trainer["first_step"] - plain["first_step"]
+        after = (trainer["exit"] - trainer["last_step"]) - (plain["exit"] - plain["last_step"])
+        rows = []
+        for name, marks in whole.items():
+            cpu_after = marks["cpu"] - marks["last_step_cpu"]
+            rows.append(
+                [
+                    name,
+                    f"{marks['first_step']:.2f} / {marks['first_step_cpu']:.2f}",
+                    f"{marks['last_step'] - marks['first_step']:.2f} / "
+                    f"{marks['last_step_cpu'] - marks['first_step_cpu']:.2f}",
+                    f"{marks['exit'] - marks['last_step']:.2f} / {cpu_after:.2f}",
+                    f"{marks['exit']:.2f} / {marks['cpu']:.2f}",
+                    f"{marks['exit'] / plain['exit']:.3f}",
+                    f"{marks['cpu'] / plain['cpu']:.3f}",
+                ]
+            )
+        cpu_first = trainer["first_step_cpu"] - plain["first_step_cpu"]
+        cpu_after = (trainer["cpu"] - trainer["last_step_cpu"]) - (
+            plain["cpu"] - plain["last_step_cpu"]
+        )
+        parts += [
+            "",
+            f"whole process, {args.whole_epochs} epochs of `experiment=mnist_mlp` "
+            f"({args.data_size} images, MLP, batch 64) against the hand-written script "
+            f"`whole_plain.py`, same files (median of {args.whole_repeats}; seconds, wall "
+            f"since spawn / CPU of the process): time to the first step {first:+.2f} s wall, "
+            f"{cpu_first:+.2f} s CPU over plain; after the last step {after:+.2f} s wall, "
+            f"{cpu_after:+.2f} s CPU",
+            "",
+            table(
+                [
+                    "script",
+                    "to first step",
+                    "first to last step",
+                    "after last step",
+                    "total",
+                    "wall / plain",
+                    "CPU / plain",
+                ],
+                rows,
+            ),
+        ]
     if memory:
         rss = memory["rss_per_epoch_mb"]
         parts += [
@@ -464,6 +562,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--startup-repeats", type=int, default=3)
     parser.add_argument("--datapath-batch", type=int, default=256)
     parser.add_argument("--no-startup", action="store_true")
+    parser.add_argument(
+        "--whole-epochs", type=int, default=3, help="epochs of the whole-process check"
+    )
+    parser.add_argument("--whole-repeats", type=int, default=3)
+    parser.add_argument("--no-whole", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--no-datapath", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
@@ -472,6 +575,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.repeats, args.epochs, args.steps = 1, 2, min(args.steps or 100, 100)
         args.rounds = 3
         args.startup_repeats, args.rss_steps = 1, args.rss_steps or 20
+        args.whole_repeats = 1
     args.models = args.models.split(",")
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
     args.devices = (args.devices or ("cpu,cuda" if cuda_available() else "cpu")).split(",")
@@ -520,11 +624,15 @@ def main(argv: list[str] | None = None) -> int:
             out = f"output_dir={args.work / 'startup_run'}"
             # overwrite=true: each probe run stops at its first step in the same folder
             startup.append(measure_startup(args, [out, "overwrite=true"], "default project"))
+        whole = None
+        if not args.no_whole:
+            print("whole processes...", file=sys.stderr, flush=True)
+            whole = measure_whole(args)
         memory = None
         if not args.no_memory:
             print("memory...", file=sys.stderr, flush=True)
             memory = measure_memory(args)
-        print(report(args, loops, interleaved, startup, memory, datapath))
+        print(report(args, loops, interleaved, startup, memory, datapath, whole))
         if args.json:
             raw = {
                 "loops": loops,
@@ -532,6 +640,7 @@ def main(argv: list[str] | None = None) -> int:
                 "startup": startup,
                 "memory": memory,
                 "datapath": datapath,
+                "whole": whole,
             }
             args.json.write_text(json.dumps(raw, indent=2, default=str) + "\n")
     return 0

@@ -6,12 +6,17 @@ Loads the project's ``train.py`` as a module (its imports run exactly as they wo
 wraps the functions ``train.main`` calls, runs ``main`` and exits at the first
 ``training_step``, printing ``BENCH_STARTUP {json}`` with the wall-clock time at which each
 phase ended, in seconds since the parent spawned this process.
+
+With ``BENCH_WHOLE=1`` the run goes on to its end instead, and at exit prints
+``BENCH_WHOLE {json}``: the wall and CPU time of the first and of the last training step
+(the parent, which waits for the exit, adds the time after the last step).
 """
 
 import time
 
 STARTED = time.time()  # first line: interpreter start-up is everything before it
 
+import atexit  # noqa: E402
 import functools  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
@@ -65,6 +70,18 @@ def main() -> None:
         print("BENCH_STARTUP " + json.dumps(marks), flush=True)
         os._exit(0)  # the first step is all we time
         return first_step(self, batch, batch_idx)
+
+    if os.environ.get("BENCH_WHOLE") == "1":
+        steps: dict[str, float] = {}
+
+        def training_step(self, batch, batch_idx):  # noqa: F811
+            now, cpu = time.time() - SPAWNED, time.process_time()
+            steps.setdefault("first_step", now)
+            steps.setdefault("first_step_cpu", cpu)
+            steps["last_step"], steps["last_step_cpu"] = now, cpu
+            return first_step(self, batch, batch_idx)
+
+        atexit.register(lambda: print("BENCH_WHOLE " + json.dumps(steps), flush=True))
 
     trainer_class.training_step = training_step
     sys.exit(train.main(sys.argv[1:]))

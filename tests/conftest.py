@@ -40,6 +40,13 @@ def all_combinations() -> list[dict[str, str]]:
     return combinations
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``first`` (the longest) move to the front, in their order. Under
+    ``pytest -n 2`` (make test) the first tests go one to each worker, so the longest jobs
+    run side by side; collected where they stand they could queue on one worker."""
+    items.sort(key=lambda item: item.get_closest_marker("first") is None)
+
+
 def combination_id(context: dict[str, str]) -> str:
     return "-".join(f"{key}={value}" for key, value in context.items())
 

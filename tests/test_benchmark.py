@@ -38,6 +38,7 @@ def test_benchmark_runs_and_reports(cookies, tmp_path):
         "--startup-repeats=1",
         "--no-memory",  # whole training runs: too slow for this check
         "--no-datapath",  # one more process; its code is a plain DataLoader pass
+        "--whole-epochs=1",
         f"--json={raw}",
     )
     lines = done.stdout.splitlines()
@@ -57,6 +58,10 @@ def test_benchmark_runs_and_reports(cookies, tmp_path):
         assert row["faults"] >= 0  # a count (a warm allocator may map no new page)
     floor = results["startup"][0]["floor"]
     assert 0 < floor["imports"] <= floor["optimizer"] <= floor["first_step"]
+    assert "| script | to first step | first to last step | after last step |" in done.stdout
+    for name, marks in results["whole"].items():  # whole processes: steps ran, then exited
+        assert 0 < marks["first_step"] <= marks["last_step"] < marks["exit"], (name, marks)
+        assert 0 < marks["first_step_cpu"] <= marks["last_step_cpu"] < marks["cpu"], (name, marks)
     plain = next(row for row in results["loops"] if row["variant"] == "plain")
     assert plain["ratio"] == 1.0  # ratios are relative to the plain loop
 

@@ -9,13 +9,18 @@ import pytest
 from .conftest import run
 
 # (answers, which generated tests to run, environment). The default bake runs its whole
-# suite as a user would, with plain pytest and no variable set (the generated conftest
-# pins its own threads), in three parts (two of the slow tests, the quick ones) so the
-# two workers of `make test` share it. The other bakes run the tests of the code their
-# option changes: the data tests for a dataset, the logger tests for a tracker.
+# suite as a user would, with no variable set (the generated conftest pins its own
+# threads): plain `pytest` (the quick suite, by the project's addopts) and `pytest -m
+# slow` in two parts, so the two workers of `make test` share it. The other bakes run
+# the quick tests of the code their option changes, each check once: config tests
+# everywhere (the option changes the defaults), the script tests (test_cli.py) where the
+# option changes what train.py trains on (mnist; image_folder's FAST args train MNIST too,
+# and the trackers are off in every FAST run), data tests for a dataset, logger tests for
+# a tracker (logger=none rides with fashion_mnist).
 AS_A_USER = {"OMP_NUM_THREADS": None, "WANDB_MODE": None}
-QUICK = ["-m", "not slow"]
-CONFIG_TESTS = ["tests/test_config.py", "tests/test_bad_inputs.py", "tests/test_cli.py"]
+QUICK = ["-m", "not slow"]  # the project's default too; said here so the list reads alone
+CONFIG_TESTS = ["tests/test_config.py", "tests/test_bad_inputs.py"]
+SCRIPT_TESTS = ["tests/test_cli.py"]
 DATA_TESTS = ["tests/test_data.py", "tests/test_data_files.py", "tests/test_predict.py"]
 LOGGER_TESTS = ["tests/test_loggers.py", "tests/test_tooling.py", "tests/test_metrics.py"]
 # The slow tests of the newest features, run apart from the other slow ones so that the
@@ -28,12 +33,20 @@ SLOW_FEATURES = [
     "tests/test_image_folder_runs.py",
     "tests/test_export.py",
 ]
-VARIANTS = [
+# The two slow parts are the longest jobs of make test: marked ``first`` (tests/conftest.py).
+SLOW_PARTS = [
     ({}, ["-m", "slow", *SLOW_FEATURES], AS_A_USER),
     ({}, ["-m", "slow", *(f"--ignore={path}" for path in SLOW_FEATURES)], AS_A_USER),
-    ({}, QUICK, AS_A_USER),
-    ({"dataset": "mnist"}, [*QUICK, *CONFIG_TESTS, *DATA_TESTS], {}),
-    ({"dataset": "fashion_mnist", "logger": "none"}, [*QUICK, *CONFIG_TESTS, *DATA_TESTS], {}),
+]
+VARIANTS = [
+    *SLOW_PARTS,
+    ({}, [], AS_A_USER),  # plain `pytest`: what a student runs after each edit
+    ({"dataset": "mnist"}, [*QUICK, *CONFIG_TESTS, *SCRIPT_TESTS, *DATA_TESTS], {}),
+    (
+        {"dataset": "fashion_mnist", "logger": "none"},
+        [*QUICK, *CONFIG_TESTS, *DATA_TESTS, *LOGGER_TESTS],
+        {},
+    ),
     (
         {"dataset": "image_folder"},
         [*QUICK, *CONFIG_TESTS, *DATA_TESTS, "tests/test_image_folder.py"],
@@ -41,7 +54,6 @@ VARIANTS = [
     ),
     ({"logger": "wandb"}, [*QUICK, *CONFIG_TESTS, *LOGGER_TESTS, "tests/test_wandb.py"], {}),
     ({"logger": "mlflow"}, [*QUICK, *CONFIG_TESTS, *LOGGER_TESTS, "tests/test_mlflow.py"], {}),
-    ({"logger": "none"}, [*QUICK, *CONFIG_TESTS, *LOGGER_TESTS], {}),
 ]
 
 
@@ -49,14 +61,18 @@ def variant_id(variant) -> str:
     answers, pytest_args, _ = variant
     if answers:
         return "-".join(f"{k}={v}" for k, v in answers.items())
-    part = pytest_args[1].replace(" ", "-")
-    if part == "slow":
-        part += "-features" if pytest_args[2] == SLOW_FEATURES[0] else "-others"
+    if not pytest_args:
+        return "default-quick"
+    part = "slow-features" if pytest_args[2] == SLOW_FEATURES[0] else "slow-others"
     return f"default-{part}"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", VARIANTS, ids=[variant_id(v) for v in VARIANTS])
+@pytest.mark.parametrize(
+    "variant",
+    [pytest.param(v, marks=[pytest.mark.first] if v in SLOW_PARTS else []) for v in VARIANTS],
+    ids=[variant_id(v) for v in VARIANTS],
+)
 def test_generated_suite_passes(bake, variant):
     answers, pytest_args, env = variant
     project = bake(**answers)

@@ -18,6 +18,7 @@ from torch.distributed.elastic.multiprocessing.errors import record
 
 from {{cookiecutter.project_slug}}.run import build_config, fit, report_stop
 from {{cookiecutter.project_slug}}.trainer import TrainingInterrupted
+from {{cookiecutter.project_slug}}.trainer.graceful_stop import catch_usr1_early
 from {{cookiecutter.project_slug}}.utils import dist
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 
@@ -27,6 +28,7 @@ from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 @record
 @error_boundary
 def main(argv: list[str] | None = None) -> int:
+    catch_usr1_early()  # SLURM's stop signal during start-up: stop after one step, requeue
     try:
         config, checkpoint = build_config(argv)
         fit(config, checkpoint)

@@ -1,5 +1,16 @@
 """Shared fixtures: a fast config, small MNIST-format IDX files, and a way to run the
-project's scripts in a real subprocess, exactly as a user would."""
+project's scripts in a real subprocess, exactly as a user would.
+
+Quick and slow tests, the one rule: a test that takes more than ~10 s on 2 cores (a
+training run of many epochs or on real-size data, torchrun, torch.compile, a sweep, a
+cross-validation) is marked ``@pytest.mark.slow`` (a whole file: ``pytestmark =
+pytest.mark.slow``). Plain ``pytest`` deselects them (``addopts`` in pyproject.toml) and
+stays within ~3 minutes: run it after every change. ``pytest -m slow`` runs the rest
+(before a push; CI runs both, as two jobs); ``pytest -m "slow or not slow"`` runs all.
+The quick suite keeps the contract: every script's happy path, one exact kill-and-resume,
+the guard rails, and a user's own model and data plugging in. Quick tests share what
+they can (the session fixtures below: data written once, one reference run).
+"""
 
 import logging
 import os
@@ -209,3 +220,30 @@ def reference_run(tmp_path_factory, data_root) -> Path:
     proc = run_script("train.py", *args)
     assert proc.returncode == 0, proc.stderr
     return run_dir
+
+
+# The shared script run's metrics: accuracy and a macro recall (the test report's
+# per-class values and the confusion matrix come with any metric).
+SCRIPT_RUN_METRICS = "metrics=[accuracy, {name: recall, average: macro}]"
+
+
+@pytest.fixture(scope="session")
+def script_run(tmp_path_factory, data_root) -> Path:
+    """One finished ``python train.py`` run (``FAST``, 2 epochs, curves drawn), started
+    from a directory that is not the project's: the happy path that the script tests
+    read. A test that writes into a run works on a copy (``copy_run``)."""
+    elsewhere = tmp_path_factory.mktemp("cwd")
+    run_dir = tmp_path_factory.mktemp("script_run") / "run"
+    args = [*FAST, f"data.root={data_root}", f"output_dir={run_dir}", "logger.curves=true"]
+    proc = run_script("train.py", *args, SCRIPT_RUN_METRICS, cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    (run_dir.parent / "stdout.txt").write_text(proc.stdout)  # what the user saw
+    assert not any(elsewhere.iterdir()), "a run with output_dir= writes nothing in the cwd"
+    return run_dir
+
+
+def copy_run(run_dir: Path, into: Path) -> Path:
+    """A copy of a finished run, for a test that changes it."""
+    import shutil
+
+    return Path(shutil.copytree(run_dir, into / run_dir.name))

@@ -55,6 +55,14 @@ def die():
     first_attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
     if rank is not None and (os.environ.get("RANK") != rank or not first_attempt):
         return
+    # KILL_ONCE=<file>: one kill in all, whichever process gets here first. Two torchrun
+    # agents count restarts apart: the one whose process lived restarts it with count 0.
+    once = os.environ.get("KILL_ONCE")
+    if once:
+        try:
+            os.close(os.open(once, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return
     print(f"SIGKILL at {time.time():.3f}", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 

@@ -3,17 +3,18 @@ reports test metrics by name, resume continues the same run."""
 
 import json
 
+import pytest
 import torch
 
 from {{cookiecutter.project_slug}}.logger import read_metrics
 
-from .conftest import run_script
+from .conftest import FAST, copy_run, run_script
+from .guard_tools import assert_one_error_line, snapshot
 
 
-def test_train_writes_every_artifact(tmp_path, fast_args):
-    run_dir = tmp_path / "run"
-    result = run_script("train.py", *fast_args, "logger.curves=true")
-    assert result.returncode == 0, result.stderr
+def test_train_writes_every_artifact(script_run):
+    """``script_run``: train.py started from another directory, output_dir= given."""
+    run_dir, stdout = script_run, (script_run.parent / "stdout.txt").read_text()
     for name in ("config.yaml", "train.log", "metrics.csv", "curves.png", "test_metrics.json"):
         assert (run_dir / name).is_file(), name
     assert (run_dir / "checkpoints" / "last.pt").is_file()
@@ -24,24 +25,31 @@ def test_train_writes_every_artifact(tmp_path, fast_args):
         assert column in columns
     assert "train_accuracy" not in columns  # trainer.train_metrics=false by default
     assert "epoch 2/2" in (run_dir / "train.log").read_text()
-    assert f"outputs in {run_dir.resolve()}" in result.stdout
-    assert "test_accuracy:" in result.stdout
+    assert f"outputs in {run_dir.resolve()}" in stdout
+    assert "test_accuracy:" in stdout
     checkpoint = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)
     assert checkpoint["trainer"]["epoch"] == 2
     assert checkpoint["config"]["output_dir"] == str(run_dir)
 
 
-def test_evaluate_prints_metrics_and_writes_json(tmp_path, fast_args):
-    run_dir = tmp_path / "run"
-    assert run_script("train.py", *fast_args).returncode == 0
+def test_evaluate_prints_metrics_and_writes_json(script_run, tmp_path):
+    """On a copy of ``script_run`` without its report and picture: evaluate.py writes the
+    report train.py wrote (same best.pt, same test split) and redraws the picture."""
+    run_dir = copy_run(script_run, tmp_path)
+    (run_dir / "test_metrics.json").unlink()
+    picture = run_dir / "confusion_matrix.png"
+    picture.unlink()
     result = run_script("evaluate.py", f"checkpoint={run_dir / 'checkpoints' / 'best.pt'}")
     assert result.returncode == 0, result.stderr
+    assert f"confusion matrix drawn in {picture}" in result.stderr
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     *metric_lines, saved = result.stdout.strip().splitlines()
     printed = dict(line.split(": ") for line in metric_lines)
     written = json.loads((run_dir / "test_metrics.json").read_text())
     assert saved.startswith(f"metrics written to {run_dir / 'test_metrics.json'}")
     assert set(printed) == set(written) >= {"test_loss", "test_accuracy"}
     assert float(printed["test_accuracy"]) == round(written["test_accuracy"], 4)
+    assert written == pytest.approx(json.loads((script_run / "test_metrics.json").read_text()))
 
 
 def test_evaluate_needs_a_checkpoint():
@@ -49,9 +57,8 @@ def test_evaluate_needs_a_checkpoint():
     assert result.returncode == 2 and "checkpoint=" in result.stderr
 
 
-def test_resume_continues_the_same_run_without_duplicate_rows(tmp_path, fast_args):
-    run_dir = tmp_path / "run"
-    assert run_script("train.py", *fast_args, "trainer.epochs=1").returncode == 0
+def test_resume_continues_the_same_run_without_duplicate_rows(script_run, tmp_path):
+    run_dir = copy_run(script_run, tmp_path)  # 2 epochs done
     result = run_script(
         "train.py", f"resume={run_dir / 'checkpoints' / 'last.pt'}", "trainer.epochs=3"
     )
@@ -61,7 +68,13 @@ def test_resume_continues_the_same_run_without_duplicate_rows(tmp_path, fast_arg
     assert "resumed from" in (run_dir / "train.log").read_text()
 
 
-def test_scripts_run_from_any_directory(tmp_path, fast_args):
-    result = run_script("train.py", *fast_args, "trainer.epochs=1", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "run" / "checkpoints" / "best.pt").is_file()
+def test_a_finished_run_is_never_overwritten(script_run, tmp_path):
+    """The quick suite's overwrite guard (the rest: test_run_dirs.py, slow): a new run
+    into a finished run's output_dir stops with one line and changes nothing."""
+    run_dir = copy_run(script_run, tmp_path)
+    before = snapshot(run_dir)
+    result = run_script("train.py", *FAST, f"output_dir={run_dir}")
+    line = assert_one_error_line(result, 1)
+    assert f"output_dir={run_dir} already holds a run" in line
+    assert f"resume={run_dir / 'checkpoints' / 'last.pt'}" in line
+    assert snapshot(run_dir) == before

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.saver import load_checkpoint
 
@@ -141,6 +142,160 @@ def test_elastic_restart_after_a_rank_is_killed_is_exact(tmp_path, fast_args, dd
     killed = float(re.search(r"SIGKILL at ([\d.]+)", proc.stdout).group(1))
     again = min(float(t) for t in re.findall(r"training again at ([\d.]+)", proc.stdout))
     print(f"from SIGKILL to the restarted group's first step: {again - killed:.1f} s")
+
+
+def two_nodes(*args, env: dict[str, str] | None = None, options: tuple[str, ...] = ()):
+    """Two torchrun agents meeting at 127.0.0.1 (c10d rendezvous), one process each: a
+    two-node job on one machine. Both run to the end; returns their completed processes."""
+    endpoint = f"127.0.0.1:{free_port()}"
+    command = [
+        *(sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc-per-node=1"),
+        *("--rdzv-backend=c10d", f"--rdzv-endpoint={endpoint}", "--rdzv-id=two-nodes"),
+        *options,
+        *map(str, args),
+    ]
+    agents = [
+        subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=script_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    done = []
+    try:
+        for agent in agents:
+            stdout, stderr = agent.communicate(timeout=TIMEOUT)
+            done.append(subprocess.CompletedProcess(command, agent.returncode, stdout, stderr))
+    finally:  # a hang: SIGTERM, which torchrun passes on, so that no process is left behind
+        for agent in agents:
+            if agent.poll() is None:
+                agent.terminate()
+                try:
+                    agent.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    agent.kill()
+                    agent.communicate()
+    return done
+
+
+def test_two_torchrun_agents_match_one_two_process_torchrun(tmp_path, fast_args, ddp_reference):
+    """``torchrun --nnodes=2 --rdzv-backend=c10d`` started twice (one process each) trains
+    exactly as one ``torchrun --nproc_per_node=2``: same weights, same metrics.csv."""
+    agents = two_nodes(TRAIN_PY, *fast_args, *ARGS)
+    for agent in agents:
+        assert agent.returncode == 0, output(agent)
+    assert_same_run(ddp_reference, tmp_path / "run")
+
+
+def test_two_nodes_restart_after_a_killed_process_is_exact(tmp_path, fast_args, ddp_reference):
+    """Two agents with ``--max-restarts=1 ... resume=auto``: rank 1's process is SIGKILLed
+    after step 7; its agent restarts it, the other agent sees the new rendezvous round and
+    restarts its own, both continue from last.pt (step 6) and end with the uninterrupted
+    run's weights."""
+    killer = write_killer(tmp_path)
+    env = {"KILL_RANK": "1", "KILL_ONCE": str(tmp_path / "killed")}
+    args = (killer, "step:7", TRAIN_PY, *fast_args, *ARGS, "resume=auto")
+    agents = two_nodes(*args, env=env, options=("--max-restarts=1",))
+    text = "".join(agent.stdout for agent in agents)
+    for agent in agents:
+        assert agent.returncode == 0, output(agent)
+    assert text.count("SIGKILL at") == 1, text[-5000:]
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    # One restart: the group formed again at the first try (rank 0 says it once per try).
+    assert text.count(f"continuing from {last} (epoch 0 done, step 6, batch 6") == 1, text[-5000:]
+    assert_same_run(ddp_reference, tmp_path / "run")
+
+    killed = float(re.search(r"SIGKILL at ([\d.]+)", text).group(1))
+    again = min(float(t) for t in re.findall(r"training again at ([\d.]+)", text))
+    print(f"two nodes, from SIGKILL to the restarted group's first step: {again - killed:.1f} s")
+
+
+# Runs the script after it (train.py, or the killer then train.py) with the training
+# sampler writing each index it hands out to $RECORD/<rank>-<pid>.txt as "epoch index"
+# (data.num_workers=0: the loader takes a batch's indices right before that batch).
+RECORDER = """\
+import os, runpy, sys
+sys.path.insert(0, PROJECT_ROOT)
+from {{cookiecutter.project_slug}}.data import base
+
+iterate = base.ResumableSampler.__iter__
+path = os.path.join(os.environ["RECORD"], f"{os.environ.get('RANK', '0')}-{os.getpid()}.txt")
+
+
+def recording_iter(self):
+    with open(path, "a") as record:
+        for index in iterate(self):
+            record.write(f"{self.epoch} {index}\\n")
+            record.flush()
+            yield index
+
+
+base.ResumableSampler.__iter__ = recording_iter
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def recorded(folder: Path, epoch: int) -> dict[int, list[int]]:
+    """``{rank: [indices handed out in epoch, in order]}`` from RECORDER's files."""
+    taken: dict[int, list[int]] = {}
+    for path in folder.glob("*.txt"):
+        rank = int(path.name.split("-")[0])
+        for line in path.read_text().splitlines():
+            seen_epoch, index = map(int, line.split())
+            if seen_epoch == epoch:
+                taken.setdefault(rank, []).append(index)
+    return taken
+
+
+@pytest.mark.parametrize(("before", "after"), [(2, 1), (1, 2)])
+def test_resume_mid_epoch_with_another_world_size_uses_each_sample_once(
+    tmp_path, fast_args, config_factory, before, after
+):
+    """A mid-epoch last.pt from ``before`` processes resumed by ``after``: one line says
+    so, and the resumed epoch's samples with those the checkpoint had done are the whole
+    training set, each once (recorded from the sampler in both runs)."""
+    recorder, killer = tmp_path / "record.py", write_killer(tmp_path)
+    recorder.write_text(RECORDER.replace("PROJECT_ROOT", repr(str(PROJECT_ROOT))))
+    first_record, second_record = tmp_path / "first", tmp_path / "second"
+    first_record.mkdir()
+    second_record.mkdir()
+    args = [*fast_args, "trainer.device=cpu", "data.num_workers=0", "resume=auto"]
+    args += ["trainer.checkpoint.every_n_steps=3", "trainer.early_stopping.enabled=false"]
+
+    def launch(processes: int, *script_args, record: Path):
+        script = [recorder, *script_args]
+        if processes == 1:
+            return run([sys.executable, *map(str, script)], env={"RECORD": str(record)})
+        return run(torchrun_command(*script), env={"RECORD": str(record)})
+
+    killed = launch(before, killer, "step:7", TRAIN_PY, *args, record=first_record)
+    assert "SIGKILL at" in killed.stdout, output(killed)
+    saved = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    done = saved["trainer"]["batch_in_epoch"]
+    assert (saved["trainer"]["epoch"], done) == (0, 6), saved["trainer"]
+    batch_size = saved["config"]["data"]["batch_size"]
+    # What the checkpoint holds as done: each rank's first `done` batches of epoch 1.
+    first = recorded(first_record, 1)
+    assert sorted(first) == list(range(before))
+    used = [index for taken in first.values() for index in taken[: done * batch_size]]
+
+    resumed = launch(after, TRAIN_PY, *args, record=second_record)
+    assert resumed.returncode == 0, output(resumed)
+    note = f"resuming epoch 1 with {after} process(es), saved by {before}"
+    assert (resumed.stdout + resumed.stderr).count(note) == 1, output(resumed)
+    second = recorded(second_record, 1)
+    assert sorted(second) == list(range(after))
+    used += [index for taken in second.values() for index in taken]
+    config = config_factory()
+    train_size = len(build_datamodule(config.data, seed=config.seed).train_set)
+    assert sorted(used) == list(range(train_size))  # every sample, none twice
+    # The epoch after it is a whole epoch again, in the new number of processes' order.
+    assert len(recorded(second_record, 2)) == after
 
 
 def scalar_steps(log_dir: Path, tag: str) -> list[int]:

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from {{cookiecutter.project_slug}}.config import load_config
 from {{cookiecutter.project_slug}}.data import build_datamodule
 
@@ -16,6 +18,7 @@ def test_digits_split_and_shapes():
     assert abs(datamodule.train_set.inputs.mean().item()) < 1e-4  # standardized on train
 
 
+@pytest.mark.slow  # the shipped 30 epochs; the quick suite trains digits in test_cli.py
 def test_default_run_reaches_95_percent_test_accuracy(tmp_path):
     """``python train.py`` with the shipped defaults, as a new user runs it."""
     result = run_script(

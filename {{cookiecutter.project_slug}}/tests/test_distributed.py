@@ -204,6 +204,7 @@ sys.exit(train.main())
 """
 
 
+@pytest.mark.slow  # torchrun with two ranks
 def test_a_failing_rank_ends_the_job(tmp_path, fast_args):
     """Rank 1 raises mid-epoch: the whole job ends non-zero, the message is shown, and
     rank 0 does not wait forever in its gradient all-reduce."""
@@ -227,6 +228,7 @@ def test_sync_batchnorm_without_cuda_is_a_config_error(config_factory):
         )
 
 
+@pytest.mark.slow  # torchrun with two ranks
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds workers via /proc")
 def test_sigterm_on_one_rank_stops_all_ranks_together(tmp_path, fast_args):
     """SIGTERM to rank 1 only: the ranks agree (all-reduced flag at log steps / epoch

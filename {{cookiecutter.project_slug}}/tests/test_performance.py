@@ -84,6 +84,43 @@ def test_imports_leave_heavy_optional_modules_unloaded():
     assert json.loads(done.stdout.splitlines()[-1]) == []
 
 
+def test_torchmetrics_loads_at_the_first_validation_without_scipy_signal(tmp_path):
+    """A trainer starts without torchmetrics (~1 s to import) and imports it when it
+    first validates, skipping its back-compat shim for scipy.signal (~1 s); the metrics
+    still compute, and scipy still imports for whoever needs it."""
+    code = (
+        "import sys, torch\n"
+        "from {{cookiecutter.project_slug}}.config import load_config\n"
+        "from {{cookiecutter.project_slug}}.data import build_datamodule\n"
+        "from {{cookiecutter.project_slug}}.model import build_model\n"
+        "from {{cookiecutter.project_slug}}.model.metric import build_metrics\n"
+        "from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer\n"
+        f"config = load_config(overrides=['data.name=digits', 'output_dir={tmp_path}'])\n"
+        "data = build_datamodule(config.data, seed=0)\n"
+        "model = build_model(config.model, data.input_shape, data.num_classes)\n"
+        "trainer = ClassificationTrainer(model, data, config, config.output_dir)\n"
+        "print('torchmetrics' in sys.modules)\n"
+        "print(sorted(trainer.val_metrics.keys()), 'torchmetrics' in sys.modules)\n"
+        "metrics = build_metrics(['accuracy', {'name': 'f1', 'average': 'macro'}], 3)\n"
+        "metrics.update(torch.eye(3), torch.tensor([0, 1, 1]))\n"
+        "values = {k: round(v.item(), 4) for k, v in metrics.compute().items()}\n"
+        "print(values, 'scipy.signal' in sys.modules)\n"
+        "from torchmetrics.utilities.imports import _SCIPY_AVAILABLE\n"
+        "import scipy.signal\n"
+        "print(bool(_SCIPY_AVAILABLE), hasattr(scipy.signal, 'windows'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-4:] == [
+        "False",
+        "['accuracy', 'top3_accuracy'] True",
+        "{'accuracy': 0.6667, 'f1_macro': 0.5556} False",
+        "True True",
+    ]
+
+
 def test_digits_fast_loader_matches_scikit_learn():
     digits = pytest.importorskip("{{cookiecutter.project_slug}}.data.digits")
     datasets = pytest.importorskip("sklearn.datasets")

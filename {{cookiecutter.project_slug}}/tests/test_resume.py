@@ -19,20 +19,35 @@ from .resume_tools import (
     write_killer,
 )
 
-# Several real train.py subprocesses each: run in the default bake's full suite.
-pytestmark = pytest.mark.slow
 
-
-def test_sigkill_at_every_kill_point_then_resume_is_exact(tmp_path, fast_args, reference_run):
+def killed_at_step_7(tmp_path, fast_args):
+    """train.py with ``RESUME_ARGS`` SIGKILLed right after optimizer step 7, one step after
+    the mid-epoch checkpoint of step 6. Returns (killer, run_dir, last.pt, args)."""
     killer = write_killer(tmp_path)
     run_dir = tmp_path / "run"
     last = run_dir / "checkpoints" / "last.pt"
     args = [*fast_args, *RESUME_ARGS]
-
-    # 1. Mid-epoch, one step after the mid-epoch checkpoint at step 6: step 7 is lost.
     run_killed(killer, "step:7", args)
     state = load_checkpoint(last)["trainer"]
     assert (state["epoch"], state["global_step"], state["batch_in_epoch"]) == (0, 6, 6)
+    return killer, run_dir, last, args
+
+
+def test_sigkill_mid_epoch_then_resume_is_exact(tmp_path, fast_args, reference_run):
+    """The quick suite's exact resume: killed one step after the mid-epoch checkpoint
+    of step 6 (so step 7 is lost and redone), resumed to the end, same as never killed."""
+    _, run_dir, last, args = killed_at_step_7(tmp_path, fast_args)
+    done = run_script("train.py", *args, f"resume={last}")
+    assert done.returncode == 0, done.stderr
+    assert_same_run(reference_run, run_dir)
+    assert load_checkpoint(last)["trainer"]["global_step"] == 24
+
+
+# Several real train.py subprocesses each: run with pytest -m slow.
+@pytest.mark.slow
+def test_sigkill_at_every_kill_point_then_resume_is_exact(tmp_path, fast_args, reference_run):
+    # 1. Mid-epoch, one step after the mid-epoch checkpoint at step 6: step 7 is lost.
+    killer, run_dir, last, args = killed_at_step_7(tmp_path, fast_args)
     assert not (run_dir / "metrics.csv").exists() or not read_metrics(run_dir / "metrics.csv")[0]
 
     # 2. During a checkpoint write: best.pt's temp file is on disk, the rename never
@@ -57,6 +72,7 @@ def test_sigkill_at_every_kill_point_then_resume_is_exact(tmp_path, fast_args, r
     assert (run_dir / "train.log").read_text().count("resumed from") == 3
 
 
+@pytest.mark.slow
 def test_external_kill_9_mid_run_then_resume_from_another_cwd_is_exact(
     tmp_path, fast_args, reference_run
 ):

@@ -11,7 +11,7 @@ import torch
 from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.saver import load_checkpoint
 
-from .conftest import run_script
+from .conftest import PROJECT_ROOT, run_script
 from .resume_tools import (
     RESUME_ARGS,
     assert_same_run,
@@ -50,6 +50,41 @@ def test_sigint_then_sigterm_then_resume_is_exact(tmp_path, fast_args, reference
     done = run_script("train.py", *args, f"resume={last}")
     assert done.returncode == 0, done.stderr
     assert_same_run(reference_run, run_dir)
+
+
+# train.py with a USR1 sent to itself while it builds the data (before the trainer
+# exists): as when SLURM's time-limit signal comes during start-up.
+EARLY_USR1 = """\
+import os, runpy, signal, sys
+sys.path.insert(0, PROJECT_ROOT)
+import {{cookiecutter.project_slug}}.data as data
+
+build = data.build_datamodule
+
+
+def build_datamodule(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGUSR1)
+    return build(*args, **kwargs)
+
+
+data.build_datamodule = build_datamodule
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no SIGUSR1 on Windows")
+def test_usr1_during_start_up_stops_after_the_first_step(tmp_path, fast_args):
+    """USR1's default action kills: arriving before the trainer's handlers it killed the
+    run (under SLURM: the job ended without a requeue). Now it is kept for the trainer,
+    which saves last.pt after its first step and stops."""
+    wrapper = tmp_path / "early_usr1.py"
+    wrapper.write_text(EARLY_USR1.replace("PROJECT_ROOT", repr(str(PROJECT_ROOT))))
+    done = run_script(str(wrapper), str(PROJECT_ROOT / "train.py"), *fast_args)
+    assert done.returncode == 128 + signal.SIGUSR1, done.stderr[-3000:]
+    assert "SIGUSR1 received while starting" in done.stderr, done.stderr[-3000:]
+    saved = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["trainer"]
+    assert (saved["global_step"], saved["batch_in_epoch"]) == (1, 1)
 
 
 def test_second_sigint_quits_at_once(tmp_path, fast_args):

@@ -2,6 +2,7 @@
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,22 @@ def test_workflow_installs_cpu_torch_then_lints_and_tests():
     test_step = next(i for i, run in enumerate(runs) if "pytest" in run)
     assert torch_step < project_step < test_step  # CPU wheels first, so pip keeps them
     assert any("ruff check" in run and "ruff format --check" in run for run in runs)
+
+
+def test_plain_pytest_is_the_quick_suite_and_ci_runs_quick_and_slow_apart():
+    """``pytest`` deselects the slow tests (pyproject's addopts); CI runs the quick suite
+    and ``-m slow`` as two jobs, each with its own timeout, so neither waits on the other."""
+    pyproject = (PROJECT_ROOT / "pyproject.toml").read_text()
+    addopts = shlex.split(re.search(r'^addopts = "(.*)"$', pyproject, re.MULTILINE).group(1))
+    assert addopts[addopts.index("-m") + 1] == "not slow"
+    workflow = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    job = workflow["jobs"]["test"]
+    suites = {entry["suite"]: entry for entry in job["strategy"]["matrix"]["include"]}
+    assert suites["quick"]["pytest-args"] == "" and suites["slow"]["pytest-args"] == "-m slow"
+    assert suites["quick"]["timeout"] < suites["slow"]["timeout"]
+    assert "matrix.timeout" in job["timeout-minutes"]
+    test_step = next(step["run"] for step in job["steps"] if "pytest" in step.get("run", ""))
+    assert test_step.rstrip().endswith("matrix.pytest-args }}")
 
 
 @needs_bash
@@ -72,6 +89,7 @@ def make(*args: str) -> subprocess.CompletedProcess:
         ("evaluate", "evaluate.py checkpoint=x.pt trainer.epochs=1"),
         ("export-model", "export.py checkpoint=x.pt format=onnx trainer.epochs=1"),
         ("test", "-m pytest trainer.epochs=1"),
+        ("test-slow", "-m pytest -m slow trainer.epochs=1"),
         ("lint", "ruff format --check ."),
         ("format", "ruff format ."),
     ],

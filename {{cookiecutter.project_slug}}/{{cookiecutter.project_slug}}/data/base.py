@@ -161,6 +161,18 @@ class BaseDataModule(abc.ABC):
         # worker seeds whether or not the run was resumed.
         self._train_generator.manual_seed(self.seed + epoch)
 
+    def share_out_rest_of_epoch(self, epoch: int, consumed: int, batches: int) -> int | None:
+        """Resume ``epoch`` after ``consumed`` samples of its order, taken by another number
+        of processes: each remaining sample of the epoch (``batches`` per process) goes to
+        one process. Returns the batches each process runs; None for a weighted sampler
+        (its draw depends on the number of processes: nothing to continue)."""
+        sampler = self._train_sampler
+        if sampler is None or isinstance(sampler, WeightedResumableSampler):
+            return None
+        batch_size = self.config.batch_size
+        end = min(len(self.train_set), batches * batch_size * self.dist_info.world_size)
+        return sampler.share_out_rest(epoch, consumed, end, batch_size)
+
     def _eval_loader(self, dataset: BaseDataset) -> DataLoader:
         sampler = ShardSampler(dataset, self.dist_info)
         generator = torch.Generator().manual_seed(self.seed)

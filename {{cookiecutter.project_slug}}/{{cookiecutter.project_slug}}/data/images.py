@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from ..config.transforms import build_transform
 from ..utils.errors import ConfigError, DataError, first_line, fold_message
@@ -39,8 +38,9 @@ def sniff_format(head: bytes) -> str | None:
 
 # One pixel limit for training and predict.py: PIL's (about 89 megapixels). A file
 # whose header claims more is refused before decoding: a small PNG can expand to
-# gigabytes (a decompression bomb).
-MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS
+# gigabytes (a decompression bomb). PIL itself is imported only when a header is read:
+# start-up (and a run on MNIST or digits) never loads it.
+MAX_IMAGE_PIXELS = 1024 * 1024 * 1024 // 4 // 3  # PIL's default Image.MAX_IMAGE_PIXELS
 
 
 def check_pixel_count(path: Path, size: tuple[int, int] | None) -> None:
@@ -57,6 +57,8 @@ def check_pixel_count(path: Path, size: tuple[int, int] | None) -> None:
 def header_size(path: Path) -> tuple[int, int] | None:
     """(width, height) from the header alone (PIL opens lazily and decodes nothing);
     None if it is beyond what PIL opens at all. The limit is check_pixel_count's."""
+    from PIL import Image
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:

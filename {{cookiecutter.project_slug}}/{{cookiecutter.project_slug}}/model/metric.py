@@ -8,6 +8,7 @@ averages of batch values, and no host sync per batch. A new metric is one factor
 registered here: ``@METRICS.register("name")`` on ``f(num_classes, **options)``.
 """
 
+import sys
 from typing import TYPE_CHECKING
 
 from ..config import Registry
@@ -48,9 +49,35 @@ def tm():
     """torchmetrics' classification metrics, imported on first use: the import takes a
     few seconds (it loads matplotlib, torchvision and scipy), which scripts that build no
     metric (predict.py, export.py, --help) should not pay."""
+    import_torchmetrics()
     from torchmetrics import classification
 
     return classification
+
+
+def import_torchmetrics():
+    """``import torchmetrics`` without ``scipy.signal`` (0.7-1.1 s of every run's start):
+    torchmetrics imports it in three ``__init__`` files only to add
+    ``scipy.signal.hamming`` back for SRMRpy, the SRMR audio metric's dependency
+    (torchmetrics issue #3457). Each shim first asks whether scipy is installed, so during
+    this one import those questions answer no; nothing else asks at import time, and
+    every metric that uses scipy still imports it when it runs."""
+    if "torchmetrics" in sys.modules:
+        return sys.modules["torchmetrics"]
+    try:  # torchmetrics' own dependency; a version without it just imports as is
+        from lightning_utilities.core import imports
+    except ImportError:
+        import torchmetrics
+
+        return torchmetrics
+    available, cached = imports.package_available, imports.RequirementCache.__bool__
+    imports.package_available = lambda name: name != "scipy" and available(name)
+    imports.RequirementCache.__bool__ = lambda self: self.requirement != "scipy" and cached(self)
+    try:
+        import torchmetrics
+    finally:
+        imports.package_available, imports.RequirementCache.__bool__ = available, cached
+    return torchmetrics
 
 
 def averaged(average: str) -> str:
@@ -93,7 +120,7 @@ def build_metrics(entries, num_classes: int) -> "MetricCollection":
     for entry in entries:
         label, name, options = metric_spec(entry)
         metrics[label] = METRICS.get(name)(num_classes, **options)
-    from torchmetrics import MetricCollection
+    MetricCollection = import_torchmetrics().MetricCollection  # noqa: N806
 
     # compute_groups=False: every metric keeps its own state, saved and restored as is.
     return MetricCollection(metrics, compute_groups=False)

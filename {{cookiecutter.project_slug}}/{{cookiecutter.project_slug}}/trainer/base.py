@@ -117,8 +117,6 @@ class BaseTrainer(TrainerHooks):
         """One pass over the training data; returns ``train_<name>`` epoch averages."""
         self.model.train()
         start = self.state.batch_in_epoch
-        if start == 0:
-            self.train_tracker = MetricTracker()
         self.datamodule.set_epoch(epoch, start)
         last = self.num_train_batches - 1
         show = self.config.trainer.progress_bar and self.dist.is_main
@@ -150,6 +148,9 @@ class BaseTrainer(TrainerHooks):
         bar.close()
         self.raise_if_nonfinite()
         metrics = self.train_tracker.compute() | self.on_train_epoch_end()
+        # The next epoch's sums start here, not at its first batch: a resumed epoch may
+        # start at batch 0 with restored sums (another world size, trainer/reshard.py).
+        self.train_tracker = MetricTracker()
         return {f"train_{name}": value for name, value in metrics.items()}
 
     def validate(self, loader) -> dict[str, float]:

@@ -28,11 +28,30 @@ class TrainingInterrupted(Exception):
         self.signum, self.checkpoint = signum, checkpoint
 
 
+# USR1s that arrived before the trainer's handlers (catch_usr1_early), for the next trainer.
+_early: list[int] = []
+
+
+def catch_usr1_early() -> None:
+    """From here until a trainer installs its handlers, a USR1 is kept for it instead of
+    killing the process (USR1's default). SLURM sends it before a time limit or at a
+    preemption, to torchrun and every process; one that came during start-up (data,
+    model, process group) killed the job, which was then not requeued. Seen on a real
+    cluster when the time limit was near: the trainer now stops after its first step."""
+    usr1 = getattr(signal, "SIGUSR1", None)
+    if usr1 is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(usr1, lambda signum, frame: _early.append(signum))
+
+
 class GracefulStop:
     def __init__(self, dist_info: DistInfo) -> None:
         self.distributed = dist_info.enabled
         self.signum: int | None = None
         self._first_time = 0.0  # when the first signal arrived (time.monotonic)
+        if _early:
+            self.signum, self._first_time = _early[0], time.monotonic()
+            _early.clear()
+            log.warning("SIGUSR1 received while starting: stopping after the first step")
 
     def requested(self, sync: bool) -> bool:
         """Whether to stop here. One process: as soon as a signal arrived. Under torchrun

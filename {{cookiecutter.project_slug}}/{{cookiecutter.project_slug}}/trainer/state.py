@@ -13,6 +13,7 @@ from typing import Any
 from ..config import to_plain_dict
 from ..saver import load_checkpoint
 from ..utils import DistInfo, dist, get_rng_state, set_rng_state
+from .reshard import share_out_resumed_epoch
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +75,14 @@ def checkpoint_state(trainer) -> dict[str, Any]:
     return state
 
 
-def own_rng_state(state: dict[str, Any], info: DistInfo) -> dict[str, Any]:
+def own_rng_state(state: dict[str, Any], info: DistInfo, quiet: bool = False) -> dict[str, Any]:
     """This rank's saved RNG state. A checkpoint from another number of processes (or
     written before ``rng_per_rank`` existed) gives every rank rank 0's state: such a
     resume cannot be exact anyway, since the data shards depend on the world size."""
     per_rank = state.get("rng_per_rank") or []
     if len(per_rank) == info.world_size:
         return per_rank[info.rank]
-    if info.is_main and per_rank:
+    if info.is_main and per_rank and not quiet:
         log.warning(
             "the checkpoint was written by %d process(es), this run has %d: every process "
             "continues from rank 0's random state (not an exact resume)",
@@ -107,8 +108,9 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
             callback.load_state_dict(saved[callback.state_key])
     trainer.last_metrics = dict(state["metrics"])
     trainer.on_load_checkpoint(state)
+    said = share_out_resumed_epoch(trainer, state)  # says the RNG note too
     # Last: building the objects above must not shift it.
-    set_rng_state(own_rng_state(state, trainer.dist))
+    set_rng_state(own_rng_state(state, trainer.dist, quiet=said))
 
 
 def resume(trainer, checkpoint: Path | str | dict[str, Any]) -> None:

@@ -24,11 +24,20 @@ class ClassificationTrainer(BaseTrainer):
             weight = (counts.sum() / (len(counts) * counts)).float().to(self.device)
         self.criterion = build_loss(self.config.loss, self.config.label_smoothing, weight)
         num_classes = self.datamodule.num_classes
-        self.val_metrics = build_metrics(self.config.metrics, num_classes).to(self.device)
+        self._val_metrics = None  # built at the first validation (see val_metrics)
         # trainer.train_metrics=false (default): training batches track the loss only.
         self.train_metrics = None
         if self.config.trainer.train_metrics:
             self.train_metrics = build_metrics(self.config.metrics, num_classes).to(self.device)
+
+    @property
+    def val_metrics(self):
+        """Built on first use: importing torchmetrics takes ~1 s, which the first training
+        step need not wait for (metric options were checked when the config loaded)."""
+        if self._val_metrics is None:
+            metrics = build_metrics(self.config.metrics, self.datamodule.num_classes)
+            self._val_metrics = metrics.to(self.device)
+        return self._val_metrics
 
     def training_step(self, batch, batch_idx: int) -> dict[str, torch.Tensor]:
         inputs, targets = batch

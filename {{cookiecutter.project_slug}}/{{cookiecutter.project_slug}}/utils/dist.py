@@ -51,21 +51,28 @@ def init_distributed(device: str = "auto") -> DistInfo:
 
 
 def _restart_store() -> dict[str, Any]:
-    """Keys of its own for a group that ``torchrun --max-restarts`` restarted.
+    """Keys of its own for each process group a torchrun job forms.
 
-    The restarted processes meet in the same store as the first attempt (torchrun shares
-    its own store across restarts), which still holds the dead processes' addresses
-    under the same keys: a new rank could read one, then fail with "Connection refused"
-    or wait forever. A prefix per attempt keeps them apart. Empty on a first attempt."""
+    The processes of a group that ``torchrun --max-restarts`` restarted meet in the same
+    store as the first attempt (torchrun shares its own store across restarts), which
+    still holds the dead processes' addresses under the same keys: a new rank could read
+    one, then fail with "Connection refused" or wait forever. A prefix per group keeps
+    them apart. Empty for a single node's first attempt (nothing stale yet)."""
     attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
-    if attempt == "0":
+    nodes = int(os.environ.get("GROUP_WORLD_SIZE", "1"))
+    if attempt == "0" and nodes == 1:
         return {}
     store, rank, world_size = next(dist.rendezvous("env://"))
-    return {
-        "store": dist.PrefixStore(f"restart-{attempt}/", store),
-        "rank": rank,
-        "world_size": world_size,
-    }
+    if nodes == 1:  # one agent restarts all processes: its restart count names the group
+        prefix = f"restart-{attempt}/"
+    else:
+        # Several agents (nodes) count restarts apart: one whose processes lived restarts
+        # them with an unchanged count. Each rank number joins each group once, so "the
+        # n-th time this rank joins" is the same n on every rank of a group. (A process
+        # killed before it got here would leave its rank one behind: keep restarts for
+        # failures during training.)
+        prefix = f"group-{store.add(f'groups-joined/rank-{rank}', 1)}/"
+    return {"store": dist.PrefixStore(prefix, store), "rank": rank, "world_size": world_size}
 
 
 def is_main_process() -> bool:
