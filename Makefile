@@ -9,8 +9,16 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: demo test bench lint clean
 
+# Without an NVIDIA GPU (no nvidia-smi), torch comes from PyTorch's CPU index first: the
+# default PyPI wheel is the CUDA build with gigabytes of CUDA libraries. TORCH_INDEX= (empty)
+# keeps PyPI's; the pins match requirements-dev.txt, which the CPU wheel then satisfies.
+# Where that index cannot be reached (a closed network), the attempt fails fast (no retries)
+# and the default index's build is installed instead, with a note.
+TORCH_INDEX ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,https://download.pytorch.org/whl/cpu)
+
 $(STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
+	$(if $(TORCH_INDEX),$(BIN)/pip install --quiet --disable-pip-version-check --retries 0 --timeout 15 torch==2.14.1 torchvision==0.29.1 --index-url $(TORCH_INDEX) || echo "note: $(TORCH_INDEX) not reachable; torch comes from the default index")
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 

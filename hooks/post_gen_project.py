@@ -12,6 +12,8 @@ DATASET = json.loads(r'''{{ cookiecutter.dataset | tojson }}''')
 LOGGER = json.loads(r'''{{ cookiecutter.logger | tojson }}''')
 LICENSE = json.loads(r'''{{ cookiecutter.license | tojson }}''')
 DOCKER = json.loads(r'''{{ cookiecutter.docker | tojson }}''')
+PROFILE = json.loads(r'''{{ cookiecutter.profile | tojson }}''')
+MINIMAL = PROFILE == "minimal"
 
 PACKAGE = Path(SLUG)
 
@@ -26,10 +28,43 @@ UNUSED = {
     Path("tests") / "test_mlflow.py": LOGGER != "mlflow",
     Path("tests") / "test_digits.py": DATASET != "digits",
     Path("LICENSE"): LICENSE == "none",
-    Path("Dockerfile"): DOCKER != "yes",
-    Path(".dockerignore"): DOCKER != "yes",
-    Path(".devcontainer"): DOCKER != "yes",
+    # profile=minimal also drops the container files (docker=yes is the default answer, so
+    # minimal coerces it instead of refusing every minimal bake that did not say docker=no).
+    Path("Dockerfile"): DOCKER != "yes" or MINIMAL,
+    Path(".dockerignore"): DOCKER != "yes" or MINIMAL,
+    Path(".devcontainer"): DOCKER != "yes" or MINIMAL,
 }
+
+# What profile=minimal leaves out: THE one list. A new full-only file is one line here; the
+# template test (tests/test_profile.py) then checks that nothing left in a minimal bake
+# still names it. Text that mentions these features sits in an if-profile-is-full block.
+FULL_ONLY = [
+    Path("sweep.py"),
+    Path("cv.py"),
+    Path("runs.py"),
+    Path("export.py"),
+    Path("configs") / "sweep",
+    Path("slurm"),
+    PACKAGE / "experiments",
+    PACKAGE / "inference" / "export.py",
+    PACKAGE / "utils" / "slurm.py",
+    Path("tests") / "test_sweep.py",
+    Path("tests") / "test_cv.py",
+    Path("tests") / "test_runs_table.py",
+    Path("tests") / "test_export.py",
+    Path("tests") / "test_cluster.py",
+    Path("tests") / "test_distributed.py",
+    Path("tests") / "test_seams_cv.py",
+    Path("tests") / "test_seams_export.py",
+    Path("tests") / "test_seams_runs.py",
+    Path("tests") / "test_seams_sweep.py",
+]
+UNUSED.update({path: MINIMAL for path in FULL_ONLY})
+
+# CI installs the full profile's extras; .github/ is copied without rendering (it holds
+# GitHub expressions), so the minimal install line is set here.
+CI_WORKFLOW = Path(".github") / "workflows" / "ci.yml"
+FULL_INSTALL, MINIMAL_INSTALL = '-e ".[dev,export,sweep]"', '-e ".[dev]"'
 
 
 def main() -> None:
@@ -38,6 +73,9 @@ def main() -> None:
             shutil.rmtree(path)
         elif unused:
             path.unlink(missing_ok=True)
+    if MINIMAL:
+        text = CI_WORKFLOW.read_text(encoding="utf-8")
+        CI_WORKFLOW.write_text(text.replace(FULL_INSTALL, MINIMAL_INSTALL), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ import unicodedata
 
 SLUG = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
 NAME = json.loads(r'''{{ cookiecutter.project_name | tojson }}''')
+PROFILE = json.loads(r'''{{ cookiecutter.profile | tojson }}''')
+LOGGER = json.loads(r'''{{ cookiecutter.logger | tojson }}''')
+# Trackers profile=minimal keeps (it leaves W&B and MLflow out). An explicit tracker choice is
+# refused rather than swapped silently: the user asked for something minimal does not have.
+MINIMAL_LOGGERS = ("tensorboard", "none")
 # Free-text answers and the longest each may be: they land in one line of README.md,
 # LICENSE and pyproject.toml.
 TEXT = {
@@ -90,7 +95,21 @@ def text_problems(key: str, value: str, max_length: int) -> list[str]:
     return found
 
 
+def profile_problem(profile: str, logger: str) -> str | None:
+    """One line when the answers ask minimal for a tracker it leaves out."""
+    if profile == "minimal" and logger not in MINIMAL_LOGGERS:
+        return (
+            f"ERROR: profile=minimal has no logger={logger}: choose logger="
+            f"{' or logger='.join(MINIMAL_LOGGERS)}, or profile=full for {logger}"
+        )
+    return None
+
+
 def main() -> int:
+    profile_error = profile_problem(PROFILE, LOGGER)
+    if profile_error:
+        print(profile_error, file=sys.stderr)
+        return 1
     text_errors = [
         e for key, (value, limit) in TEXT.items() for e in text_problems(key, value, limit)
     ]

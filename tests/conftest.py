@@ -20,7 +20,7 @@ OPTIONS = {
 UNRENDERED = (".github/workflows/",)
 # Options that only add or remove files of their own: tested on their own (test_docker.py)
 # at their default in every combination, instead of doubling the combinations' count.
-SEPARATE = ("docker",)
+SEPARATE = ("docker", "profile")
 # Options that only change a file's text (the LICENSE, requires-python) are not multiplied
 # with the rest: each of their values is taken in turn, so every value still bakes.
 TEXT_ONLY = ("license", "python_version")

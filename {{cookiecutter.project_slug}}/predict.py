@@ -2,13 +2,16 @@
 
     python predict.py checkpoint=runs/<run>/checkpoints/best.pt input=<image, folder or .pt>
         [output=predictions.csv] [key=value ...]
+{%- if cookiecutter.profile == "full" %}
 
 ``checkpoint`` may also be a model written by export.py: ``best.onnx`` (run by ONNX
 Runtime) or ``best.safetensors`` (with its ``best.json`` sidecar beside it). They record
 the same classes and preprocessing as the checkpoint, so inputs are prepared identically.
+{%- endif %}
 
-``input`` is a PNG/JPG/WebP image (the suffixes training accepts), a ``.pt`` file, or
-a folder of them (not recursive).
+``input`` is a PNG/JPG/WebP image (the suffixes training accepts), a ``.pt`` file, a
+``.csv`` of feature rows (models trained on ``data.name=csv``: the columns the checkpoint
+records, any order, other columns ignored), or a folder of them (not recursive).
 A model trained on ``data.name=image_folder`` gets each image through the eval
 transforms its checkpoint stored (decoded by torchvision, any size). Other images are
 converted to grayscale (RGB for 3-channel models), resized to the model's input size,
@@ -17,13 +20,19 @@ training data, so they are prepared exactly like the training set.
 A ``.pt`` file (read with ``weights_only=True``) holds a tensor that already IS a
 model input: ``(C, H, W)`` or ``(N, C, H, W)``, normalized like the data module's output.
 
-Prints one line per input and writes ``output`` (CSV: file, class, probability;
-default ``predictions.csv`` in the current folder). An existing output file is never
-replaced unless ``overwrite=true`` is given. Everything is checked before the CSV is
-written: the output path, the checkpoint (a training checkpoint with finite weights that
-fit its model) and every input (readable, not empty, finite, at most
-``PIL.Image.MAX_IMAGE_PIXELS`` pixels per image: no decompression bombs); any problem
-is one ``error:`` line naming the file, exit code 1, and nothing written.
+Prints one line per input and writes a CSV (file, class, probability):
+
+- ``output=<file>`` given: to that file; an existing file is replaced only with
+  ``overwrite=true``;
+- otherwise, when the checkpoint lies in a run directory that train.py wrote: to
+  ``<run>/predictions.csv``, the run's own file (the output says when it replaced one);
+- otherwise: nowhere (never the current folder); the output says how to save them.
+
+Everything is checked before the CSV is written: the output path, the checkpoint (a
+training checkpoint with finite weights that fit its model) and every input (readable,
+not empty, finite, at most ``MAX_IMAGE_PIXELS`` pixels per image: no decompression
+bombs); any problem is one ``error:`` line naming the file, exit code 1, and nothing
+written.
 Overrides such as ``trainer.device=cpu`` apply to the checkpoint's config.
 """
 
@@ -31,7 +40,10 @@ import sys
 from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
-from {{cookiecutter.project_slug}}.inference.inputs import predict
+from {{cookiecutter.project_slug}}.inference.inputs import (
+    predict,
+    predictions_destination,
+)
 from {{cookiecutter.project_slug}}.saver import parse_overwrite
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 
@@ -42,18 +54,28 @@ def main(argv: list[str] | None = None) -> int:
     _, overrides, args = parse_cli(argv, script_keys=keys)
     hints = {
         "checkpoint": "a .pt checkpoint, .onnx or .safetensors",
-        "input": "an image, folder or .pt",
+        "input": "an image, folder, .pt or .csv",
     }
     for key, hint in hints.items():
         if key not in args:
             raise ConfigError(f"missing {key}=<{hint}>")
-    output = Path(args.get("output", "predictions.csv"))
+    checkpoint = Path(args["checkpoint"])
     overwrite = parse_overwrite(args.get("overwrite"))
-    rows = predict(Path(args["checkpoint"]), Path(args["input"]), output, overrides, overwrite)
+    given = Path(args["output"]) if "output" in args else None
+    output = predictions_destination(checkpoint, given, overwrite)
+    replacing = given is None and output is not None and output.exists()
+    rows = predict(checkpoint, Path(args["input"]), output, overrides, overwrite or replacing)
     width = max(len(name) for name, _, _ in rows)
     for name, label, probability in rows:
         print(f"{name:<{width}}  {label}  ({probability:.4f})")
-    print(f"predictions written to {output}")
+    if output is None:
+        print(
+            "predictions not saved: the checkpoint is not in a run directory; "
+            "give output=<file.csv> to save them"
+        )
+    else:
+        note = " (replaced the previous one)" if replacing else ""
+        print(f"predictions written to {output}{note}")
     return 0
 
 

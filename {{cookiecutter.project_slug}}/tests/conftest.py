@@ -30,11 +30,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Small and quick: every test that trains uses these unless it needs otherwise.
 FAST = [
 {%- if cookiecutter.dataset == "image_folder" %}
-    # The shared tests run on small MNIST files (data_root); the default, image_folder,
-    # has its own tests (test_image_folder*.py, IMAGE_ARGS).
+    # The shared tests run on small MNIST files (data_root) with the usual 10 %
+    # validation; the default, image_folder (30 % validation), has its own tests
+    # (test_image_folder*.py, IMAGE_ARGS, test_image_recipe.py).
     "data.name=mnist",
     "data.num_workers=0",
     "data.eval_batch_size=512",
+    "data.val_fraction=0.1",
 {%- endif %}
     "trainer.epochs=2",
     "trainer.progress_bar=false",

@@ -1,5 +1,5 @@
 """Data flows one way: config -> data -> model -> trainer -> logger/saver; inference
-beside the trainer, the run layer above both, experiments above the run layer, and the
+beside the trainer, the run layer above both, {% if cookiecutter.profile == "full" %}experiments above the run layer, {% endif %}and the
 scripts on top. This test reads every module's imports and fails if one imports a
 package it must not."""
 
@@ -25,11 +25,13 @@ ALLOWED = {
     "inference": {"config", "utils", "data", "model", "saver"},
     # resume, the run directory, test results, requeue: above the trainer and inference
     "run": {"config", "utils", "data", "model", "logger", "saver", "trainer", "inference"},
+{%- if cookiecutter.profile == "full" %}
     # sweeps, cross-validation and the runs table sit on top of the run layer
     "experiments": {
         *("config", "utils", "data", "model", "logger", "saver", "trainer", "inference"),
         "run",
     },
+{%- endif %}
 }
 
 

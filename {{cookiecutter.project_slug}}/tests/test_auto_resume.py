@@ -1,6 +1,8 @@
 """``resume=auto`` in this process: which checkpoint of a run directory is the newest (by
 the progress it holds, not by file time), and when a directory cannot be continued.
-The torchrun side (every rank agreeing, restarts, SLURM) is in test_cluster.py."""
+{%- if cookiecutter.profile == "full" %}
+The torchrun side (every rank agreeing, restarts, SLURM) is in test_cluster.py.
+{%- endif %}"""
 
 import logging
 import os

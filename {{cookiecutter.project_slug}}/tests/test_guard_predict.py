@@ -137,9 +137,9 @@ def test_output_that_cannot_be_a_file_is_refused(checkpoint, input_shape, tmp_pa
 
 def test_existing_output_is_replaced_only_with_overwrite(checkpoint, input_shape, tmp_path):
     image = a_good_image(tmp_path, input_shape)
-    default_output = tmp_path / "predictions.csv"  # predict.py's default, in the cwd
+    default_output = tmp_path / "predictions.csv"  # a file of the user's, in the cwd
     default_output.write_text("the user's own predictions.csv\n")
-    args = [f"checkpoint={checkpoint}", f"input={image}"]
+    args = [f"checkpoint={checkpoint}", f"input={image}", "output=predictions.csv"]
 
     proc = run_script("predict.py", *args, cwd=tmp_path)
     assert_one_error_line(proc, 1, "output=predictions.csv already exists", "overwrite=true")
@@ -149,3 +149,32 @@ def test_existing_output_is_replaced_only_with_overwrite(checkpoint, input_shape
     assert proc.returncode == 0, proc.stderr
     assert default_output.read_text().startswith("file,class,probability\n")
     assert "predictions written to predictions.csv" in proc.stdout
+
+
+def test_by_default_predictions_go_into_the_checkpoints_run(checkpoint, input_shape, tmp_path):
+    """Never into the cwd (the project root, where a later run would find it in the way):
+    into ``<run>/predictions.csv``, the run's own file, replaced on the next prediction."""
+    image = a_good_image(tmp_path, input_shape)
+    run_csv = checkpoint.parent.parent / "predictions.csv"
+    run_csv.unlink(missing_ok=True)
+    before = snapshot(tmp_path)
+    for replaced in (False, True):
+        proc = run_script("predict.py", f"checkpoint={checkpoint}", f"input={image}", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert snapshot(tmp_path) == before  # nothing in the cwd
+        assert run_csv.read_text().startswith("file,class,probability\n")
+        assert f"predictions written to {run_csv}" in proc.stdout
+        assert ("replaced the previous one" in proc.stdout) == replaced
+
+
+def test_a_checkpoint_outside_a_run_prints_and_says_how_to_save(checkpoint, input_shape, tmp_path):
+    elsewhere = tmp_path / "downloads"
+    elsewhere.mkdir()
+    copy = elsewhere / "model.pt"
+    copy.write_bytes(checkpoint.read_bytes())
+    image = a_good_image(tmp_path, input_shape)
+    before = snapshot(tmp_path)
+    proc = run_script("predict.py", f"checkpoint={copy}", f"input={image}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert snapshot(tmp_path) == before  # not beside the checkpoint, not in the cwd
+    assert "digit.png" in proc.stdout and "output=<file.csv>" in proc.stdout

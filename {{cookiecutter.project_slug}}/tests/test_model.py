@@ -83,17 +83,24 @@ def test_build_model_from_config_and_unknown_name():
 
 
 def test_each_model_takes_its_own_keys_and_a_new_name_starts_from_its_defaults():
-    # train.yaml configures the MLP; naming another model drops the MLP's options.
-    cnn = load_config(overrides=["model.hidden_sizes=[32]", "model.name=cnn"])
-    assert list(cnn.model.hidden_sizes) == [32] and list(cnn.model.channels) == [32, 64]
+    # The MLP's options; naming another model drops them (train.yaml may configure either).
+    cnn = load_config(overrides=["model.name=mlp", "model.hidden_sizes=[32]", "model.name=cnn"])
+    cnn_channels = list(load_config(overrides=["model.name=cnn"]).model.channels)
+    assert list(cnn.model.hidden_sizes) == [32] and list(cnn.model.channels) == cnn_channels
     resnet = load_config(overrides=["model.name=resnet18", "model.dropout=0.2"])
     assert "hidden_sizes" not in resnet.model and resnet.model.dropout == 0.2
     with pytest.raises(
         ConfigError, match=r"unknown config key 'model.channels' for model.name='mlp'"
     ):
-        load_config(overrides=["model.channels=[4]"])
+        load_config(overrides=["model.name=mlp", "model.channels=[4]"])
     with pytest.raises(ConfigError, match="did you mean model.hidden_sizes"):
-        load_config(overrides=["model.hiden_sizes=[4]"])
+        load_config(overrides=["model.name=mlp", "model.hiden_sizes=[4]"])
+
+
+def test_cnn_on_a_table_says_to_use_the_mlp():
+    config = load_config(overrides=["model.name=cnn"])
+    with pytest.raises(ConfigError, match=r"cnn takes images.*shape \(4,\).*model.name=mlp"):
+        build_model(config.model, (4,), 3)
 
 
 def test_cnn_head_uses_every_hidden_size():
@@ -129,3 +136,12 @@ def test_metrics_by_name():
     assert metrics["top2_accuracy"](logits, targets).item() == pytest.approx(2 / 3)
     with pytest.raises(ConfigError, match="f2"):
         build_metrics(["f2"], num_classes=3)
+
+
+def test_top_k_accuracy_is_left_out_when_k_covers_every_class():
+    """top3_accuracy with 3 classes is always 1.0: it is not reported at all."""
+    assert set(build_metrics(["accuracy", "top3_accuracy"], num_classes=3)) == {"accuracy"}
+    assert set(build_metrics(["accuracy", "top3_accuracy"], num_classes=4)) == {
+        "accuracy",
+        "top3_accuracy",
+    }

@@ -3,7 +3,10 @@ resumed run is exact; a second Ctrl-C quits at once; a non-finite loss stops the
 (naming the step) without overwriting good checkpoints, or is skipped by config."""
 
 import math
+import os
 import signal
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -11,7 +14,7 @@ import torch
 from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.saver import load_checkpoint
 
-from .conftest import PROJECT_ROOT, run_script
+from .conftest import PROJECT_ROOT, run_script, script_env
 from .resume_tools import (
     RESUME_ARGS,
     assert_same_run,
@@ -131,3 +134,24 @@ def test_nonfinite_loss_skip_skips_the_batch(tmp_path, fast_args):
     assert _finite(last)
     rows, _ = read_metrics(tmp_path / "run" / "metrics.csv")
     assert len(rows) == 3 and all(math.isfinite(float(row["train_loss"])) for row in rows)
+
+
+def test_ctrl_c_with_dataloader_workers_warns_once(tmp_path, fast_args):
+    """A terminal's Ctrl-C reaches the whole process group, DataLoader workers included:
+    only the training process reacts (one warning, one resume line)."""
+    args = [*fast_args, *RESUME_ARGS, "data.num_workers=2"]
+    proc = subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "train.py"), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=script_env(),
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    wait_for_mid_epoch_checkpoint(proc, last)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert (stdout + stderr).count("SIGINT received") == 1, stdout[-2000:] + stderr
+    assert stderr.count("resume with:") == 1 and "Traceback" not in stderr

@@ -18,6 +18,7 @@ def tensorboard_run(tmp_path_factory, data_root):
     result = run_script(
         "train.py",
         *FAST,
+        "model.name=mlp",  # parameters only, no BatchNorm buffers (image_folder: a CNN)
         f"data.root={data_root}",
         f"output_dir={run_dir}",
         f"trainer.epochs={EPOCHS}",

@@ -6,6 +6,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -29,7 +30,7 @@ def test_workflow_installs_cpu_torch_then_lints_and_tests():
     runs = [step.get("run", "") for step in workflow_steps()]
     torch_step = next(i for i, run in enumerate(runs) if "pip install torch" in run)
     assert "--index-url https://download.pytorch.org/whl/cpu" in runs[torch_step]
-    install = 'pip install -e ".[dev,export,sweep]"'
+    install = 'pip install -e ".[dev{% if cookiecutter.profile == "full" %},export,sweep{% endif %}]"'
     project_step = next(i for i, run in enumerate(runs) if install in run)
     test_step = next(i for i, run in enumerate(runs) if "pytest" in run)
     assert torch_step < project_step < test_step  # CPU wheels first, so pip keeps them
@@ -87,7 +88,9 @@ def make(*args: str) -> subprocess.CompletedProcess:
         ("install-cpu", "--index-url https://download.pytorch.org/whl/cpu"),
         ("train", "train.py trainer.epochs=1"),
         ("evaluate", "evaluate.py checkpoint=x.pt trainer.epochs=1"),
+{%- if cookiecutter.profile == "full" %}
         ("export-model", "export.py checkpoint=x.pt format=onnx trainer.epochs=1"),
+{%- endif %}
         ("test", "-m pytest trainer.epochs=1"),
         ("test-slow", "-m pytest -m slow trainer.epochs=1"),
         ("lint", "ruff format --check ."),
@@ -167,3 +170,23 @@ def test_gitignore_hides_outputs_but_not_the_code(tmp_path):
     )
     ignored = set(result.stdout.split())
     assert ignored == set(outputs)
+
+
+@needs_make
+def test_make_evaluate_picks_the_newest_run(tmp_path):
+    """The newest best.pt by time, not the alphabetically last folder (``runs/try1`` sorts
+    after every timestamp). Run in a scratch folder: never the project's own runs/."""
+    for name, age in (("zz_old_try", 3600), ("2031-01-01_10-00-00", 0)):
+        best = tmp_path / "runs" / name / "checkpoints" / "best.pt"
+        best.parent.mkdir(parents=True)
+        best.write_bytes(b"")
+        stamp = time.time() - age
+        os.utime(best, (stamp, stamp))
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-f", str(PROJECT_ROOT / "Makefile"), "-n", "evaluate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "checkpoint=runs/2031-01-01_10-00-00/checkpoints/best.pt" in result.stdout

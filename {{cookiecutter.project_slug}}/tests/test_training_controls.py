@@ -36,6 +36,7 @@ from .conftest import run_script
 
 # In-process runs: CPU, a constant LR unless a test sets a scheduler, no early stopping.
 BASE = [
+    "model.name=mlp",  # no BatchNorm: the exact comparisons below hold (image_folder: a CNN)
     "trainer.device=cpu",
     "lr_scheduler.name=none",
     "trainer.early_stopping.enabled=false",

@@ -1,6 +1,8 @@
 """Transfer learning: ResNet-18 backbone frozen from config, only the new head trains,
 pretrained weights come from the local torch hub cache and nowhere else."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from torchvision.models import resnet18
@@ -166,3 +168,27 @@ def test_weights_from_a_local_file(tmp_path):
     assert torch.equal(model.backbone.conv1.weight, fake["conv1.weight"])
     with pytest.raises(WeightsNotFoundError, match=r"nothing\.pth: no such file"):
         ResNetClassifier((3, 16, 16), 2, weights=str(tmp_path / "nothing.pth"))
+
+
+def test_a_frozen_backbone_without_pretrained_weights_warns(config_factory, transfer):
+    """Freezing random weights trains only the head on random features: said at start."""
+    from {{cookiecutter.project_slug}}.run import fit
+
+    config = config_factory(*transfer, "model.weights=null", "trainer.fast_dev_run=true")
+    assert list(config.model.freeze) == ["backbone"] and config.model.weights is None
+    fit(config)
+    log = (Path(config.output_dir) / "train.log").read_text().splitlines()
+    warnings = [line for line in log if "keeps random weights" in line]
+    assert len(warnings) == 1 and "WARNING" in warnings[0]
+    assert "model.freeze=[backbone]" in warnings[0] and "model.weights=<file.pth>" in warnings[0]
+
+
+def test_a_trainable_or_pretrained_backbone_does_not_warn(config_factory, transfer, tmp_path):
+    from {{cookiecutter.project_slug}}.model.transfer import frozen_random_warning
+
+    unfrozen = config_factory(*transfer, "model.weights=null", "model.freeze=[]")
+    assert frozen_random_warning(unfrozen.model) is None
+    weights = tmp_path / "resnet18.pth"
+    pretrained = config_factory(*transfer, f"model.weights={weights}")
+    assert frozen_random_warning(pretrained.model) is None
+    assert frozen_random_warning(config_factory("model.name=mlp").model) is None

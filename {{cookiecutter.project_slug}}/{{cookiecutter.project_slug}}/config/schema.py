@@ -53,11 +53,13 @@ def probability(default):
 
 @dataclass
 class DataConfig:
-    name: str = "digits"  # digits | mnist | fashion_mnist | image_folder
-    root: str = "data"  # mnist/fashion_mnist: IDX files; image_folder: root/<class>/<image>
+    name: str = "{{ cookiecutter.dataset }}"  # {% if cookiecutter.dataset == "digits" %}digits | {% endif %}mnist | fashion_mnist | image_folder | csv
+    # mnist/fashion_mnist: IDX files; image_folder: root/<class>/<image>; csv: the .csv file
+    root: str = "data"
+    label_column: str = "label"  # csv: the column of class labels; every other is a feature
     val_fraction: float = fraction(0.1)  # share of the training split held out for validation
     split_seed: int = 0  # fixed split, independent of the training seed
-    # k-fold cross-validation (cv.py): the training and validation splits are pooled and
+    # k-fold cross-validation{% if cookiecutter.profile == "full" %} (cv.py){% endif %}: the training and validation splits are pooled and
     # cut into `folds` stratified folds; fold `fold` validates, the rest trains. 0 = off.
     folds: int = non_negative(0)
     fold: int = non_negative(0)
@@ -70,8 +72,9 @@ class DataConfig:
     persistent_workers: bool = True  # only takes effect when num_workers > 0
     prefetch_factor: Optional[int] = at_least(1, None)  # batches per worker; null: torch's 2
     sampler: str = one_of("random", "weighted")  # weighted: by inverse class frequency
+    # image_folder (without test/) and csv: share held out for test
+    test_fraction: float = probability(0.1)
     # --- image_folder only (see data/image_folder.py and the README) ---
-    test_fraction: float = probability(0.1)  # held out for test when root has no test/
     channels: int = one_of(1, 3, default=3)  # grayscale or RGB: every image is decoded to this
     image_size: int = at_least(1, 224)  # size of the default transforms' crops
     # Lists of torchvision.transforms.v2 transforms on uint8 images, by name, e.g.

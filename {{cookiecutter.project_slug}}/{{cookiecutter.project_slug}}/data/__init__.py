@@ -1,6 +1,6 @@
 """Data: datasets and the DataLoaders built from ``data.*`` config keys.
 
-To add a dataset: subclass ``BaseDataModule`` (see digits.py), decorate it with
+To add a dataset: subclass ``BaseDataModule`` (see {{ "digits.py" if cookiecutter.dataset == "digits" else "mnist.py" }}), decorate it with
 ``@DATAMODULES.register("name")`` (the name you will use as ``data.name``), and import
 its module here.
 """
@@ -14,6 +14,7 @@ from .digits import DigitsDataModule
 {%- endif %}
 from .image_folder import ImageFolderDataModule
 from .mnist import DatasetNotFoundError, FashionMNISTDataModule, MNISTDataModule
+from .table import CSVDataModule
 
 
 def build_datamodule(
@@ -27,6 +28,7 @@ __all__ = [
     "DATAMODULES",
     "BaseDataModule",
     "BaseDataset",
+    "CSVDataModule",
     "DatasetNotFoundError",
 {%- if cookiecutter.dataset == "digits" %}
     "DigitsDataModule",

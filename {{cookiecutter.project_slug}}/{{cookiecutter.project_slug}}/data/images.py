@@ -237,9 +237,11 @@ class ImagePipeline:
 
 
 def default_transforms(image_size: int) -> tuple[list[dict], list[dict]]:
-    """(train, eval): random resized crop + flip; resize (crop ratio 0.875) + center crop."""
+    """(train, eval): random resized crop + flip; resize (crop ratio 0.875) + center crop.
+    The crop keeps 60-100 % of the image: torchvision's default (8-100 %) crops a small
+    object away in many samples, which costs accuracy on a few hundred images."""
     train = [
-        {"name": "RandomResizedCrop", "size": image_size},
+        {"name": "RandomResizedCrop", "size": image_size, "scale": [0.6, 1.0]},
         {"name": "RandomHorizontalFlip"},
     ]
     evaluation = [

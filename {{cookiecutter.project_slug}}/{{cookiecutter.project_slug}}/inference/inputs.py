@@ -1,6 +1,7 @@
-"""predict.py's work: the inputs named by ``input=`` (images, ``.pt`` tensors, or a
-folder of them) prepared exactly like the training data, run through a predictor, and
-the predictions written as CSV. Every input is checked before anything is written."""
+"""predict.py's work: the inputs named by ``input=`` (images, ``.pt`` tensors, ``.csv``
+feature rows, or a folder of them) prepared exactly like the training data, run through a
+predictor, and the predictions written as CSV. Every input is checked before anything is
+written."""
 
 import csv
 import io
@@ -13,12 +14,14 @@ from PIL import Image, UnidentifiedImageError
 
 from ..data.base import normalize
 from ..data.images import IMAGE_SUFFIXES, check_pixel_count, prepare_image
-from ..saver import check_output_file, write_output
+from ..saver import check_output_file, output_destination, write_output
 from ..utils.errors import UserError, first_line
 from .exported import Predictor, load_predictor
 
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")  # only these decoders ever see a user's file
 TENSOR_SUFFIXES = (".pt",)
+TABLE_SUFFIXES = (".csv",)  # rows of features, for models trained on data.name=csv
+RUN_PREDICTIONS_FILE = "predictions.csv"  # in the checkpoint's run directory
 
 
 class PredictInputError(UserError):
@@ -26,10 +29,10 @@ class PredictInputError(UserError):
 
 
 def collect_inputs(path: Path) -> list[Path]:
-    """The image and tensor files named by ``input=`` (a file, or a folder's files)."""
+    """The image, tensor and table files named by ``input=`` (a file, or a folder's files)."""
     if not path.exists():
         raise PredictInputError(f"input {path} does not exist")
-    suffixes = IMAGE_SUFFIXES + TENSOR_SUFFIXES
+    suffixes = IMAGE_SUFFIXES + TENSOR_SUFFIXES + TABLE_SUFFIXES
     if path.is_file():
         if path.suffix.lower() not in suffixes:
             raise PredictInputError(f"input {path}: unsupported file type; use {list(suffixes)}")
@@ -104,10 +107,42 @@ def load_tensor(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tenso
     )
 
 
+def load_table(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tensor]:
+    """Rows of a CSV with the feature columns the checkpoint records (any order; other
+    columns, such as the label, ignored), standardized like the training data; each is
+    named ``file.csv:<line>``."""
+    features = preprocessing.get("features")
+    if not features:
+        raise PredictInputError(
+            f"{path}: this model was not trained on a table (data.name=csv); "
+            f"give it {'/'.join(IMAGE_SUFFIXES + TENSOR_SUFFIXES)} files"
+        )
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.reader(handle)]
+    header = [name.strip() for name in rows[0]] if rows else []
+    missing = [name for name in features if name not in header]
+    if missing:
+        raise PredictInputError(f"{path} lacks the feature columns {missing} (it has {header})")
+    picked = [[row[header.index(name)] for name in features] for row in rows[1:] if row]
+    lines = [line for line, row in enumerate(rows[1:], start=2) if row]
+    if not picked:
+        raise PredictInputError(f"{path} has no rows to predict")
+    try:
+        values = torch.tensor([[float(cell) for cell in row] for row in picked])
+    except ValueError as error:
+        raise PredictInputError(f"{path}: every feature must be a number ({error})") from None
+    if not bool(torch.isfinite(values).all()):
+        raise PredictInputError(f"{path} holds NaN or inf values; inputs must be finite")
+    mean, std = torch.tensor(preprocessing["mean"]), torch.tensor(preprocessing["std"])
+    return [f"{path.name}:{line}" for line in lines], (values - mean) / std
+
+
 def load_inputs(files: list[Path], preprocessing: dict) -> tuple[list[str], torch.Tensor]:
     names, tensors = [], []
     for path in files:
-        if path.suffix.lower() in TENSOR_SUFFIXES:
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            file_names, batch = load_table(path, preprocessing)
+        elif path.suffix.lower() in TENSOR_SUFFIXES:
             file_names, batch = load_tensor(path, preprocessing)
         else:
             file_names, batch = [path.name], load_image(path, preprocessing).unsqueeze(0)
@@ -130,17 +165,24 @@ def write_csv(path: Path, rows: list[tuple[str, str, float]]) -> None:
     write_output(path, buffer.getvalue())
 
 
+def predictions_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):
+    """The CSV the predictions go to (None: print only), checked before any work."""
+    return output_destination(checkpoint_path, output, overwrite, RUN_PREDICTIONS_FILE, "file")
+
+
 def predict(
     checkpoint_path: Path,
     input_path: Path,
-    output: Path,
+    output: Path | None,
     overrides: list[str],
     overwrite: bool = False,
 ) -> list[tuple[str, str, float]]:
-    """Run the checkpoint's model on every input; write and return (file, class, probability).
-    Every input is checked before ``output`` is written; an existing ``output`` is
-    replaced only with ``overwrite``."""
-    check_output_file(output, overwrite)
+    """Run the checkpoint's model on every input; write ``output`` (None: nothing) and return
+    (file, class, probability). Every input is checked before ``output`` is written; an
+    existing ``output`` is replaced only with ``overwrite`` (predict.py passes the run's own
+    file with ``overwrite=True``)."""
+    if output is not None:
+        check_output_file(output, overwrite)
     files = collect_inputs(input_path)
     predictor = load_predictor(checkpoint_path, overrides)  # a checkpoint or an export
     classes, preprocessing = predictor.classes, predictor.preprocessing
@@ -150,5 +192,6 @@ def predict(
     rows = [
         (n, classes[i], p) for n, i, p in zip(names, indices.tolist(), best.tolist(), strict=True)
     ]
-    write_csv(output, rows)
+    if output is not None:
+        write_csv(output, rows)
     return rows

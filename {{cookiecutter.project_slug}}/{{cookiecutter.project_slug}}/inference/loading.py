@@ -57,18 +57,26 @@ def check_metadata(preprocessing, classes, checkpoint_path: Path) -> None:
     shape = preprocessing.get("input_shape") if isinstance(preprocessing, dict) else None
     if not (
         isinstance(shape, (list, tuple))
-        and len(shape) == 3
+        and len(shape) >= 1
         and all(isinstance(n, int) and n > 0 for n in shape)
     ):
         raise CheckpointError(
             f"checkpoint {checkpoint_path} records no usable input shape "
-            f"(preprocessing.input_shape={shape!r}; expected [channels, height, width])"
+            f"(preprocessing.input_shape={shape!r}; expected the sizes of one input, e.g. "
+            "[channels, height, width] for images or [features] for a table)"
         )
-    if shape[0] > MAX_CHANNELS or shape[1] * shape[2] > MAX_INPUT_PIXELS:
+    image = len(shape) == 3
+    if (
+        shape[0] > MAX_CHANNELS or shape[1] * shape[2] > MAX_INPUT_PIXELS
+        if image
+        else math.prod(shape) > MAX_INPUT_PIXELS
+    ):
+        pixels = f"{MAX_CHANNELS} channels and {MAX_INPUT_PIXELS} pixels"
+        limit = pixels if image else f"{MAX_INPUT_PIXELS} values"
         raise CheckpointError(
             f"checkpoint {checkpoint_path} records an implausible input shape "
-            f"(preprocessing.input_shape={list(shape)}; at most {MAX_CHANNELS} channels and "
-            f"{MAX_INPUT_PIXELS} pixels): its metadata was changed after export"
+            f"(preprocessing.input_shape={list(shape)}; at most {limit}): its metadata "
+            "was changed after export"
         )
     if not (isinstance(classes, (list, tuple)) and classes):
         raise CheckpointError(

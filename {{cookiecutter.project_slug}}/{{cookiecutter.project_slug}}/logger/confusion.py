@@ -31,15 +31,32 @@ def confusion_figure(matrix: torch.Tensor, classes: list[str]):
     size = max(4.0, 0.45 * len(classes) + 2)
     figure = Figure(figsize=(2 * size + 1, size))
     panels = ((counts, "counts"), (normalised, "normalised by true class"))
+    # A few short names fit upright; long or many names are slanted so they do not overlap.
+    upright = len(classes) * max(len(str(name)) for name in classes) <= 40
+    font = 10 if len(classes) <= 10 else 7
     for axis, (values, title) in zip(figure.subplots(1, 2), panels, strict=True):
         image = axis.imshow(values.numpy(), cmap="Blues")
         axis.set(title=title, xlabel="predicted", ylabel="true")
         ticks = range(len(classes))
-        axis.set_xticks(ticks, classes, rotation=90, fontsize=7)
-        axis.set_yticks(ticks, classes, fontsize=7)
+        if upright:
+            axis.set_xticks(ticks, classes, fontsize=font)
+        else:
+            axis.set_xticks(ticks, classes, rotation=45, ha="right", fontsize=font)
+        axis.set_yticks(ticks, classes, fontsize=font)
         if len(classes) <= 20:  # numbers stay readable
+            # White on the dark half of the colour map, black on the light half.
+            threshold = (values.max().item() + values.min().item()) / 2
             for (row, col), value in _cells(values):
-                axis.text(col, row, value, ha="center", va="center", fontsize=6)
+                dark = values[row, col].item() > threshold
+                axis.text(
+                    col,
+                    row,
+                    value,
+                    ha="center",
+                    va="center",
+                    fontsize=font if len(classes) <= 10 else 6,
+                    color="white" if dark else "black",
+                )
         figure.colorbar(image, ax=axis, fraction=0.046)
     figure.tight_layout()
     return figure

@@ -35,8 +35,9 @@ def accuracy(num_classes: int, top_k: int = 1) -> "Metric":
 
 
 def top_k_accuracy(k: int):
-    def build(num_classes: int) -> "Metric":
-        return accuracy(num_classes, top_k=min(k, num_classes))
+    def build(num_classes: int) -> "Metric | None":
+        # With k or fewer classes every prediction is in the top k: always 1.0, left out.
+        return None if k >= num_classes else accuracy(num_classes, top_k=k)
 
     return build
 
@@ -48,7 +49,7 @@ for k in (2, 3, 5, 10):
 def tm():
     """torchmetrics' classification metrics, imported on first use: the import takes a
     few seconds (it loads matplotlib, torchvision and scipy), which scripts that build no
-    metric (predict.py, export.py, --help) should not pay."""
+    metric (predict.py, --help) should not pay."""
     import_torchmetrics()
     from torchmetrics import classification
 
@@ -115,11 +116,14 @@ def auroc(num_classes: int, average: str = "macro") -> "Metric":
 
 
 def build_metrics(entries, num_classes: int) -> "MetricCollection":
-    """The configured metrics, by label (``compute()`` returns ``{label: value}``)."""
+    """The configured metrics, by label (``compute()`` returns ``{label: value}``); a
+    factory returns None for a metric that means nothing with ``num_classes`` classes."""
     metrics = {}
     for entry in entries:
         label, name, options = metric_spec(entry)
-        metrics[label] = METRICS.get(name)(num_classes, **options)
+        metric = METRICS.get(name)(num_classes, **options)
+        if metric is not None:
+            metrics[label] = metric
     MetricCollection = import_torchmetrics().MetricCollection  # noqa: N806
 
     # compute_groups=False: every metric keeps its own state, saved and restored as is.

@@ -59,11 +59,15 @@ class CNNConfig(ModelConfig):
     hidden_sizes: list[int] = at_least(1, [128])  # the fully connected head's hidden layers
     batch_norm: bool = True
     dropout: float = probability(0.0)  # after each hidden layer of the head
+    # Average each feature map to one number before the head: the head then sees what is in
+    # the picture, not where (few images cannot teach every position); fewer weights too.
+    global_pool: bool = False
 
 
 @MODELS.register("cnn", options=CNNConfig)
 class SmallCNN(BaseModel):
-    """[Conv3x3 -> (BatchNorm) -> ReLU -> MaxPool2]* -> [Linear -> ReLU -> (Dropout)]* -> Linear."""
+    """[Conv3x3 -> (BatchNorm) -> ReLU -> MaxPool2]* -> (global average pool) ->
+    [Linear -> ReLU -> (Dropout)]* -> Linear."""
 
     def __init__(
         self,
@@ -73,8 +77,14 @@ class SmallCNN(BaseModel):
         hidden_sizes: list[int] = (128,),
         batch_norm: bool = True,
         dropout: float = 0.0,
+        global_pool: bool = False,
     ) -> None:
         super().__init__()
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"cnn takes images (channels, height, width), but the data gives inputs of "
+                f"shape {tuple(input_shape)}; for a table use model.name=mlp"
+            )
         in_channels, height, width = input_shape
         layers: list[nn.Module] = []
         for out_channels in channels:
@@ -83,6 +93,9 @@ class SmallCNN(BaseModel):
                 layers.append(nn.BatchNorm2d(out_channels))
             layers += [nn.ReLU(), nn.MaxPool2d(2)]
             in_channels, height, width = out_channels, height // 2, width // 2
+        if global_pool:
+            layers.append(nn.AdaptiveAvgPool2d(1))
+            height = width = 1
         self.features = nn.Sequential(*layers, nn.Flatten())
         head, size = hidden_layers(in_channels * height * width, hidden_sizes, dropout)
         self.head = nn.Sequential(*head, nn.Linear(size, num_classes))

@@ -70,6 +70,21 @@ def load_cached_weights(weights_name: str) -> dict[str, torch.Tensor]:
         ) from None
 
 
+def frozen_random_warning(config) -> str | None:
+    """A model with a ``weights`` option left null whose modules are frozen keeps those
+    random weights for good: only the rest trains, on random features. Why and what to do,
+    or None."""
+    if "weights" not in config or config.weights or not config.freeze:
+        return None
+    frozen = ", ".join(config.freeze)
+    return (
+        f"model.freeze=[{frozen}] keeps random weights (model.weights=null): only the "
+        "unfrozen layers train, on random features. Give pretrained weights "
+        "(model.weights=<file.pth> or a torchvision name in the local cache), or train "
+        "everything with model.freeze=[]"
+    )
+
+
 @dataclass
 class ResNetConfig(ModelConfig):
     weights: str | None = None  # torchvision weights name, e.g. IMAGENET1K_V1 (local cache)

@@ -1,6 +1,6 @@
 """The run layer, between the scripts and the parts they wire: resume resolution, the
-run directory's claim, ``fit`` (what train.py, cv.py and sweep.py run), the test results'
-one writer, and what happens after a graceful stop (SLURM requeue)."""
+run directory's claim, ``fit`` (what train.py{% if cookiecutter.profile == "full" %}, cv.py and sweep.py{% endif %} run), the test results'
+one writer, and what happens after a graceful stop{% if cookiecutter.profile == "full" %} (SLURM requeue){% endif %}."""
 
 from .claim import RunDirClaim
 from .fit import fit

@@ -1,4 +1,4 @@
-"""``fit``: one training run from a config, as train.py, cv.py and sweep.py run it:
+"""``fit``: one training run from a config, as train.py{% if cookiecutter.profile == "full" %}, cv.py and sweep.py{% endif %} run it:
 check the inputs, build data and model, claim the run directory, train, test the best
 checkpoint, write the results."""
 
@@ -6,9 +6,11 @@ import logging
 
 from ..config import save_config
 from ..data import build_datamodule
+from ..data.summary import describe_splits, small_validation_warning
 from ..logger import build_loggers, check_loggers, setup_logging
 from ..logger.confusion import confusion_figure
 from ..model import build_model, check_metrics
+from ..model.transfer import frozen_random_warning
 from ..saver import load_checkpoint
 from ..trainer import ClassificationTrainer, evaluate_test_split
 from ..trainer.distributed import without_ddp
@@ -23,7 +25,7 @@ log = logging.getLogger("train")
 
 def fit(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float]:
     """Train and test; the test metrics. ``checkpoint``: the ``resume=`` file, if the
-    caller already read it; ``callbacks`` join the trainer's (sweep.py adds its pruner)."""
+    caller already read it; ``callbacks`` join the trainer's (a search's pruner, for one)."""
     info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
@@ -62,6 +64,9 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     )
     log.info("run directory: %s", files.root.resolve())
     log.info("model: %s", model.summary())
+    log_data_summary(trainer.datamodule, config)
+    if frozen_random := frozen_random_warning(config.model):
+        log.warning("%s", frozen_random)
     try:
         trainer.fit(resume_from=resumed)
         test_metrics = evaluate_best(trainer, files)
@@ -70,6 +75,15 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     if info.is_main:
         report(files.root, test_metrics)
     return test_metrics
+
+
+def log_data_summary(datamodule, config) -> None:
+    """Split sizes and samples per class; a warning when validation is too small to monitor."""
+    for line in describe_splits(datamodule):
+        log.info("%s", line)
+    warning = small_validation_warning(datamodule, config)
+    if warning:
+        log.warning("%s", warning)
 
 
 def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, float]:

@@ -6,23 +6,15 @@ import json
 import math
 from pathlib import Path
 
-from ..saver import check_output_file, write_output
+from ..saver import output_destination, write_output
 from ..utils.errors import UserError
-from ..utils.run_dir import RunFiles, run_of_checkpoint
+from ..utils.run_dir import RunFiles
 
 
 def metrics_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):
     """The file the metrics go to (None: print only), checked before any work."""
-    if output is not None:
-        check_output_file(output, overwrite)
-        return output
-    run_dir = run_of_checkpoint(checkpoint_path)
-    if run_dir is None:
-        return None
-    destination = RunFiles(run_dir).test_metrics
-    # The run's own file, written by train.py for this run: replacing it is expected.
-    check_output_file(destination, overwrite=True, label=f"the run's metrics file {destination}")
-    return destination
+    run_file = RunFiles(".").test_metrics.name
+    return output_destination(checkpoint_path, output, overwrite, run_file, "metrics file")
 
 
 def write_test_metrics(metrics: dict[str, float], destination: Path) -> bool:

@@ -14,6 +14,7 @@ from .latest import Progress, newest_checkpoint
 from .output_file import (
     OutputFileError,
     check_output_file,
+    output_destination,
     parse_overwrite,
     write_output,
     write_outputs,
@@ -33,6 +34,7 @@ __all__ = [
     "load_model_weights",
     "load_training_checkpoint",
     "newest_checkpoint",
+    "output_destination",
     "parse_overwrite",
     "require_finite_weights",
     "require_training_checkpoint",

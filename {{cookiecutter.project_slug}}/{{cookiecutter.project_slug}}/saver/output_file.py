@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from ..utils.errors import ConfigError, UserError
+from ..utils.run_dir import run_of_checkpoint
 from .checkpoint import write_atomic
 
 
@@ -44,6 +45,24 @@ def check_output_file(path: Path, overwrite: bool, label: str | None = None) -> 
             f"{label} already exists and was not replaced; pass overwrite=true to "
             "replace it, or choose another output="
         )
+
+
+def output_destination(
+    checkpoint_path: Path, output: Path | None, overwrite: bool, run_file: str, what: str
+) -> Path | None:
+    """Where a script working on a checkpoint writes (None: print only), checked before
+    any work: ``output`` if given (an existing file only with ``overwrite``), else the
+    run's own ``run_file`` beside the checkpoint's run (replacing it is expected), else
+    nowhere: the folders around a checkpoint outside a run are not ours."""
+    if output is not None:
+        check_output_file(output, overwrite)
+        return output
+    run_dir = run_of_checkpoint(checkpoint_path)  # None: a checkpoint outside a run
+    if run_dir is None:
+        return None
+    destination = run_dir / run_file
+    check_output_file(destination, overwrite=True, label=f"the run's {what} {destination}")
+    return destination
 
 
 def write_output(path: Path, text: str | bytes) -> None:

@@ -1,10 +1,11 @@
 """Graceful stop: the first SIGINT/SIGTERM/SIGUSR1 finishes the current step, saves
 last.pt and stops; a second one stops at once. Under torchrun every rank must stop at
-the same step, so the request is agreed on across ranks. SIGUSR1 is what SLURM sends
-before a time limit (``#SBATCH --signal=USR1@90``): train.py then also requeues the job."""
+the same step, so the request is agreed on across ranks. SIGUSR1 is what a cluster
+scheduler sends before a time limit: train.py then may requeue the job."""
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -48,6 +49,7 @@ class GracefulStop:
         self.distributed = dist_info.enabled
         self.signum: int | None = None
         self._first_time = 0.0  # when the first signal arrived (time.monotonic)
+        self._pid = os.getpid()  # the process whose handlers these are (not a forked worker)
         if _early:
             self.signum, self._first_time = _early[0], time.monotonic()
             _early.clear()
@@ -70,6 +72,7 @@ class GracefulStop:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
+        self._pid = os.getpid()
         previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
         try:
             yield
@@ -78,6 +81,10 @@ class GracefulStop:
                 signal.signal(sig, handler)
 
     def _on_signal(self, signum, frame) -> None:
+        if os.getpid() != self._pid:
+            # A DataLoader worker (forked with this handler): a terminal's Ctrl-C reaches
+            # it too. The training process stops and shuts the workers down; they ignore it.
+            return
         if self.signum is not None:
             # Under torchrun (and SLURM) one stop request can arrive twice, from the
             # scheduler and forwarded by torchrun: count repeats within 2 s as one.

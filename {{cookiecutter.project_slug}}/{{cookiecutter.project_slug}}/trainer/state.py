@@ -25,6 +25,13 @@ class TrainState:
     batch_in_epoch: int = 0  # batches done in the unfinished epoch (0 at an epoch boundary)
     should_stop: bool = False  # early stopping fired
 
+    def describe(self) -> str:
+        """For the log: ``epoch 2 done, step 30`` (and where in the next epoch)."""
+        text = f"epoch {self.epoch} done, step {self.global_step}"
+        if self.batch_in_epoch:
+            text += f", batch {self.batch_in_epoch} of epoch {self.epoch + 1}"
+        return text + (" (early stopping had fired)" if self.should_stop else "")
+
 
 def collect_state(trainer) -> dict[str, Any]:
     mid_epoch = trainer.state.batch_in_epoch > 0
@@ -120,4 +127,4 @@ def resume(trainer, checkpoint: Path | str | dict[str, Any]) -> None:
     else:
         source, checkpoint = checkpoint, load_checkpoint(checkpoint, trainer.device)
     trainer.load_state_dict(checkpoint)
-    log.info("resumed from %s: %s", source, trainer.state)
+    log.info("resumed from %s: %s", source, trainer.state.describe())

@@ -1,0 +1,94 @@
+"""The generated README's "First hour" section, done as a new user would, in a fresh bake
+with their own images (a small shapes set): every ``python`` command as written, the model
+file and the two lines it adds, then ruff. The ``pip install`` lines are not run here: they
+would install the bake into the shared test environment, and the CPU index is not
+reachable from the test machines."""
+
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ruff, run
+
+SECTION = re.compile(r"^## First hour\n(.*?)(?=^## )", re.MULTILINE | re.DOTALL)
+
+
+def first_hour(project: Path) -> str:
+    match = SECTION.search((project / "README.md").read_text(encoding="utf-8"))
+    assert match, "README has no First hour section"
+    return match.group(1)
+
+
+def commands(section: str) -> list[str]:
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+    lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line]
+
+
+@pytest.mark.parametrize("profile", ["full", "minimal"])
+def test_first_hour_is_short_and_comes_first(bake, profile):
+    project = bake(dataset="image_folder", profile=profile)
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", readme, re.MULTILINE)
+    assert headings[0] == "First hour"
+    assert len(first_hour(project).splitlines()) <= 120
+
+
+@pytest.mark.slow
+def test_first_hour_as_written(bake, tmp_path):
+    project = bake(dataset="image_folder", profile="minimal")
+    section = first_hour(project)
+    # 2. Your images: data/images/<class>/<image>, written by the generated project's own
+    # image-recipe test helper (three classes of shapes).
+    write = "import pathlib; from tests.test_image_recipe import write_shapes as w; "
+    write += "w(pathlib.Path('data/images'))"
+    assert run([sys.executable, "-c", write], cwd=project).returncode == 0
+    (project / "new_pictures").mkdir()  # 5. a few pictures to predict
+    for picture in sorted((project / "data" / "images").glob("*/00[0-2].png")):
+        (project / "new_pictures" / f"{picture.parent.name}_{picture.name}").write_bytes(
+            picture.read_bytes()
+        )
+    # 6. The model file as shown, and the two lines the README says to add.
+    model_file = re.search(
+        r"create `(\S+/model/tiny_net\.py)`:\n\n```python\n(.*?)```", section, re.S
+    )
+    assert model_file, "First hour shows no model file"
+    (project / model_file.group(1)).write_text(model_file.group(2))
+    init = project / "my_pytorch_project" / "model" / "__init__.py"
+    text = init.read_text()
+    anchor = "from .models import MLP, SmallCNN\n"
+    assert anchor in text and "`from .tiny_net import TinyNet`" in section
+    text = text.replace(anchor, anchor + "from .tiny_net import TinyNet\n")
+    text = text.replace("__all__ = [\n", '__all__ = [\n    "TinyNet",\n')
+    init.write_text(text)
+    for args in (("check", "."), ("format", "--check", ".")):
+        result = ruff(*args, cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    ran = []
+    for command in commands(section):
+        if command.startswith(("pip ", "python -m venv")):
+            continue  # see the module docstring
+        args = shlex.split(command)
+        assert args[0] == "python", command
+        runs = sorted(
+            (project / "runs").glob("*/checkpoints/best.pt"), key=lambda p: p.stat().st_mtime
+        )
+        if "runs/<run>" in command:
+            assert runs, f"{command}: no run yet"
+            args = [
+                a.replace("runs/<run>", str(runs[-1].parent.parent.relative_to(project)))
+                for a in args
+            ]
+        if args[1] == "train.py":
+            args.append("trainer.progress_bar=false")
+        result = run([sys.executable, *args[1:]], cwd=project, timeout=1200)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+        ran.append(args[1])
+    assert ran.count("train.py") == 3 and "evaluate.py" in ran and "predict.py" in ran
+    newest = max((project / "runs").glob("*/config.yaml"), key=lambda p: p.stat().st_mtime)
+    assert (newest.parent / "test_metrics.json").exists()
+    assert not (project / "predictions.csv").exists()
