@@ -54,12 +54,15 @@ def main() -> None:
     spec.loader.exec_module(train)  # train.py's imports: torch, the package, omegaconf...
     mark("imports")
     train.build_config = after("config", train.build_config)
-    train.seed_everything = after("seed", train.seed_everything)
-    train.build_datamodule = after("data", train.build_datamodule)
-    train.build_model = after("model", train.build_model)
-    trainer_class = train.ClassificationTrainer
+    # fit (the run layer) builds the rest: its module's names are the ones it calls.
+    slug = next(p.parents[1].name for p in project.glob("*/run/fit.py"))
+    fit = importlib.import_module(f"{slug}.run.fit")
+    fit.seed_everything = after("seed", fit.seed_everything)
+    fit.build_datamodule = after("data", fit.build_datamodule)
+    fit.build_model = after("model", fit.build_model)
+    trainer_class = fit.ClassificationTrainer
     trainer_class.__init__ = after("trainer_init", trainer_class.__init__)
-    train.build_loggers = after("loggers", train.build_loggers)
+    fit.build_loggers = after("loggers", fit.build_loggers)
     first_step = trainer_class.training_step
 
     def training_step(self, batch, batch_idx):

@@ -341,7 +341,7 @@ def run_datapath(mods, args, run_dir: Path, clock: Clock) -> dict:
         [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]
     )
     pil_set = datasets.MNIST(args.data, train=True, download=False, transform=transform)
-    train_idx, _, _ = mods["data"].base.split_indices(
+    train_idx, _, _ = mods["data"].splits.split_indices(
         len(pil_set), config.data.val_fraction, 0.0, config.data.split_seed
     )
     subset = torch.utils.data.Subset(pil_set, train_idx.tolist())  # the Trainer's train split

@@ -46,7 +46,7 @@ FULL_ONLY = [
     Path("configs") / "sweep",
     Path("slurm"),
     PACKAGE / "experiments",
-    PACKAGE / "trainer" / "export.py",
+    PACKAGE / "inference" / "export.py",
     PACKAGE / "utils" / "slurm.py",
     Path("tests") / "test_sweep.py",
     Path("tests") / "test_cv.py",

@@ -7,8 +7,8 @@ top-k classes with their probabilities. Needs the optional demo extra:
 
 ``checkpoint`` is anything predict.py accepts: a ``.pt`` checkpoint, ``.onnx`` or
 ``.safetensors`` from export.py. Every input goes through predict.py's own checks and
-preprocessing (``predict.classify``), so the page and predict.py give the same classes and
-probabilities, and a bad file gets the same ``error:`` line, shown on the page.
+preprocessing (``inference.inputs.classify``), so the page and predict.py give the same
+classes and probabilities, and a bad file gets the same ``error:`` line, shown on the page.
 Models whose classes are the ten digits (digits, MNIST) also get a sketch pad.
 The page listens on ``host`` (default 127.0.0.1: this machine only) and ``port``;
 its HTTP API (``/classify``, ``/classify_drawing``) serves ``gradio_client``.
@@ -20,9 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-import predict
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
-from {{cookiecutter.project_slug}}.trainer.exported import Predictor, load_predictor
+from {{cookiecutter.project_slug}}.inference.exported import Predictor, load_predictor
+from {{cookiecutter.project_slug}}.inference.inputs import classify
 from {{cookiecutter.project_slug}}.utils.errors import (
     UserError,
     error_boundary,
@@ -52,7 +52,7 @@ def top_classes(predictor: Predictor, path: Path, shown_name: str) -> dict[str, 
     """Class -> probability for one input file, through predict.py's checks and
     preprocessing. Errors name ``shown_name`` (the user's file), not the server's copy."""
     try:
-        names, probabilities = predict.classify(predictor, [path])
+        names, probabilities = classify(predictor, [path])
     except UserError as error:
         raise UserError(user_message(error).replace(str(path), shown_name)) from None
     if len(names) != 1:

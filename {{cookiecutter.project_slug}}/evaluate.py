@@ -20,29 +20,23 @@ checkpoint's own config rebuilds the data and the model; overrides such as
 ``data.root=/data`` or ``trainer.device=cpu`` still apply.
 """
 
-import json
-import math
 import sys
+from functools import partial
 from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
 from {{cookiecutter.project_slug}}.data import build_datamodule
+from {{cookiecutter.project_slug}}.inference import load_trained
 from {{cookiecutter.project_slug}}.logger.confusion import confusion_figure
-from {{cookiecutter.project_slug}}.saver import (
-    output_destination,
-    parse_overwrite,
-    write_output,
+from {{cookiecutter.project_slug}}.run import (
+    confusion_path,
+    metrics_destination,
+    print_metrics,
+    write_test_results,
 )
-from {{cookiecutter.project_slug}}.trainer import evaluate_test_split, load_trained
-from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary
-
-RUN_METRICS_FILE = "test_metrics.json"
-CONFUSION_FILE = "confusion_matrix.png"  # beside the metrics file
-
-
-def metrics_destination(checkpoint_path: Path, output: Path | None, overwrite: bool):
-    """The file the metrics go to (None: print only), checked before any work."""
-    return output_destination(checkpoint_path, output, overwrite, RUN_METRICS_FILE, "metrics file")
+from {{cookiecutter.project_slug}}.saver import parse_overwrite
+from {{cookiecutter.project_slug}}.trainer import evaluate_test_split
+from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 
 
 def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]):
@@ -51,29 +45,13 @@ def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]):
     trained = load_trained(checkpoint_path, overrides)
     config = trained.config
     datamodule = build_datamodule(config.data, seed=config.seed)
+    device = trained.device
+    batches = (partial(datamodule.transfer_batch_to_device, device=device), datamodule.batch_size)
+    loader = datamodule.test_dataloader()
     metrics, matrix = evaluate_test_split(
-        trained.model,
-        datamodule.test_dataloader(),
-        config,
-        trained.classes,
-        trained.device,
-        trained.precision.autocast,
+        trained.model, loader, config, trained.classes, device, trained.precision.autocast, batches
     )
     return metrics, confusion_figure(matrix, trained.classes)
-
-
-def save_metrics(metrics: dict[str, float], destination: Path) -> str:
-    """Write the JSON (strict: NaN/inf are refused, never written as invalid JSON)."""
-    bad = {name: value for name, value in metrics.items() if not math.isfinite(value)}
-    if bad:
-        raise UserError(
-            f"the test metrics are not finite ({bad}); {destination} was not written, "
-            "as JSON cannot hold NaN or inf; check the checkpoint and the test data"
-        )
-    replaced = destination.exists()
-    write_output(destination, json.dumps(metrics, indent=2, allow_nan=False) + "\n")
-    note = " (replaced the previous file)" if replaced else ""
-    return f"metrics written to {destination}{note}"
 
 
 @error_boundary
@@ -87,23 +65,28 @@ def main(argv: list[str] | None = None) -> int:
     overwrite = parse_overwrite(args.get("overwrite"))
     destination = metrics_destination(checkpoint_path, output, overwrite)
     metrics, figure = evaluate_checkpoint(checkpoint_path, overrides)
-    for name, value in metrics.items():
-        print(f"{name}: {value:.4f}")
+    print_metrics(metrics)
     if destination is None:
         print(
             f"metrics not saved: {checkpoint_path} is not in a run directory "
             "(<run>/checkpoints/ beside <run>/config.yaml); pass output=<file.json> to save them"
         )
+        return 0
+    # An existing picture beside a user's output= file is kept unless overwrite=true.
+    replaced, picture = write_test_results(
+        metrics, figure, destination, output is None or overwrite
+    )
+    note = " (replaced the previous file)" if replaced else ""
+    print(f"metrics written to {destination}{note}")
+    # On stderr: stdout stays the metrics and where they went, for scripts reading it.
+    if picture is None:
+        picture = confusion_path(destination)
+        print(
+            f"confusion matrix not drawn: {picture} exists (overwrite=true replaces it)",
+            file=sys.stderr,
+        )
     else:
-        print(save_metrics(metrics, destination))
-        # On stderr: stdout stays the metrics and where they went, for scripts reading it.
-        picture = destination.with_name(CONFUSION_FILE)
-        if picture.exists() and output is not None and not overwrite:
-            note = f"confusion matrix not drawn: {picture} exists (overwrite=true replaces it)"
-        else:
-            figure.savefig(picture, dpi=100)
-            note = f"confusion matrix drawn in {picture}"
-        print(note, file=sys.stderr)
+        print(f"confusion matrix drawn in {picture}", file=sys.stderr)
     return 0
 
 

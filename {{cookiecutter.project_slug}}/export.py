@@ -19,57 +19,28 @@ as ``checkpoint=``. The ONNX and safetensors tools are an optional extra:
 ``pip install -e '.[export]'``. Existing files are replaced only with ``overwrite=true``.
 """
 
-import math
 import sys
 from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
+from {{cookiecutter.project_slug}}.inference import load_trained
+from {{cookiecutter.project_slug}}.inference.export import (
+    PACKAGES,
+    export_model,
+    output_files,
+    parse_format,
+    parse_output,
+    parse_tolerance,
+)
+from {{cookiecutter.project_slug}}.inference.exported import require_packages
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
     parse_overwrite,
     write_outputs,
 )
-from {{cookiecutter.project_slug}}.trainer import load_trained
-from {{cookiecutter.project_slug}}.trainer.export import (
-    DEFAULT_TOLERANCE,
-    PACKAGES,
-    SUFFIXES,
-    export_model,
-    output_files,
-)
-from {{cookiecutter.project_slug}}.trainer.exported import require_packages
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 
 KEYS = ("checkpoint", "format", "output", "overwrite", "tolerance")
-
-
-def parse_format(value: str | None) -> str:
-    if value is None or value not in SUFFIXES:
-        given = "missing format=" if value is None else f"format={value!r} is not allowed"
-        raise ConfigError(f"{given}; use format={' | '.join(SUFFIXES)}")
-    return value
-
-
-def parse_tolerance(value: str | None) -> float:
-    if value is None:
-        return DEFAULT_TOLERANCE
-    try:
-        tolerance = float(value)
-    except ValueError:
-        tolerance = math.nan
-    if not (math.isfinite(tolerance) and tolerance >= 0):
-        raise ConfigError(f"tolerance={value!r} is not allowed; use a number >= 0, e.g. 1e-4")
-    return tolerance
-
-
-def parse_output(value: str | None, checkpoint: Path, export_format: str) -> Path:
-    suffix = SUFFIXES[export_format]
-    if value is None:
-        return checkpoint.with_suffix(suffix)
-    output = Path(value)
-    if output.suffix.lower() != suffix:
-        raise ConfigError(f"output={value} does not end in {suffix}, the suffix of {export_format}")
-    return output
 
 
 @error_boundary

@@ -11,14 +11,16 @@ Config columns: only the keys whose value differs between the runs listed.
 """
 
 import argparse
-import csv
-import io
 import sys
 from pathlib import Path
 
+from {{cookiecutter.project_slug}}.experiments.runs_report import (
+    csv_text,
+    plot,
+    sort_rows,
+)
 from {{cookiecutter.project_slug}}.experiments.runs_table import (
     find_runs,
-    number,
     read_run,
     table_rows,
 )
@@ -38,47 +40,9 @@ def parse(argv):
     return parser.parse_args(argv)
 
 
-def sort_rows(rows: list[dict], column: str, descending: bool) -> list[dict]:
-    if not any(column in row for row in rows):
-        columns = sorted({key for row in rows for key in row})
-        raise ConfigError(f"--sort {column}: no such column; choose one of {columns}")
-    present = [r for r in rows if r.get(column) not in (None, "")]
-    missing = [r for r in rows if r.get(column) in (None, "")]
-    numeric = all(number(r[column]) is not None for r in present)
-    key = (lambda r: number(r[column])) if numeric else (lambda r: str(r[column]))
-    return sorted(present, key=key, reverse=descending) + missing  # runs without it last
-
-
 def check_new_file(path: Path, overwrite: bool, option: str) -> None:
     if path.exists() and not overwrite:
         raise ConfigError(f"{option} {path} already exists; choose another name or add --overwrite")
-
-
-def plot(runs, names: list[str], metric: str, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    drawn = 0
-    for run, name in zip(runs, names, strict=True):
-        points = [(number(r.get("epoch")), number(r.get(metric))) for r in run.rows]
-        points = [(x, y) for x, y in points if x is not None and y is not None]
-        if points:
-            axes.plot(*zip(*points, strict=True), marker="o", markersize=3, label=name)
-            drawn += 1
-    if not drawn:
-        plt.close(figure)
-        columns = sorted({c for run in runs for row in run.rows for c in row})
-        raise ConfigError(f"--plot {metric}: no run logged it; metrics.csv columns: {columns}")
-    axes.set_xlabel("epoch")
-    axes.set_ylabel(metric)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(out, dpi=100)
-    plt.close(figure)
 
 
 @error_boundary
@@ -106,14 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         rows = sorted_rows
     columns = list(dict.fromkeys(key for row in rows for key in row))
     if args.csv:
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
+        text = csv_text(rows, columns)
         if args.csv == "-":
-            sys.stdout.write(text.getvalue())
+            sys.stdout.write(text)
         else:
-            Path(args.csv).write_text(text.getvalue(), encoding="utf-8", newline="")
+            Path(args.csv).write_text(text, encoding="utf-8", newline="")
     if args.csv != "-":
         for line in format_table(rows, columns):
             print(line)

@@ -14,6 +14,7 @@ import torch
 import train
 from {{cookiecutter.project_slug}}.config import ConfigError
 from {{cookiecutter.project_slug}}.logger import read_metrics
+from {{cookiecutter.project_slug}}.run import build_config
 from {{cookiecutter.project_slug}}.saver import Progress, newest_checkpoint
 from {{cookiecutter.project_slug}}.utils.errors import RunDirError
 
@@ -79,9 +80,9 @@ def test_one_checkpoint_or_none(tmp_path):
 def test_resume_auto_needs_an_output_dir_and_no_overwrite(fast_args):
     without_dir = [arg for arg in fast_args if not arg.startswith("output_dir=")]
     with pytest.raises(ConfigError, match="resume=auto continues the run in output_dir"):
-        train.build_config([*without_dir, "resume=auto"])
+        build_config([*without_dir, "resume=auto"])
     with pytest.raises(ConfigError, match="choose one"):
-        train.build_config([*fast_args, "resume=auto", "overwrite=true"])
+        build_config([*fast_args, "resume=auto", "overwrite=true"])
 
 
 def test_resume_auto_refuses_to_redo_results_without_checkpoints(tmp_path, fast_args):
@@ -91,7 +92,7 @@ def test_resume_auto_refuses_to_redo_results_without_checkpoints(tmp_path, fast_
     (run_dir / "checkpoints").mkdir(parents=True)
     (run_dir / "metrics.csv").write_text("epoch,train_loss\n1,0.5\n2,0.4\n")
     with pytest.raises(RunDirError, match=r"2 epoch\(s\) in metrics.csv.*overwrite=true"):
-        train.build_config([*fast_args, "resume=auto"])
+        build_config([*fast_args, "resume=auto"])
 
 
 def test_resume_auto_restarts_a_run_stopped_before_its_first_checkpoint(

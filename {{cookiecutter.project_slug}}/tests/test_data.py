@@ -11,7 +11,7 @@ from {{cookiecutter.project_slug}}.data import (
     InMemoryDataset,
     build_datamodule,
 )
-from {{cookiecutter.project_slug}}.data.base import ResumableSampler, ShardSampler
+from {{cookiecutter.project_slug}}.data.samplers import ResumableSampler, ShardSampler
 from {{cookiecutter.project_slug}}.utils import DistInfo
 
 from .conftest import run_script

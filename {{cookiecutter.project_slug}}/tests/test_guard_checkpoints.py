@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-import evaluate
+from {{cookiecutter.project_slug}}.run import write_test_metrics
 from {{cookiecutter.project_slug}}.utils.errors import UserError
 
 from .conftest import run_script
@@ -108,7 +108,7 @@ def test_strict_json_refuses_non_finite_metrics(tmp_path):
     """The backstop behind the weight check: JSON never gets NaN (invalid JSON)."""
     destination = tmp_path / "metrics.json"
     with pytest.raises(UserError, match="not finite"):
-        evaluate.save_metrics({"test_loss": float("nan"), "test_accuracy": 0.5}, destination)
+        write_test_metrics({"test_loss": float("nan"), "test_accuracy": 0.5}, destination)
     assert not destination.exists()
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from {{cookiecutter.project_slug}}.config import ConfigError
-from {{cookiecutter.project_slug}}.config.loader import TRACKER
+from {{cookiecutter.project_slug}}.config.checks import TRACKER
 from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.logger import BaseLogger, build_loggers, read_metrics
 from {{cookiecutter.project_slug}}.model import build_model

@@ -1,12 +1,17 @@
 """Models: abstract base classes fail early and clearly, shapes, summaries, freezing."""
 
+import dataclasses
+import inspect
+
 import pytest
 import torch
 from torch import nn
 
 from {{cookiecutter.project_slug}}.config import ConfigError, load_config
+from {{cookiecutter.project_slug}}.config.schema import ModelConfig
 from {{cookiecutter.project_slug}}.model import (
     MLP,
+    MODELS,
     BaseModel,
     build_metrics,
     build_model,
@@ -32,6 +37,26 @@ def test_trainer_without_steps_fails_at_construction_naming_them():
 
     with pytest.raises(TypeError, match="validation_step"):
         Half(None, None, None, None)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS.entries))
+def test_a_models_defaults_are_its_options_dataclass(name):
+    """The options dataclass declares a model's options: the constructor's defaults (for
+    the Python API) may not drift from it, and ``from_config`` passes exactly its fields."""
+    schema = MODELS.options[name] or ModelConfig
+    common = {spec.name for spec in dataclasses.fields(ModelConfig)}
+    declared = {
+        spec.name: spec.default_factory() if spec.default is dataclasses.MISSING else spec.default
+        for spec in dataclasses.fields(schema)
+        if spec.name not in common
+    }
+    parameters = dict(list(inspect.signature(MODELS.get(name)).parameters.items())[2:])
+    assert set(parameters) == set(declared), name
+    for key, parameter in parameters.items():
+        default = parameter.default
+        if default is not inspect.Parameter.empty:
+            default = list(default) if isinstance(default, tuple) else default
+            assert default == declared[key], (name, key)
 
 
 def test_course_mlp_is_784_128_64_10():

@@ -113,6 +113,22 @@ def test_single_image_file_and_single_tensor(trained, tmp_path, capsys):
     assert label in capsys.readouterr().out
 
 
+def test_webp_images_are_predicted_as_training_reads_them(trained, tmp_path, capsys):
+    """One image-suffix list: a .webp, which the image_folder data module trains on, is
+    accepted by predict.py too (a file and a folder), prepared like the PNG it equals."""
+    model, checkpoint, datamodule = trained
+    pixels = to_uint8(datamodule.test_set.inputs[:1], datamodule)[0]
+    folder = tmp_path / "webp"
+    folder.mkdir()
+    Image.fromarray(pixels, mode="L").save(folder / "x.webp", lossless=True)
+    output = tmp_path / "p.csv"
+    for given in (folder / "x.webp", folder):
+        argv = [f"checkpoint={checkpoint}", f"input={given}", f"output={output}"]
+        assert predict.main([*argv, "overwrite=true"]) == 0, capsys.readouterr().err
+        probs = probabilities(model, from_uint8(pixels, datamodule)[None])[0]
+        assert_matches(read_rows(output), "x.webp", probs, datamodule.classes)
+
+
 def test_checkpoint_without_preprocessing_recomputes_it_from_the_data(trained, tmp_path):
     """Checkpoints written before ``preprocessing`` was stored: the data module supplies it."""
     model, checkpoint, datamodule = trained

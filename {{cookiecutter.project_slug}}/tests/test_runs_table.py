@@ -7,9 +7,9 @@ import signal
 import pytest
 
 import runs
-import train
 from {{cookiecutter.project_slug}}.config import load_config
 from {{cookiecutter.project_slug}}.logger import read_metrics
+from {{cookiecutter.project_slug}}.run import fit
 
 from .conftest import start_script
 from .guard_tools import snapshot
@@ -25,7 +25,7 @@ def table(capsys, *args: str) -> list[dict]:
 def test_the_table_lists_finished_stopped_and_running_runs(tmp_path, fast_args, capsys):
     root = tmp_path / "runs"
     args = [a for a in fast_args if not a.startswith("output_dir=")]
-    train.run(load_config(overrides=[*args, "optimizer.lr=0.01", f"output_dir={root / 'done'}"]))
+    fit(load_config(overrides=[*args, "optimizer.lr=0.01", f"output_dir={root / 'done'}"]))
     capsys.readouterr()  # train.py's own output
     long_run = [*args, "trainer.epochs=1000", "trainer.early_stopping.enabled=false"]
     proc = start_script("train.py", *long_run, f"output_dir={root / 'long'}")

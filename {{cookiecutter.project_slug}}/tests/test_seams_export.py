@@ -133,7 +133,7 @@ def test_tampered_sidecar_preprocessing_is_refused(
 def test_tampered_onnx_metadata_is_refused(checkpoints, tmp_path, capsys, change, fragment):
     import onnx
 
-    from {{cookiecutter.project_slug}}.trainer.exported import METADATA_KEY
+    from {{cookiecutter.project_slug}}.inference.exported import METADATA_KEY
 
     model = tmp_path / "model.onnx"
     argv = [f"checkpoint={checkpoints[0]}", "format=onnx", f"output={model}"]

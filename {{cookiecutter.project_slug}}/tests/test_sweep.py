@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from {{cookiecutter.project_slug}}.config import load_config
+from {{cookiecutter.project_slug}}.config import ConfigError, load_config
 from {{cookiecutter.project_slug}}.data import DATAMODULES
+from {{cookiecutter.project_slug}}.experiments.search_space import load_sweep
 from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.utils.run_dir import lock_holder
 
@@ -213,6 +214,22 @@ def test_a_bad_search_space_is_one_line_before_any_trial(tmp_path, sweep_args, c
     assert len(err) == 1 and err[0].startswith("error: "), err
     assert fragment in err[0], err[0]
     assert not (tmp_path / "sweep").exists()  # nothing written
+
+
+def test_the_sweep_monitors_every_metric_label_train_py_accepts(tmp_path):
+    """One list of monitorable names: a metric with options (reported as ``f1_micro``)
+    is a monitor for train.py and for a sweep alike."""
+    metrics = "metrics=[accuracy, {name: f1, average: micro}]"
+    monitor = ["trainer.checkpoint.monitor=val_f1_micro", "trainer.checkpoint.mode=max"]
+    assert load_config(overrides=[metrics, *monitor]).trainer.checkpoint.monitor == "val_f1_micro"
+    text = (
+        "study: test\nmonitor: val_f1_micro\n"
+        "params:\n  optimizer.lr: {type: float, low: 0.001, high: 0.1}\n"
+    )
+    spec = load_sweep(write_space(tmp_path, text), [metrics], {})
+    assert (spec.monitor, spec.mode) == ("val_f1_micro", "max")
+    with pytest.raises(ConfigError, match="val_f1_macro"):  # still refuses what is not logged
+        load_sweep(write_space(tmp_path, text.replace("micro", "macro")), [metrics], {})
 
 
 def test_without_optuna_sweep_says_how_to_install_it(tmp_path, sweep_args, capsys, monkeypatch):

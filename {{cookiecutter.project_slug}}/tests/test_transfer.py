@@ -172,11 +172,11 @@ def test_weights_from_a_local_file(tmp_path):
 
 def test_a_frozen_backbone_without_pretrained_weights_warns(config_factory, transfer):
     """Freezing random weights trains only the head on random features: said at start."""
-    import train
+    from {{cookiecutter.project_slug}}.run import fit
 
     config = config_factory(*transfer, "model.weights=null", "trainer.fast_dev_run=true")
     assert list(config.model.freeze) == ["backbone"] and config.model.weights is None
-    train.run(config)
+    fit(config)
     log = (Path(config.output_dir) / "train.log").read_text().splitlines()
     warnings = [line for line in log if "keeps random weights" in line]
     assert len(warnings) == 1 and "WARNING" in warnings[0]

@@ -5,8 +5,9 @@ OmegaConf checks keys and types against these dataclasses, so a typo such as
 ``Optional`` and ``List`` come from ``typing`` because OmegaConf reads them.
 
 Numeric keys carry their allowed range next to their type (``at_least(1, 20)``,
-``positive(1e-3)``...); ``loader.py`` checks every value against it at load time, so
-``optimizer.lr=-1`` or ``trainer.epochs=0`` fails before a run directory exists.
+``positive(1e-3)``...), keys with a closed set of values their choices
+(``one_of("min", "max")``); ``checks.py`` checks every value against them at load time,
+so ``optimizer.lr=-1`` or ``trainer.precision=16`` fails before a run directory exists.
 """
 
 import math
@@ -21,6 +22,11 @@ def ranged(default, low=-math.inf, high=math.inf, low_open=False, high_open=Fals
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata={"range": bounds})
     return field(default=default, metadata={"range": bounds})
+
+
+def one_of(*choices, default=None):
+    """A field with a closed set of values; the default is the first unless given."""
+    return field(default=choices[0] if default is None else default, metadata={"choices": choices})
 
 
 def at_least(low, default):
@@ -65,18 +71,18 @@ class DataConfig:
     drop_last: bool = False
     persistent_workers: bool = True  # only takes effect when num_workers > 0
     prefetch_factor: Optional[int] = at_least(1, None)  # batches per worker; null: torch's 2
-    sampler: str = "random"  # random | weighted (inverse class frequency, with replacement)
+    sampler: str = one_of("random", "weighted")  # weighted: by inverse class frequency
     # image_folder (without test/) and csv: share held out for test
     test_fraction: float = probability(0.1)
     # --- image_folder only (see data/image_folder.py and the README) ---
-    channels: int = 3  # 1 (grayscale) | 3 (RGB): every image is decoded to this
+    channels: int = one_of(1, 3, default=3)  # grayscale or RGB: every image is decoded to this
     image_size: int = at_least(1, 224)  # size of the default transforms' crops
     # Lists of torchvision.transforms.v2 transforms on uint8 images, by name, e.g.
     # [{name: RandomResizedCrop, size: 224, scale: [0.6, 1.0]}]; null: the defaults.
     # ToDtype(float32, scale=True) + Normalize are appended to both.
     train_transforms: Optional[List[Any]] = None
     eval_transforms: Optional[List[Any]] = None
-    normalize: str = "auto"  # auto (training images' mean/std, cached) | imagenet | none
+    normalize: str = one_of("auto", "imagenet", "none")  # auto: the training images' (cached)
     cache: bool = False  # decode every image once into memory (small datasets)
     skip_bad_images: bool = False  # true: leave out unreadable images (counted in the log)
 
@@ -105,7 +111,7 @@ class OptimizerConfig:
 @dataclass
 class LRSchedulerConfig:
     name: str = "none"  # none | step | multistep | exponential | cosine | plateau | onecycle
-    interval: str = "epoch"  # epoch | step: when scheduler.step() is called
+    interval: str = one_of("epoch", "step")  # when scheduler.step() is called
     warmup: int = non_negative(0)  # linear warm-up length, in units of `interval`
     warmup_start_factor: float = ranged(0.1, 0, 1, low_open=True)
     step_size: int = at_least(1, 10)  # step
@@ -115,7 +121,7 @@ class LRSchedulerConfig:
     eta_min: float = non_negative(0.0)  # cosine
     max_lr: float = positive(0.01)  # onecycle
     monitor: str = "val_loss"  # plateau
-    mode: str = "min"  # plateau
+    mode: str = one_of("min", "max")  # plateau
     factor: float = fraction(0.1)  # plateau
     patience: int = non_negative(3)  # plateau
 
@@ -124,7 +130,7 @@ class LRSchedulerConfig:
 class EarlyStoppingConfig:
     enabled: bool = True
     monitor: str = "val_loss"
-    mode: str = "min"  # min | max
+    mode: str = one_of("min", "max")
     patience: int = non_negative(5)
     min_delta: float = non_negative(0.0)
 
@@ -132,7 +138,7 @@ class EarlyStoppingConfig:
 @dataclass
 class CheckpointConfig:
     monitor: str = "val_loss"
-    mode: str = "min"  # min | max
+    mode: str = one_of("min", "max")
     save_best: bool = True  # checkpoints/best.pt
     save_top_k: int = at_least(
         -1, 1
@@ -150,10 +156,10 @@ class CheckpointConfig:
 class TrainerConfig:
     epochs: int = at_least(1, 20)
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    precision: str = "32"  # 32 | bf16 | fp16 (fp16 needs CUDA)
+    precision: str = one_of("32", "bf16", "fp16")  # fp16 needs CUDA
     accumulate_grad_batches: int = at_least(1, 1)
     gradient_clip_val: float = non_negative(0.0)  # 0 = off
-    gradient_clip_algorithm: str = "norm"  # norm | value
+    gradient_clip_algorithm: str = one_of("norm", "value")
     log_every_n_steps: int = at_least(1, 50)
     # Also average ``metrics`` over the training batches (train_accuracy...). Off: on CPU
     # their small kernels cost 5-10 % of a small model's step; the loss is always tracked.
@@ -164,7 +170,7 @@ class TrainerConfig:
     # Intra-op CPU threads (torch.set_num_threads); null = PyTorch's default, one per core.
     # Use 1 when other jobs share the cores: spinning OpenMP threads then slow small models.
     num_threads: Optional[int] = at_least(1, None)
-    nonfinite_loss: str = "raise"  # raise | skip
+    nonfinite_loss: str = one_of("raise", "skip")
     fast_dev_run: bool = False  # one train and one val batch, no checkpoints
     overfit_batches: int = non_negative(0)  # train and validate on the same first N batches
     limit_train_batches: Optional[int] = at_least(1, None)
@@ -208,7 +214,7 @@ class Config:
     overwrite: bool = False  # true: replace the run already in output_dir, as a whole
     loss: str = "cross_entropy"  # cross_entropy | nll
     label_smoothing: float = probability(0.0)
-    class_weights: str = "none"  # none | auto: cross-entropy weighted by inverse class frequency
+    class_weights: str = one_of("none", "auto")  # auto: loss weighted by inverse class frequency
     # Names (accuracy, top3_accuracy, f1, precision, recall, auroc) or names with options,
     # e.g. {name: f1, average: micro}: see model/metric.py.
     metrics: List[Any] = field(default_factory=lambda: ["accuracy"])

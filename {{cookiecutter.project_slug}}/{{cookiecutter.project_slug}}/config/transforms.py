@@ -10,7 +10,7 @@ import difflib
 import inspect
 from typing import Any
 
-from ..utils.errors import ConfigError
+from ..utils.errors import ConfigError, fold_message
 
 # Added by the data module itself, after the listed transforms (data.normalize sets the
 # statistics); as list items they would convert twice.
@@ -46,28 +46,23 @@ def _arguments(value: Any) -> Any:
     return list(value) if isinstance(value, (list, tuple)) else value
 
 
-def build_transform(spec: dict[str, Any], where: str):
-    """One ``{name: ..., **arguments}`` item as a transform object; ``ConfigError`` naming
-    ``where`` (e.g. ``data.train_transforms[0]``) and the closest valid names otherwise."""
-    from torchvision.transforms import InterpolationMode, v2
-
-    if not isinstance(spec, dict) or "name" not in spec:
-        raise ConfigError(
-            f"{where}={spec!r} is not a transform; write a mapping such as "
-            "{name: RandomResizedCrop, size: 224}"
-        )
-    name, arguments = spec["name"], {k: v for k, v in spec.items() if k != "name"}
+def _check_name(name, where: str) -> None:
+    """``name`` is a torchvision.transforms.v2 transform a user may list."""
     names = transform_names()
-    if name not in names:
-        if name in APPENDED:
-            raise ConfigError(
-                f"{where}: {name} is added by the project after the listed transforms "
-                "(uint8 -> float32 in [0, 1], then data.normalize); remove it from the list"
-            )
-        close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.4)
-        hint = f"did you mean {', '.join(close)}?" if close else f"valid: {', '.join(names)}"
-        raise ConfigError(f"{where}: {name!r} is not a torchvision.transforms.v2 transform; {hint}")
-    cls = getattr(v2, name)
+    if name in names:
+        return
+    if name in APPENDED:
+        raise ConfigError(
+            f"{where}: {name} is added by the project after the listed transforms "
+            "(uint8 -> float32 in [0, 1], then data.normalize); remove it from the list"
+        )
+    close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.4)
+    hint = f"did you mean {', '.join(close)}?" if close else f"valid: {', '.join(names)}"
+    raise ConfigError(f"{where}: {name!r} is not a torchvision.transforms.v2 transform; {hint}")
+
+
+def _check_arguments(cls, name: str, arguments: dict, where: str) -> None:
+    """Every argument is one the transform takes, and every required one is given."""
     parameters = inspect.signature(cls).parameters
     accepted = [p for p in parameters if parameters[p].kind is not inspect.Parameter.VAR_KEYWORD]
     for key in arguments:
@@ -88,6 +83,22 @@ def build_transform(spec: dict[str, Any], where: str):
     if missing:
         example = "{name: " + name + ", " + missing[0] + ": ...}"
         raise ConfigError(f"{where}: {name} needs {', '.join(missing)}, e.g. {example}")
+
+
+def build_transform(spec: dict[str, Any], where: str):
+    """One ``{name: ..., **arguments}`` item as a transform object; ``ConfigError`` naming
+    ``where`` (e.g. ``data.train_transforms[0]``) and the closest valid names otherwise."""
+    from torchvision.transforms import InterpolationMode, v2
+
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise ConfigError(
+            f"{where}={spec!r} is not a transform; write a mapping such as "
+            "{name: RandomResizedCrop, size: 224}"
+        )
+    name, arguments = spec["name"], {k: v for k, v in spec.items() if k != "name"}
+    _check_name(name, where)
+    cls = getattr(v2, name)
+    _check_arguments(cls, name, arguments, where)
     values = {key: _arguments(value) for key, value in arguments.items()}
     if isinstance(values.get("interpolation"), str):
         modes = [mode.name.lower() for mode in InterpolationMode]
@@ -99,7 +110,7 @@ def build_transform(spec: dict[str, Any], where: str):
     try:
         return cls(**values)
     except (TypeError, ValueError) as error:
-        message = " ".join(str(error).split())
+        message = fold_message(error)
         raise ConfigError(f"{where}: {name}({_show(arguments)}) is invalid: {message}") from None
 
 

@@ -7,7 +7,8 @@ its module here.
 
 from ..config.schema import DataConfig
 from ..utils import DistInfo
-from .base import DATAMODULES, BaseDataModule, BaseDataset, InMemoryDataset
+from .base import DATAMODULES, BaseDataModule
+from .datasets import BaseDataset, InMemoryDataset
 {%- if cookiecutter.dataset == "digits" %}
 from .digits import DigitsDataModule
 {%- endif %}

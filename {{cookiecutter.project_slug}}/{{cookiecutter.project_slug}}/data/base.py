@@ -2,267 +2,26 @@
 builds the train/val/test DataLoaders from config.
 
 Subclass ``BaseDataModule`` and implement ``setup`` to add your own data; the
-trainer only ever calls the ``*_dataloader`` methods and ``set_epoch``.
+trainer only ever calls the ``*_dataloader`` methods, ``set_epoch`` and the batch hooks
+(``transfer_batch_to_device``, ``batch_size``: override them for dict batches...).
 """
 
 import abc
-import bisect
-import math
-from collections.abc import Iterator, Sequence
 
 import torch
-from torch.utils.data import ConcatDataset, DataLoader, Dataset, DistributedSampler, Sampler
+from torch.utils.data import DataLoader, Sampler
 
 from ..config import Registry
 from ..config.schema import DataConfig
 from ..utils import DistInfo, seed_worker
 from ..utils.errors import ConfigError, DataError
+from .batches import batch_size, move_batch
+from .datasets import BaseDataset, collate_batched
+from .samplers import ResumableSampler, ShardSampler, WeightedResumableSampler
+from .splits import pool_and_fold
 
 # @DATAMODULES.register("name") on each data module: the name is data.name.
 DATAMODULES = Registry("data.name")
-
-
-class BaseDataset(Dataset, abc.ABC):
-    """A map-style dataset (``__len__`` + ``__getitem__``) with class names."""
-
-    classes: list[str] = []
-
-    @abc.abstractmethod
-    def __len__(self) -> int: ...
-
-    @abc.abstractmethod
-    def __getitem__(self, index: int): ...
-
-
-class InMemoryDataset(BaseDataset):
-    """Small image sets held as one normalized tensor: no per-item decoding or PIL.
-
-    ``__getitems__`` lets the DataLoader fetch a whole batch with one indexing op
-    instead of ``batch_size`` ``__getitem__`` calls plus a stack.
-    """
-
-    def __init__(self, inputs: torch.Tensor, targets: torch.Tensor, classes: list[str]) -> None:
-        if len(inputs) != len(targets):
-            raise ValueError(f"{len(inputs)} inputs but {len(targets)} targets")
-        self.inputs = inputs
-        self.targets = targets
-        self.classes = classes
-
-    def __len__(self) -> int:
-        return len(self.targets)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.inputs[index], self.targets[index]
-
-    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        index = torch.as_tensor(indices)
-        return self.inputs[index], self.targets[index]
-
-    def subset(self, indices: torch.Tensor) -> "InMemoryDataset":
-        return InMemoryDataset(self.inputs[indices], self.targets[indices], self.classes)
-
-
-def collate_batched(batch):
-    """``collate_fn`` for datasets with ``__getitems__``: the batch is already stacked."""
-    return batch
-
-
-class ResumableSampler(DistributedSampler):
-    """``DistributedSampler`` whose order depends only on (seed, epoch), and that can
-    start part-way through an epoch: resuming at batch k replays the same order.
-
-    With ``with_epoch`` it yields ``(index, epoch)`` pairs: the dataset then seeds each
-    sample's random augmentation from them, in whichever worker process prepares it."""
-
-    def __init__(
-        self,
-        dataset: Sequence,
-        dist_info: DistInfo,
-        shuffle: bool,
-        seed: int,
-        with_epoch: bool = False,
-    ) -> None:
-        super().__init__(
-            dataset,
-            num_replicas=dist_info.world_size,
-            rank=dist_info.rank,
-            shuffle=shuffle,
-            seed=seed,
-        )
-        self.start_index = 0
-        self.with_epoch = with_epoch
-        self.shared_out: tuple[int, list[int]] | None = None  # (epoch, this rank's indices)
-
-    def set_epoch(self, epoch: int, start_index: int = 0) -> None:
-        super().set_epoch(epoch)
-        self.start_index = start_index
-        if self.shared_out is not None and self.shared_out[0] != epoch:
-            self.shared_out = None
-
-    def share_out_rest(self, epoch: int, consumed: int, end: int, batch_size: int) -> int:
-        """Resume epoch ``epoch`` after its first ``consumed`` samples in the epoch's order
-        (as another number of processes took them): this process gets its share of the
-        order's positions ``consumed:end``. Returns the batches each process then runs."""
-        super().set_epoch(epoch)
-        if self.shuffle:  # DistributedSampler's order for (seed, epoch), before padding
-            generator = torch.Generator().manual_seed(self.seed + epoch)
-            order = torch.randperm(len(self.dataset), generator=generator).tolist()
-        else:
-            order = list(range(len(self.dataset)))
-        rest = order[consumed:end]
-        self.shared_out = (epoch, share_out(rest, self.num_replicas, batch_size)[self.rank])
-        return math.ceil(len(rest) / (self.num_replicas * batch_size))
-
-    def epoch_indices(self) -> list[int]:
-        return list(super().__iter__())
-
-    def __iter__(self) -> Iterator:
-        if self.shared_out is not None:
-            indices = self.shared_out[1]
-        else:
-            indices = self.epoch_indices()[self.start_index :]
-        if self.with_epoch:
-            return iter([(index, self.epoch) for index in indices])
-        return iter(indices)
-
-    def __len__(self) -> int:
-        if self.shared_out is not None:
-            return len(self.shared_out[1])
-        return self.num_samples - self.start_index
-
-
-def share_out(rest: list[int], ranks: int, batch_size: int) -> list[list[int]]:
-    """Split ``rest`` over ``ranks`` processes, each sample once, so that every process
-    runs the same number of batches (as DDP needs): step by step, ``ranks * batch_size``
-    samples a step, a short last step in near-equal parts. A last step with fewer
-    samples than processes is padded from the start, as DistributedSampler pads."""
-    shares: list[list[int]] = [[] for _ in range(ranks)]
-    step = ranks * batch_size
-    for begin in range(0, len(rest), step):
-        chunk = rest[begin : begin + step]
-        while len(chunk) < ranks:
-            chunk += rest[: ranks - len(chunk)]
-        size, extra = divmod(len(chunk), ranks)
-        start = 0
-        for rank, share in enumerate(shares):
-            end = start + size + (rank < extra)
-            share.extend(chunk[start:end])
-            start = end
-    return shares
-
-
-class WeightedResumableSampler(ResumableSampler):
-    """``data.sampler=weighted``: each epoch draws ``len(dataset)`` samples with
-    replacement, class c with probability proportional to 1 / (its count), so every
-    class is seen about equally often. The draw depends only on (seed, epoch)."""
-
-    def __init__(self, dataset, dist_info: DistInfo, seed: int, with_epoch: bool = False):
-        super().__init__(dataset, dist_info, True, seed, with_epoch)
-        targets = torch.as_tensor(dataset.targets)
-        counts = torch.bincount(targets, minlength=len(dataset.classes)).double()
-        self.weights = 1.0 / counts[targets]
-
-    def epoch_indices(self) -> list[int]:
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        drawn = torch.multinomial(self.weights, self.total_size, True, generator=generator)
-        return drawn[self.rank : self.total_size : self.num_replicas].tolist()
-
-
-class ShardSampler(Sampler):
-    """Evaluation sampler: rank r takes items r, r+W, r+2W... No padding, so under
-    torchrun every sample is counted exactly once (DistributedSampler would repeat some)."""
-
-    def __init__(self, dataset: Sequence, dist_info: DistInfo) -> None:
-        self.indices = range(dist_info.rank, len(dataset), dist_info.world_size)
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self.indices)
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-
-def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int):
-    """A fixed random (train, val, test) split of ``range(n)``."""
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    n_test = round(n * test_fraction)
-    n_val = round((n - n_test) * val_fraction)
-    return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
-
-
-def fold_indices(targets: torch.Tensor, folds: int, fold: int, seed: int):
-    """(train, val) indices of stratified fold ``fold`` of ``folds``, fixed by ``seed``.
-
-    Samples are shuffled, grouped class by class, and dealt to the folds in turn, so every
-    fold holds each class's share to within one sample and fold sizes differ by at most one.
-    """
-    order = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))
-    order = order[torch.sort(targets[order], stable=True).indices]
-    fold_of = torch.empty(len(targets), dtype=torch.long)
-    fold_of[order] = torch.arange(len(targets)) % folds
-    return (fold_of != fold).nonzero().flatten(), (fold_of == fold).nonzero().flatten()
-
-
-class PooledDataset(BaseDataset):
-    """Items of several datasets end to end, or a subset of them (``indices``)."""
-
-    def __init__(self, datasets: list[Dataset], indices: torch.Tensor | None = None) -> None:
-        self.items = ConcatDataset(datasets)
-        self.classes = list(getattr(datasets[0], "classes", []))
-        self.targets = torch.cat([dataset_targets(d) for d in datasets])
-        self.indices = torch.arange(len(self.items)) if indices is None else indices
-        self.targets = self.targets[self.indices]
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, item):
-        # Data modules with per_sample_epoch get (index, epoch): pass the epoch through.
-        index, epoch = item if isinstance(item, tuple) else (item, None)
-        position = int(self.indices[index])
-        if epoch is None:
-            return self.items[position]
-        part = bisect.bisect_right(self.items.cumulative_sizes, position)
-        start = self.items.cumulative_sizes[part - 1] if part else 0
-        return self.items.datasets[part][(position - start, epoch)]
-
-    def subset(self, indices: torch.Tensor) -> "PooledDataset":
-        pooled = PooledDataset.__new__(PooledDataset)
-        pooled.items, pooled.classes = self.items, self.classes
-        pooled.indices, pooled.targets = self.indices[indices], self.targets[indices]
-        return pooled
-
-
-def dataset_targets(dataset: Dataset) -> torch.Tensor:
-    """Every label of a dataset: its ``targets`` (torchvision datasets and ours have
-    one), else read item by item."""
-    targets = getattr(dataset, "targets", None)
-    if targets is None:
-        targets = [dataset[i][1] for i in range(len(dataset))]
-    return torch.as_tensor(targets).long()
-
-
-def pool_and_fold(train: Dataset, val: Dataset, folds: int, fold: int, seed: int):
-    """(train, val) for k-fold cross-validation: the two splits pooled, then cut by
-    ``fold_indices``; the test split is never part of it."""
-    if hasattr(train, "pooled_subset"):
-        # Files re-dealt, each side keeping its own transforms: the fold's training part
-        # is augmented like training data, its validation part prepared like eval data.
-        targets = torch.cat([dataset_targets(train), dataset_targets(val)])
-        train_idx, val_idx = fold_indices(targets, folds, fold, seed)
-        return train.pooled_subset([train, val], train_idx), val.pooled_subset(
-            [train, val], val_idx
-        )
-    if isinstance(train, InMemoryDataset) and isinstance(val, InMemoryDataset):
-        pool = InMemoryDataset(
-            torch.cat([train.inputs, val.inputs]),
-            torch.cat([train.targets, val.targets]),
-            train.classes,
-        )
-    else:
-        pool = PooledDataset([train, val])
-    train_idx, val_idx = fold_indices(pool.targets, folds, fold, seed)
-    return pool.subset(train_idx), pool.subset(val_idx)
 
 
 def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
@@ -277,8 +36,14 @@ def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
         )
 
 
-def normalize(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
-    """Scale once at load time so training never converts per item."""
+def normalize(images: torch.Tensor, mean, std) -> torch.Tensor:
+    """``(images - mean) / std``: one value, or one per channel (images ``(C, H, W)`` or
+    ``(N, C, H, W)``); unchanged when either is None. The data modules scale once at load
+    time, so training never converts per item; predict.py prepares new images with it."""
+    if mean is None or std is None:
+        return images
+    mean = torch.as_tensor(mean, dtype=images.dtype).reshape(-1, 1, 1)
+    std = torch.as_tensor(std, dtype=images.dtype).reshape(-1, 1, 1)
     return (images - mean) / std
 
 
@@ -378,6 +143,15 @@ class BaseDataModule(abc.ABC):
 
     def test_dataloader(self) -> DataLoader:
         return self._eval_loader(self.test_set)
+
+    def transfer_batch_to_device(self, batch, device: torch.device):
+        """The batch on ``device`` (Lightning's hook name). Training, validation, the test
+        of train.py and evaluate.py all move batches through this one method."""
+        return move_batch(batch, device)
+
+    def batch_size(self, batch) -> int:
+        """Samples in a batch, which weights the epoch averages of every metric."""
+        return batch_size(batch)
 
     def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
         """Fix the epoch's shuffle order; skip ``start_batch`` batches when resuming mid-epoch."""

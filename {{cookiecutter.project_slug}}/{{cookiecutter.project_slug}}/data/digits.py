@@ -6,7 +6,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import DATAMODULES, BaseDataModule, InMemoryDataset, normalize, split_indices
+from .base import DATAMODULES, BaseDataModule, normalize
+from .datasets import InMemoryDataset
+from .splits import split_indices
 
 TEST_FRACTION = 0.2
 

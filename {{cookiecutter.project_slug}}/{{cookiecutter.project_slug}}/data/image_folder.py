@@ -11,28 +11,27 @@ augmentation is seeded from (seed, epoch, index), so batches depend neither on
 ``num_workers`` nor on a resume.
 """
 
-import hashlib
-import json
 import logging
-import os
 from pathlib import Path
 
 import torch
 from omegaconf import OmegaConf
 
 from ..utils.errors import ConfigError, DataError
-from .base import DATAMODULES, BaseDataModule, BaseDataset
+from .base import DATAMODULES, BaseDataModule
+from .datasets import BaseDataset
+from .image_files import check_classes_left, scan_split
+from .image_stats import normalize_statistics
 from .images import (
-    IMAGE_SUFFIXES,
     IMAGENET_MEAN,
     IMAGENET_STD,
     BadImageError,
     ImagePipeline,
-    check_image_file,
     decode,
     default_transforms,
     sample_seed,
 )
+from .splits import stratified_split
 
 log = logging.getLogger(__name__)
 
@@ -99,102 +98,6 @@ class ImageFolderDataset(BaseDataset):
                 "data.eval_transforms with a fixed-size crop or resize"
             )
         return sample, self.targets[index]
-
-
-def _visible(path: Path) -> bool:
-    return not path.name.startswith(".")
-
-
-def scan_split(
-    folder: Path,
-    classes: list[str] | None,
-    skip_bad: bool,
-    sizes: dict | None = None,
-    lost: dict | None = None,
-):
-    """(files, targets, classes, skipped) of one split folder; ``classes`` fixes the class
-    list (val/test use the training split's). ``sizes`` collects each file's (width,
-    height) from its header; ``lost`` counts the files skipped per class."""
-    if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder")
-    found = sorted(d.name for d in folder.iterdir() if d.is_dir() and _visible(d))
-    if not found:
-        raise DataError(
-            f"{folder} holds no class folders; put images in {folder}/<class>/<image>, "
-            "one folder per class"
-        )
-    if classes is None:
-        if len(found) < 2:
-            raise DataError(
-                f"{folder} holds one class folder ({found[0]}); a classifier needs two or more: "
-                f"put each class's images in its own folder, {folder}/<class>/<image>"
-            )
-        classes = found
-    unknown = [name for name in found if name not in classes]
-    if unknown:
-        raise DataError(
-            f"{folder} has class folders {unknown} that the training split does not have "
-            f"(training classes: {classes})"
-        )
-    files, targets, skipped = [], [], []
-    for name in found:
-        count = 0
-        for path in sorted(p for p in (folder / name).rglob("*") if p.is_file() and _visible(p)):
-            try:
-                if path.suffix.lower() not in IMAGE_SUFFIXES:
-                    raise BadImageError(
-                        f"{path} is not an image file (allowed: {', '.join(IMAGE_SUFFIXES)}); "
-                        "move it out of the class folder or set data.skip_bad_images=true"
-                    )
-                size = check_image_file(path)
-            except BadImageError as error:
-                if not skip_bad:
-                    raise
-                skipped.append(str(error))
-                if lost is not None:
-                    lost[name] = lost.get(name, 0) + 1
-                continue
-            files.append(str(path))
-            targets.append(classes.index(name))
-            count += 1
-            if sizes is not None:
-                sizes[str(path)] = size
-        if count == 0:
-            raise DataError(
-                f"class folder {folder / name} holds no usable images "
-                f"({', '.join(IMAGE_SUFFIXES)}); add images or remove the folder"
-            )
-    return files, targets, classes, skipped
-
-
-def check_classes_left(train: ImageFolderDataset) -> None:
-    """After data.skip_bad_images: a class left with no training image is refused (its
-    output would never see data)."""
-    empty = [name for index, name in enumerate(train.classes) if index not in train.targets]
-    if empty:
-        raise DataError(
-            f"data.skip_bad_images left class {empty[0]!r} without a readable training image "
-            f"(classes without any: {empty}); replace its unreadable files or remove the folder"
-        )
-
-
-def stratified_split(targets: list[int], fractions: list[float], seed: int) -> list[list[int]]:
-    """Positions of each class shuffled by ``seed`` and cut by ``fractions`` in turn
-    (each of what is left): [rest, first cut, second cut...]."""
-    generator = torch.Generator().manual_seed(seed)
-    by_class: dict[int, list[int]] = {}
-    for position, target in enumerate(targets):
-        by_class.setdefault(target, []).append(position)
-    parts: list[list[int]] = [[] for _ in range(len(fractions) + 1)]
-    for target in sorted(by_class):
-        members = by_class[target]
-        order = [members[i] for i in torch.randperm(len(members), generator=generator)]
-        for i, share in enumerate(fractions):
-            n = round(len(order) * share)
-            parts[i + 1] += order[:n]
-            order = order[n:]
-        parts[0] += order
-    return [sorted(part) for part in parts]
 
 
 @DATAMODULES.register("image_folder")
@@ -373,41 +276,3 @@ class ImageFolderDataModule(BaseDataModule):
                 return [sum(IMAGENET_MEAN) / 3], [sum(IMAGENET_STD) / 3]
             return list(IMAGENET_MEAN), list(IMAGENET_STD)
         return normalize_statistics(train, self.eval_specs, Path(self.config.root))
-
-
-def normalize_statistics(train: ImageFolderDataset, eval_specs: list[dict], root: Path):
-    """Per-channel mean and std of the training images after the eval transforms, in
-    [0, 1]. Computed once and cached in ``<root>/.cache/`` under a key of the file list
-    (names, sizes, modification times), channels and eval transforms."""
-    key = hashlib.sha256()
-    for path in train.files:
-        stat = os.stat(path)
-        key.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    key.update(json.dumps([train.channels, eval_specs], sort_keys=True).encode())
-    cache = root / ".cache" / f"normalize-{key.hexdigest()[:16]}.json"
-    try:
-        cached = json.loads(cache.read_text())
-        return cached["mean"], cached["std"]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    pipeline = ImagePipeline(eval_specs, None, None, "data.eval_transforms")
-    total = torch.zeros(train.channels, dtype=torch.float64)
-    squares = torch.zeros(train.channels, dtype=torch.float64)
-    pixels = 0
-    for index in range(len(train)):
-        image = pipeline.checked(train.image(index), train.files[index]).double()
-        total += image.sum(dim=(1, 2))
-        squares += (image**2).sum(dim=(1, 2))
-        pixels += image[0].numel()
-    mean = total / pixels
-    std = (squares / pixels - mean**2).clamp_min(1e-12).sqrt()
-    result = {"mean": mean.tolist(), "std": std.tolist()}
-    try:
-        cache.parent.mkdir(exist_ok=True)
-        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(result))
-        os.replace(temporary, cache)
-    except OSError as error:  # a read-only data folder: recomputed next time
-        log.warning("cannot cache the normalization statistics in %s: %s", cache, error)
-    log.info("data.normalize=auto: mean %s, std %s", result["mean"], result["std"])
-    return result["mean"], result["std"]

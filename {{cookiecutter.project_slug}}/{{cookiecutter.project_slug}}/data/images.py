@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..config.transforms import build_transform
-from ..utils.errors import ConfigError, DataError, first_line
+from ..utils.errors import ConfigError, DataError, first_line, fold_message
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -150,7 +150,7 @@ def decode(path: str | Path, channels: int) -> torch.Tensor:
         image = decode_image(data, mode=mode, apply_exif_orientation=True)
     except (RuntimeError, ValueError, OSError) as error:
         # "decode_jpeg, /path/decode_jpeg.cpp:171, Image is incomplete or truncated"
-        reason = re.sub(r"^\w+, \S+:\d+, ", "", " ".join(str(error).split()))
+        reason = re.sub(r"^\w+, \S+:\d+, ", "", fold_message(error))
         raise BadImageError(f"cannot decode image {path}: {reason or 'unreadable'}") from None
     if image.ndim == 4:  # an animated WebP: its first frame
         image = image[0]

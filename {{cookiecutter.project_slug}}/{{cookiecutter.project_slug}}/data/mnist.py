@@ -9,15 +9,10 @@ from pathlib import Path
 import torch
 
 from ..utils.errors import DataError
-from .base import (
-    DATAMODULES,
-    BaseDataModule,
-    InMemoryDataset,
-    check_labels,
-    normalize,
-    split_indices,
-)
+from .base import DATAMODULES, BaseDataModule, check_labels, normalize
+from .datasets import InMemoryDataset
 from .idx import check_idx_pair
+from .splits import split_indices
 
 FILES = (
     "train-images-idx3-ubyte",

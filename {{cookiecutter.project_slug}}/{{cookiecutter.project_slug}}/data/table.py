@@ -10,7 +10,9 @@ from pathlib import Path
 import torch
 
 from ..utils.errors import DataError
-from .base import DATAMODULES, BaseDataModule, InMemoryDataset, split_indices
+from .base import DATAMODULES, BaseDataModule
+from .datasets import InMemoryDataset
+from .splits import split_indices
 
 
 def read_table(path: Path, label_column: str) -> tuple[list[str], torch.Tensor, list[str]]:

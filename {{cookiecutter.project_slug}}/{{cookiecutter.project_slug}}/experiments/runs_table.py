@@ -10,8 +10,9 @@ from pathlib import Path
 
 import yaml
 
+from ..config import flatten
 from ..logger import read_metrics
-from ..utils.run_dir import holds_run, lock_holder
+from ..utils.run_dir import RunFiles, holds_run, lock_holder
 
 # Keys that differ between any two runs without saying anything about them.
 IGNORED_KEYS = {"output_dir", "resume", "overwrite"}
@@ -46,8 +47,8 @@ def read_run(path: Path) -> Run:
     """What the run's files say; a file that cannot be read, or holds the wrong kind of
     value (a config.yaml that is a list, a test_metrics.json that is ``null``), is left
     out and named in the status, so one damaged run does not hide the others."""
-    run, damaged = Run(path), []
-    config_file = path / "config.yaml"
+    run, damaged, files = Run(path), [], RunFiles(path)
+    config_file = files.config
     if config_file.is_file():
         try:
             run.config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
@@ -57,13 +58,13 @@ def read_run(path: Path) -> Run:
         if not isinstance(run.config, dict):
             run.config = {}
             damaged.append("config.yaml")
-    if (path / "metrics.csv").is_file():
+    if files.metrics.is_file():
         try:
-            run.rows, _ = read_metrics(path / "metrics.csv")
+            run.rows, _ = read_metrics(files.metrics)
         except (OSError, UnicodeDecodeError, ValueError):
             run.rows = []
             damaged.append("metrics.csv")
-    test_file = path / "test_metrics.json"
+    test_file = files.test_metrics
     if test_file.is_file():
         try:
             test_metrics = json.loads(test_file.read_text(encoding="utf-8"))
@@ -111,16 +112,6 @@ def number(text) -> float | None:
         return float(text)
     except (TypeError, ValueError):
         return None
-
-
-def flatten(config: dict, prefix: str = "") -> dict[str, object]:
-    flat = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def differing_keys(runs: list[Run]) -> list[str]:

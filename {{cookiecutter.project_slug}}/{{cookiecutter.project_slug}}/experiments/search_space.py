@@ -24,7 +24,8 @@ import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from ..config.loader import DEFAULT_CONFIG, all_keys, load_config
-from ..utils.errors import ConfigError
+from ..config.metric_spec import monitor_names
+from ..utils.errors import ConfigError, fold_message
 
 TOP_KEYS = {"study", "config", "n_trials", "overrides", "monitor", "sampler", "pruner", "params"}
 PARAM_KEYS = {
@@ -95,6 +96,29 @@ def override_text(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def _monitor(monitor: str | None, base, where: str) -> tuple[str, str]:
+    """(monitor, mode): a validation metric the trials log, the checkpoint's by default."""
+    monitor = monitor or base.trainer.checkpoint.monitor
+    # What a trial's validation logs: the sweep reports on the validation split only.
+    allowed = [n for n in monitor_names(base.metrics, train_metrics=False) if n.startswith("val_")]
+    if monitor not in allowed:
+        raise ConfigError(
+            f"monitor={monitor!r} {where} is not a validation metric; use one of {allowed}"
+        )
+    mode = base.trainer.checkpoint.mode if monitor == base.trainer.checkpoint.monitor else None
+    return monitor, mode or ("min" if monitor == "val_loss" else "max")
+
+
+def _n_trials(value) -> int:
+    try:
+        n_trials = int(value)
+        if n_trials < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(f"n_trials={value!r} must be a whole number >= 0") from None
+    return n_trials
+
+
 def load_sweep(path: Path, cli_overrides: list[str], script_values: dict[str, str]) -> SweepSpec:
     """Read and check the sweep file, its base config, the overrides and every
     parameter's range against the config schema. Writes nothing."""
@@ -118,21 +142,8 @@ def load_sweep(path: Path, cli_overrides: list[str], script_values: dict[str, st
             )
     base = load_config(config_path, overrides)
     params = _params(raw.get("params"), where, config_path, overrides, base)
-    monitor = raw.get("monitor") or base.trainer.checkpoint.monitor
-    allowed = ["val_loss", *(f"val_{m}" for m in base.metrics)]
-    if monitor not in allowed:
-        raise ConfigError(
-            f"monitor={monitor!r} {where} is not a validation metric; use one of {allowed}"
-        )
-    mode = base.trainer.checkpoint.mode if monitor == base.trainer.checkpoint.monitor else None
-    mode = mode or ("min" if monitor == "val_loss" else "max")
-    n_trials = script_values.get("n_trials", raw.get("n_trials", 20))
-    try:
-        n_trials = int(n_trials)
-        if n_trials < 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ConfigError(f"n_trials={n_trials!r} must be a whole number >= 0") from None
+    monitor, mode = _monitor(raw.get("monitor"), base, where)
+    n_trials = _n_trials(script_values.get("n_trials", raw.get("n_trials", 20)))
     study = str(script_values.get("study") or raw.get("study") or path.stem)
     if not study or "/" in study or study.startswith("."):
         raise ConfigError(f"study={study!r} must be a plain folder name, e.g. lr_width")
@@ -156,7 +167,7 @@ def _read(path: Path) -> dict:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot parse {path}: {' '.join(str(error).split())}") from None
+        raise ConfigError(f"cannot parse {path}: {fold_message(error)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"sweep file {path} must be a mapping with a 'params' section")
     return raw

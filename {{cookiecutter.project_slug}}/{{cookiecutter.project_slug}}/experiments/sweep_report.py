@@ -8,6 +8,8 @@ from pathlib import Path
 import optuna
 from omegaconf import OmegaConf
 
+from ..utils.errors import first_line
+from ..utils.run_dir import RunFiles
 from .search_space import SweepSpec
 from .table import format_table
 
@@ -49,7 +51,7 @@ def write_reports(study: optuna.Study, spec: SweepSpec, sweep_dir: Path) -> list
         return [*lines, f"no completed trial yet; trials: {sweep_dir / 'trials.csv'}"]
     best = study.best_trial
     best_file = sweep_dir / "best_config.yaml"
-    config = OmegaConf.load(Path(best.user_attrs["run_dir"]) / "config.yaml")
+    config = OmegaConf.load(RunFiles(best.user_attrs["run_dir"]).config)
     # A config for a new run: its own output_dir, nothing to resume, the experiment
     # already merged in.
     config.output_dir, config.resume, config.overwrite, config.experiment = None, None, False, None
@@ -90,7 +92,7 @@ def plot(study: optuna.Study, sweep_dir: Path) -> list[str]:
             try:
                 axes = draw(study)
             except (ValueError, RuntimeError) as error:  # e.g. importances need 2+ trials
-                lines.append(f"{name} not drawn: {str(error).splitlines()[0]}")
+                lines.append(f"{name} not drawn: {first_line(error)}")
                 continue
         axes.figure.savefig(sweep_dir / name, dpi=100, bbox_inches="tight")
         plt.close(axes.figure)

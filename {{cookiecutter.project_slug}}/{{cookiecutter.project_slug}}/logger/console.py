@@ -4,6 +4,7 @@ import logging
 import sys
 from pathlib import Path
 
+from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo
 
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
@@ -20,9 +21,7 @@ def setup_logging(run_dir: Path | None, is_main: bool = True) -> None:
     formatter = logging.Formatter(FORMAT, datefmt="%H:%M:%S")
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
     if run_dir is not None and is_main:
-        handlers.append(
-            logging.FileHandler(Path(run_dir) / "train.log", mode="a", encoding="utf-8")
-        )
+        handlers.append(logging.FileHandler(RunFiles(run_dir).log, mode="a", encoding="utf-8"))
     for handler in handlers:
         handler.setFormatter(formatter)
         root.addHandler(handler)

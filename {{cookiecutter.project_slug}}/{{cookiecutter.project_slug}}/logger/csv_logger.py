@@ -3,7 +3,8 @@
 import csv
 from pathlib import Path
 
-from ..utils.errors import RunDirError
+from ..utils.errors import RunDirError, first_line
+from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo
 
 
@@ -23,7 +24,7 @@ class CSVLogger(BaseLogger):
 
     @classmethod
     def from_run(cls, config, run: RunInfo) -> "CSVLogger":
-        return cls(run.run_dir / "metrics.csv", run.resume_epoch)
+        return cls(RunFiles(run.run_dir).metrics, run.resume_epoch)
 
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
         new_file = not self.path.exists() or self.path.stat().st_size == 0
@@ -65,7 +66,7 @@ def check_metrics_file(path: Path) -> tuple[list[dict[str, str]], list[str]]:
             int(row["epoch"])
     except (ValueError, UnicodeDecodeError, csv.Error) as error:
         raise RunDirError(
-            f"{path} is corrupt ({str(error).splitlines()[0]}), so the resumed run cannot "
+            f"{path} is corrupt ({first_line(error)}), so the resumed run cannot "
             "append to it; restore it, or move it away to start a new metrics.csv"
         ) from None
     return rows, fieldnames

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo
 from .csv_logger import read_metrics
 
@@ -45,7 +46,8 @@ class CurvesLogger(BaseLogger):
 
     @classmethod
     def from_run(cls, config, run: RunInfo) -> "CurvesLogger":
-        return cls(run.run_dir / "metrics.csv", run.run_dir / "curves.png")
+        files = RunFiles(run.run_dir)
+        return cls(files.metrics, files.curves)
 
     def finalize(self) -> None:
         if self.csv_path.exists():

@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..config import flatten
 from ..utils.errors import ConfigError, DataError, first_line
+from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo, panel_name
 
 log = logging.getLogger(__name__)
@@ -26,17 +28,6 @@ def tracking_uri(configured: str | None) -> str:
     if configured:
         return configured
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{PROJECT_ROOT / 'mlflow.db'}"
-
-
-def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    """``{"optimizer": {"lr": 0.1}}`` -> ``{"optimizer.lr": "0.1"}``: MLflow params are text."""
-    flat: dict[str, str] = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = str(value)
-    return flat
 
 
 @LOGGERS.register("mlflow")
@@ -108,7 +99,7 @@ class MLflowLogger(BaseLogger):
     def log_hyperparams(self, params: dict[str, Any]) -> None:
         from mlflow.entities import Param
 
-        flat = flatten(params)
+        flat = flatten(params, leaf=str)  # MLflow params are text
         self.client.log_batch(self.run_id, params=[Param(k, v) for k, v in flat.items()])
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
@@ -135,9 +126,9 @@ class MLflowLogger(BaseLogger):
         self.client.log_figure(self.run_id, figure, f"{tag}.png")
 
     def finalize(self) -> None:
-        for name in ("curves.png", "checkpoints/best.pt"):
-            path = self.run_dir / name
+        files = RunFiles(self.run_dir)
+        for path in (files.curves, files.best):
             if path.is_file():
-                folder = str(Path(name).parent) if "/" in name else None
-                self.client.log_artifact(self.run_id, str(path), folder)
+                folder = path.parent.relative_to(files.root).as_posix()  # "." or "checkpoints"
+                self.client.log_artifact(self.run_id, str(path), None if folder == "." else folder)
         self.client.set_terminated(self.run_id)

@@ -8,23 +8,17 @@ from typing import Any
 import torch
 from omegaconf import OmegaConf
 
+from ..config import flatten
 from ..config.metric_spec import metric_labels
+from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo, panel_name
 
 log = logging.getLogger(__name__)
 
 
-def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"optimizer": {"lr": 0.1}}`` -> ``{"optimizer.lr": 0.1}``; lists and None as text,
-    the types the HPARAMS tab accepts."""
-    flat: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            ok = isinstance(value, bool | int | float | str)
-            flat[f"{prefix}{key}"] = value if ok else str(value)
-    return flat
+def hparam_value(value: Any) -> Any:
+    """Lists and None as text: the types the HPARAMS tab accepts."""
+    return value if isinstance(value, bool | int | float | str) else str(value)
 
 
 @LOGGERS.register("tensorboard")
@@ -49,7 +43,7 @@ class TensorBoardLogger(BaseLogger):
     @classmethod
     def from_run(cls, config, run: RunInfo) -> "TensorBoardLogger":
         return cls(
-            run.run_dir / "tensorboard",
+            RunFiles(run.run_dir).tensorboard,
             # Steps <= the checkpoint's were logged before it was saved: keep them.
             purge_step=None if run.resume_step is None else run.resume_step + 1,
             log_graph=config.logger.log_graph,
@@ -64,7 +58,7 @@ class TensorBoardLogger(BaseLogger):
         self.writer.add_text("config", "    " + config_yaml.replace("\n", "\n    "), 0)
         metric_names = ["loss", *metric_labels(params.get("metrics", []))]
         experiment, session_start, _ = hparams(
-            flatten(params), {f"val/{name}": None for name in metric_names}
+            flatten(params, leaf=hparam_value), {f"val/{name}": None for name in metric_names}
         )
         self.writer.file_writer.add_summary(experiment)
         self.writer.file_writer.add_summary(session_start)

@@ -1,7 +1,8 @@
 """Models, losses and metrics, built by name from config.
 
-To add a model: subclass ``BaseModel`` in models.py (implement ``forward``, and
-``from_config`` if it takes options) and decorate it with ``@MODELS.register("name")``.
+To add a model: subclass ``BaseModel`` in models.py (implement ``forward``) and decorate
+it with ``@MODELS.register("name", options=MyConfig)``: the fields of ``MyConfig`` (a
+``ModelConfig`` subclass) are its ``model.*`` keys, passed to ``__init__`` by name.
 """
 
 from ..config import ConfigError

@@ -1,11 +1,14 @@
 """BaseModel: an ``nn.Module`` that must define ``forward`` and can describe and freeze itself."""
 
 import abc
+import dataclasses
 
 import torch
+from omegaconf import OmegaConf
 from torch import nn
 
 from ..config import Registry
+from ..config.schema import ModelConfig
 
 BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
@@ -24,8 +27,9 @@ class BaseModel(nn.Module, abc.ABC):
 
     @classmethod
     def from_config(cls, config, input_shape: tuple[int, ...], num_classes: int) -> "BaseModel":
-        """Build from the ``model.*`` config; override when the constructor takes options."""
-        return cls(input_shape, num_classes)
+        """Build from the ``model.*`` config: the model's own options (the fields of the
+        dataclass registered with it) passed to the constructor by name."""
+        return cls(input_shape, num_classes, **model_options(config))
 
     @abc.abstractmethod
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,3 +82,13 @@ def _is_frozen(module: nn.Module) -> bool:
     """True if the module has parameters of its own and none of them requires grad."""
     params = list(module.parameters(recurse=False))
     return bool(params) and not any(p.requires_grad for p in params)
+
+
+def model_options(config) -> dict:
+    """The values of the options a model declared (its registered ``ModelConfig``
+    subclass), beyond the keys every model has (name, freeze...)."""
+    schema = MODELS.options.get(config.name) or ModelConfig
+    common = {spec.name for spec in dataclasses.fields(ModelConfig)}
+    own = [spec.name for spec in dataclasses.fields(schema) if spec.name not in common]
+    values = OmegaConf.to_container(config) if OmegaConf.is_config(config) else dict(config)
+    return {name: values[name] for name in own}

@@ -1,6 +1,7 @@
 """Concrete models. Each takes the data's ``input_shape`` and ``num_classes``, plus
 its own options: a ``ModelConfig`` subclass registered with it, whose fields are the
-``model.*`` keys this model accepts (typed and range-checked when the config loads)."""
+``model.*`` keys this model accepts (typed and range-checked when the config loads) and
+which ``BaseModel.from_config`` passes to the constructor by name."""
 
 import math
 from dataclasses import dataclass
@@ -47,10 +48,6 @@ class MLP(BaseModel):
         layers, width = hidden_layers(math.prod(input_shape), hidden_sizes, dropout)
         self.features = nn.Sequential(nn.Flatten(), *layers)
         self.head = nn.Linear(width, num_classes)
-
-    @classmethod
-    def from_config(cls, config, input_shape, num_classes) -> "MLP":
-        return cls(input_shape, num_classes, list(config.hidden_sizes), config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -102,18 +99,6 @@ class SmallCNN(BaseModel):
         self.features = nn.Sequential(*layers, nn.Flatten())
         head, size = hidden_layers(in_channels * height * width, hidden_sizes, dropout)
         self.head = nn.Sequential(*head, nn.Linear(size, num_classes))
-
-    @classmethod
-    def from_config(cls, config, input_shape, num_classes) -> "SmallCNN":
-        return cls(
-            input_shape,
-            num_classes,
-            list(config.channels),
-            list(config.hidden_sizes),
-            config.batch_norm,
-            config.dropout,
-            config.global_pool,
-        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..config.schema import ModelConfig, probability
-from ..utils.errors import DataError
+from ..utils.errors import DataError, first_line
 from .base import MODELS, BaseModel
 
 
@@ -64,7 +64,7 @@ def load_cached_weights(weights_name: str) -> dict[str, torch.Tensor]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as error:
-        reason = str(error).splitlines()[0]
+        reason = first_line(error)
         raise WeightsNotFoundError(
             f"cannot read pretrained weights {path} ({reason}); replace the file"
         ) from None
@@ -120,10 +120,6 @@ class ResNetClassifier(BaseModel):
         self.backbone.fc = nn.Identity()  # the ImageNet classifier is replaced by `head`
         self.dropout = dropout
         self.head = nn.Linear(features, num_classes)
-
-    @classmethod
-    def from_config(cls, config, input_shape, num_classes) -> "ResNetClassifier":
-        return cls(input_shape, num_classes, config.weights, config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.in_channels == 1:

@@ -4,7 +4,6 @@ the scripts' output files, checked before any work and never replaced unasked.""
 from .checkpoint import (
     INFERENCE_KEYS,
     CheckpointError,
-    CheckpointManager,
     load_checkpoint,
     load_training_checkpoint,
     require_finite_weights,
@@ -17,10 +16,10 @@ from .output_file import (
     check_output_file,
     output_destination,
     parse_overwrite,
-    run_directory,
     write_output,
     write_outputs,
 )
+from .policy import CheckpointManager
 
 __all__ = [
     "INFERENCE_KEYS",
@@ -39,7 +38,6 @@ __all__ = [
     "parse_overwrite",
     "require_finite_weights",
     "require_training_checkpoint",
-    "run_directory",
     "write_output",
     "write_outputs",
 ]

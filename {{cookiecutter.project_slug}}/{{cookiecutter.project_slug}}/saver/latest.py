@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from ..utils.errors import first_line
+from ..utils.run_dir import LAST
 from .checkpoint import CheckpointError
 from .compatibility import TRAINING_KEYS
 
@@ -104,5 +105,5 @@ def newest_checkpoint(
         log.warning("resume=auto: skipping %s, another run's checkpoint (%s)", path, problem)
     if not found:
         return None
-    progress, path = max(found, key=lambda item: (item[0], item[1].name == "last.pt"))
+    progress, path = max(found, key=lambda item: (item[0], item[1].name == LAST))
     return path, progress

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from ..utils.errors import ConfigError, UserError
+from ..utils.run_dir import run_of_checkpoint
 from .checkpoint import write_atomic
 
 
@@ -46,16 +47,6 @@ def check_output_file(path: Path, overwrite: bool, label: str | None = None) -> 
         )
 
 
-def run_directory(checkpoint_path: Path) -> Path | None:
-    """``<run>`` when the checkpoint sits in ``<run>/checkpoints/`` beside the run's
-    ``config.yaml``; None for a checkpoint anywhere else (its folders are not ours).
-    evaluate.py and predict.py write their default outputs into it."""
-    folder = checkpoint_path.resolve().parent
-    if folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file():
-        return folder.parent
-    return None
-
-
 def output_destination(
     checkpoint_path: Path, output: Path | None, overwrite: bool, run_file: str, what: str
 ) -> Path | None:
@@ -66,7 +57,7 @@ def output_destination(
     if output is not None:
         check_output_file(output, overwrite)
         return output
-    run_dir = run_directory(checkpoint_path)
+    run_dir = run_of_checkpoint(checkpoint_path)  # None: a checkpoint outside a run
     if run_dir is None:
         return None
     destination = run_dir / run_file

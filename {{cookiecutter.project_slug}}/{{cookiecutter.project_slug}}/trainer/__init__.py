@@ -2,12 +2,9 @@
 evaluation function, and the small parts the loop is made of (callbacks, precision...)."""
 
 from .base import BaseTrainer
-from .callbacks import Callback
-from .checkpointing import ModelCheckpoint
-from .early_stopping import EarlyStopping
+from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .evaluation import evaluate, evaluate_test_split
 from .graceful_stop import TrainingInterrupted
-from .loading import Trained, load_trained
 from .nonfinite import NonFiniteLossError
 from .state import TrainState
 from .trainer import ClassificationTrainer
@@ -20,9 +17,7 @@ __all__ = [
     "ModelCheckpoint",
     "NonFiniteLossError",
     "TrainState",
-    "Trained",
     "TrainingInterrupted",
     "evaluate",
     "evaluate_test_split",
-    "load_trained",
 ]

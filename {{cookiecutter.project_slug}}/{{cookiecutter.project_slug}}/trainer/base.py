@@ -21,17 +21,23 @@ from torch import nn
 
 from ..logger import LoggerCollection
 from ..utils import DistInfo, MetricTracker
-from .callbacks import HOOKS, Callback, overriding
-from .checkpointing import ModelCheckpoint
+from ..utils.device import prepare_device
+from ..utils.precision import Precision, batches_in_step
+from ..utils.run_dir import RunFiles
+from .callbacks import (
+    HOOKS,
+    Callback,
+    EarlyStopping,
+    LoggingExtras,
+    ModelCheckpoint,
+    overriding,
+)
 from .distributed import sync_gradients, wrap_model
-from .early_stopping import EarlyStopping
 from .evaluation import run_evaluation
-from .extras import LoggingExtras
 from .graceful_stop import GracefulStop, TrainingInterrupted
 from .hooks import TrainerHooks
 from .nonfinite import check_finite_loss, skip_nonfinite_batch
-from .precision import Precision, batches_in_step
-from .setup import batch_counts, describe_run, epoch_loaders, prepare_device, progress_bar
+from .setup import batch_counts, describe_run, epoch_loaders, progress_bar
 from .state import TrainState, collect_state, restore_state, resume
 
 if TYPE_CHECKING:
@@ -62,7 +68,7 @@ class BaseTrainer(TrainerHooks):
         self.module, self.model = wrap_model(model, self.device, self.dist, cfg)
         self.stop = GracefulStop(self.dist)
         self.early_stopping = EarlyStopping(**cfg.early_stopping)
-        checkpoints = Path(run_dir) / "checkpoints"
+        checkpoints = RunFiles(run_dir).checkpoints
         self.checkpoint = ModelCheckpoint(checkpoints, cfg.checkpoint, enabled=not cfg.fast_dev_run)
         # The checkpoint policy runs last, so the state it saves holds every decision.
         self.callbacks = [self.early_stopping, LoggingExtras(config.logger), *callbacks]
@@ -127,7 +133,7 @@ class BaseTrainer(TrainerHooks):
                 continue
             group = batches_in_step(batch_idx, self.accumulate, self.num_train_batches)
             self.precision.backward(loss, group)  # loss.backward()
-            self.train_tracker.update(outputs, len(batch[0]))
+            self.train_tracker.update(outputs, self.get_batch_size(batch))
             self.state.batch_in_epoch = batch_idx + 1
             bar.update(1)
             if update:
@@ -150,7 +156,8 @@ class BaseTrainer(TrainerHooks):
     def validate(self, loader) -> dict[str, float]:
         self.model.eval()
         limit, autocast = self.num_val_batches, self.precision.autocast
-        metrics = run_evaluation(self.validation_step, loader, self.device, "val", limit, autocast)
+        batches = (self.transfer_batch_to_device, self.get_batch_size)
+        metrics = run_evaluation(self.validation_step, loader, batches, "val", limit, autocast)
         extra = self.on_validation_epoch_end()
         return metrics | {f"val_{name}": value for name, value in extra.items()}
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from ..data.batches import batch_size, move_batch
 from ..logger.confusion import per_class_scores
 from ..model import build_loss, build_metrics
 from ..model.metric import compute_metrics, confusion_matrix
@@ -16,6 +17,9 @@ from ..utils import MetricTracker
 
 if TYPE_CHECKING:
     from torchmetrics import MetricCollection
+
+# (transfer: batch -> batch on the device, size: batch -> number of samples)
+BatchHooks = tuple[Callable[[Any], Any], Callable[[Any], int]]
 
 
 def evaluate(
@@ -26,29 +30,34 @@ def evaluate(
     prefix: str = "test",
     autocast: Callable = contextlib.nullcontext,
     criterion: nn.Module | None = None,
+    batches: "BatchHooks | None" = None,
 ) -> dict[str, float]:
     """``<prefix>_loss`` (with a ``criterion``) and every metric over all the samples of
     ``loader``, in eval mode. ``metrics`` keep their state afterwards, so a caller can
-    read more from them (the confusion matrix)."""
+    read more from them (the confusion matrix). ``batches``: (transfer, size) hooks,
+    by default ``data.batches``' tensors-in-tuples/dicts handling."""
     model.eval()
     metrics.reset()
 
     def step(batch, batch_idx: int) -> dict[str, torch.Tensor]:
         return score_batch(model, batch, metrics, criterion)
 
-    results = run_evaluation(step, loader, device, prefix, autocast=autocast)
+    if batches is None:
+        batches = (lambda batch: move_batch(batch, device), batch_size)
+    results = run_evaluation(step, loader, batches, prefix, autocast=autocast)
     return results | {f"{prefix}_{name}": value for name, value in compute_metrics(metrics).items()}
 
 
 def evaluate_test_split(
-    model: nn.Module, loader, config, classes: list[str], device, autocast
+    model: nn.Module, loader, config, classes: list[str], device, autocast, batches=None
 ) -> tuple[dict[str, float], torch.Tensor]:
     """The test report of train.py and evaluate.py: loss, the configured ``metrics``,
     each class's precision and recall, and the confusion matrix (rows: true class)."""
     metrics = build_metrics(config.metrics, len(classes))
     metrics.add_metrics({"confusion_matrix": confusion_matrix(len(classes))})
     criterion = build_loss(config.loss, config.label_smoothing)
-    results = evaluate(model, loader, metrics.to(device), device, "test", autocast, criterion)
+    metrics = metrics.to(device)
+    results = evaluate(model, loader, metrics, device, "test", autocast, criterion, batches)
     matrix = metrics["confusion_matrix"].compute().cpu()
     return results | per_class_scores(matrix, classes, "test"), matrix
 
@@ -67,20 +76,22 @@ def score_batch(model: nn.Module, batch, metrics, criterion) -> dict[str, torch.
 def run_evaluation(
     step: Callable[[Any, int], dict[str, torch.Tensor]],
     loader,
-    device: torch.device,
+    batches: "BatchHooks",
     prefix: str,
     max_batches: int | None = None,
     autocast: Callable = contextlib.nullcontext,
 ) -> dict[str, float]:
     """Average ``step(batch, batch_idx)``'s values over the batches, weighted by batch
-    size. Under torchrun each rank runs its shard and the averages are over all ranks."""
+    size; ``batches``: (move a batch to the device, count its samples), the hooks the
+    training loop uses. Under torchrun each rank runs its shard and the averages are
+    over all ranks."""
     tracker = MetricTracker()
-    non_blocking = device.type == "cuda"
+    transfer, size = batches
     for batch_idx, batch in enumerate(loader):
         if max_batches is not None and batch_idx >= max_batches:
             break
-        batch = tuple(tensor.to(device, non_blocking=non_blocking) for tensor in batch)
+        batch = transfer(batch)
         with autocast():
             values = step(batch, batch_idx)
-        tracker.update(values, len(batch[0]))
+        tracker.update(values, size(batch))
     return {f"{prefix}_{name}": value for name, value in tracker.compute().items()}

@@ -42,4 +42,10 @@ class TrainerHooks(abc.ABC):
         return optimizer, scheduler
 
     def transfer_batch_to_device(self, batch: Any) -> Any:
-        return tuple(t.to(self.device, non_blocking=self.device.type == "cuda") for t in batch)
+        """The batch on the device, for training, validation and train.py's test: by
+        default the data module's hook, which evaluate.py uses too."""
+        return self.datamodule.transfer_batch_to_device(batch, self.device)
+
+    def get_batch_size(self, batch: Any) -> int:
+        """Samples in a batch (weights the epoch averages): the data module's count."""
+        return self.datamodule.batch_size(batch)

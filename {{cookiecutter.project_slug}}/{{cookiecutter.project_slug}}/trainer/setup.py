@@ -1,25 +1,7 @@
-"""Set-up the loop needs before its first batch: the device and CPU threads, the
+"""Set-up the loop needs before its first batch (the device: ``utils.device``): the
 loaders and how many batches an epoch runs, the progress bar."""
 
-import torch
 from tqdm.auto import tqdm
-
-from ..config import ConfigError
-from ..utils import DistInfo, enable_determinism, select_device
-
-
-def prepare_device(cfg, dist_info: DistInfo | None) -> torch.device:
-    """``trainer.device`` (this rank's GPU under torchrun), with ``trainer.deterministic``
-    and ``trainer.num_threads`` applied (here too, so the Python API honours them)."""
-    if cfg.deterministic:
-        enable_determinism()
-    if cfg.num_threads:
-        torch.set_num_threads(cfg.num_threads)
-    try:
-        local_rank = dist_info.local_rank if dist_info and dist_info.enabled else None
-        return select_device(cfg.device, local_rank)
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
 
 
 def epoch_loaders(datamodule, overfit: bool) -> tuple:

@@ -45,7 +45,7 @@ def collect_state(trainer) -> dict[str, Any]:
         "grad_scaler": trainer.precision.state_dict(),
         "trainer": asdict(trainer.state),
         "train_tracker": trainer.train_tracker.state_dict() if mid_epoch else None,
-        **{cb.state_key: cb.state_dict() for cb in trainer.callbacks if cb.state_key},
+        "callbacks": callback_states(trainer.callbacks),
         "rng": rng,
         "rng_per_rank": [rng],
         "config": to_plain_dict(trainer.config),
@@ -55,6 +55,22 @@ def collect_state(trainer) -> dict[str, Any]:
     }
     trainer.on_save_checkpoint(checkpoint)
     return checkpoint
+
+
+def callback_states(callbacks) -> dict[str, Any]:
+    """Each stateful callback's ``state_dict``, by its ``state_key`` (unique)."""
+    states: dict[str, Any] = {}
+    for callback in callbacks:
+        state = callback.state_dict()
+        if not state:
+            continue
+        if callback.state_key in states:
+            raise ValueError(
+                f"two callbacks with state share the state_key {callback.state_key!r}: "
+                "set state_key on one of them so both states are saved"
+            )
+        states[callback.state_key] = state
+    return states
 
 
 def checkpoint_state(trainer) -> dict[str, Any]:
@@ -92,9 +108,11 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
     # Under torchrun the saved sums are already over all ranks: only rank 0 takes them.
     if state["train_tracker"] is not None and trainer.dist.is_main:
         trainer.train_tracker.load_state_dict(state["train_tracker"], trainer.device)
+    # Checkpoints written before the ``callbacks`` entry kept each state at the top level.
+    saved = state.get("callbacks", state)
     for callback in trainer.callbacks:
-        if callback.state_key in state:
-            callback.load_state_dict(state[callback.state_key])
+        if callback.state_key in saved:
+            callback.load_state_dict(saved[callback.state_key])
     trainer.last_metrics = dict(state["metrics"])
     trainer.on_load_checkpoint(state)
     said = share_out_resumed_epoch(trainer, state)  # says the RNG note too

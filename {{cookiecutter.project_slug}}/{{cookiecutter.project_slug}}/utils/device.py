@@ -2,6 +2,9 @@
 
 import torch
 
+from .errors import ConfigError
+from .seed import enable_determinism
+
 
 def select_device(name: str = "auto", local_rank: int | None = None) -> torch.device:
     """``auto`` prefers CUDA, then Apple's MPS, then CPU. Under torchrun each rank takes
@@ -21,3 +24,17 @@ def select_device(name: str = "auto", local_rank: int | None = None) -> torch.de
     if name == "mps" and not torch.backends.mps.is_available():
         raise ValueError("trainer.device='mps' but MPS is not available; use device=cpu")
     return torch.device(name)
+
+
+def prepare_device(cfg, dist_info) -> torch.device:
+    """``trainer.device`` (this rank's GPU under torchrun), with ``trainer.deterministic``
+    and ``trainer.num_threads`` applied (here too, so the Python API honours them)."""
+    if cfg.deterministic:
+        enable_determinism()
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    try:
+        local_rank = dist_info.local_rank if dist_info and dist_info.enabled else None
+        return select_device(cfg.device, local_rank)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None

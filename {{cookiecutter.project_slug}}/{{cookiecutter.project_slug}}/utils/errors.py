@@ -52,6 +52,13 @@ def first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
+def fold_message(error: BaseException) -> str:
+    """The whole message on one line (parsers spread theirs over several), without the
+    context OmegaConf appends; its type name when it has none."""
+    text = " ".join(str(error).split()).split(" full_key:")[0]
+    return text or type(error).__name__
+
+
 def user_message(error: UserError) -> str:
     """The message; for an error raised in a DataLoader worker (which the DataLoader
     re-raises with the worker's whole traceback as its text), the worker's own message."""

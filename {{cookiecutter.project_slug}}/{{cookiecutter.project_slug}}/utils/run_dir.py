@@ -19,12 +19,56 @@ from pathlib import Path
 from .errors import RunDirError
 
 LOCK_NAME = ".lock"
-# Any of these means the folder already holds a run's results.
-RUN_MARKERS = ("config.yaml", "metrics.csv", "checkpoints", "test_metrics.json")
+CHECKPOINTS, BEST, LAST = "checkpoints", "best.pt", "last.pt"  # <run>/checkpoints/best.pt
+
+
+class RunFiles:
+    """The paths of a run directory's files: every name is written here, once."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.config = self.root / "config.yaml"
+        self.log = self.root / "train.log"
+        self.metrics = self.root / "metrics.csv"
+        self.curves = self.root / "curves.png"
+        self.checkpoints = self.root / CHECKPOINTS
+        self.best, self.last = self.checkpoints / BEST, self.checkpoints / LAST
+        self.tensorboard = self.root / "tensorboard"
+        self.wandb = self.root / "wandb"
+        self.test_metrics = self.root / "test_metrics.json"
+        self.confusion = self.root / "confusion_matrix.png"
+
+    def outputs(self) -> dict[str, Path]:
+        """What a user looks at, by label, in the order train.py reports it."""
+        return {
+            "config": self.config,
+            "log": self.log,
+            "metrics": self.metrics,
+            "curves": self.curves,
+            "checkpoints": self.checkpoints,
+            "tensorboard": self.tensorboard,
+            "wandb": self.wandb,
+            "test metrics": self.test_metrics,
+            "confusion": self.confusion,
+        }
+
+    def holds_run(self) -> bool:
+        """Any of these means the folder already holds a run's results."""
+        markers = (self.config, self.metrics, self.checkpoints, self.test_metrics)
+        return self.root.is_dir() and any(path.exists() for path in markers)
+
+
+def run_of_checkpoint(checkpoint: Path) -> Path | None:
+    """``<run>`` when the checkpoint sits in ``<run>/checkpoints/`` beside the run's
+    config file; None for a checkpoint anywhere else (its folders are not ours)."""
+    folder = Path(checkpoint).resolve().parent
+    if folder.name == CHECKPOINTS and RunFiles(folder.parent).config.is_file():
+        return folder.parent
+    return None
 
 
 def holds_run(path: Path) -> bool:
-    return path.is_dir() and any((path / name).exists() for name in RUN_MARKERS)
+    return RunFiles(path).holds_run()
 
 
 def check_output_dir(path: Path, resuming: bool, overwrite: bool) -> None:
@@ -46,7 +90,7 @@ def check_free(path: Path, resuming: bool, overwrite: bool) -> None:
     if holds_run(path) and not resuming and not overwrite:
         raise RunDirError(
             f"output_dir={path} already holds a run; continue it with "
-            f"resume={path / 'checkpoints' / 'last.pt'}, or choose another output_dir "
+            f"resume={RunFiles(path).last}, or choose another output_dir "
             "(overwrite=true replaces it)"
         )
 

@@ -14,8 +14,8 @@ from ..data import build_datamodule
 from ..data.images import MAX_IMAGE_PIXELS
 from ..model import build_model
 from ..saver import CheckpointError, load_model_weights, load_training_checkpoint
-from .precision import Precision
-from .setup import prepare_device
+from ..utils.device import prepare_device
+from ..utils.precision import Precision
 
 
 @dataclass

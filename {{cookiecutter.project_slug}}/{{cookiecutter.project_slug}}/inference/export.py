@@ -15,11 +15,13 @@ exceed ``tolerance``, or nothing is written.
 import hashlib
 import io
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from ..utils.errors import ConfigError
 from .exported import (
     INPUT_NAME,
     METADATA_KEY,
@@ -127,3 +129,33 @@ def _torch_export(model, metadata: dict, shape: tuple, output: Path):
     data = buffer.getvalue()
     loaded = torch.export.load(io.BytesIO(data)).module()
     return {output: data}, loaded
+
+
+# export.py's arguments, checked before anything is loaded or written.
+def parse_format(value: str | None) -> str:
+    if value is None or value not in SUFFIXES:
+        given = "missing format=" if value is None else f"format={value!r} is not allowed"
+        raise ConfigError(f"{given}; use format={' | '.join(SUFFIXES)}")
+    return value
+
+
+def parse_tolerance(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_TOLERANCE
+    try:
+        tolerance = float(value)
+    except ValueError:
+        tolerance = math.nan
+    if not (math.isfinite(tolerance) and tolerance >= 0):
+        raise ConfigError(f"tolerance={value!r} is not allowed; use a number >= 0, e.g. 1e-4")
+    return tolerance
+
+
+def parse_output(value: str | None, checkpoint: Path, export_format: str) -> Path:
+    suffix = SUFFIXES[export_format]
+    if value is None:
+        return checkpoint.with_suffix(suffix)
+    output = Path(value)
+    if output.suffix.lower() != suffix:
+        raise ConfigError(f"output={value} does not end in {suffix}, the suffix of {export_format}")
+    return output

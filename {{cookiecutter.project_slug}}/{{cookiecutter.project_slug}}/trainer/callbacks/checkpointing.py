@@ -4,10 +4,10 @@ the saver's (atomic writes, ``weights_only``-safe contents)."""
 
 from pathlib import Path
 
-from ..saver import CheckpointManager
-from ..utils import dist
-from .callbacks import Callback
-from .state import checkpoint_state
+from ...saver import CheckpointManager
+from ...utils import dist
+from ..state import checkpoint_state
+from .base import Callback
 
 
 class ModelCheckpoint(Callback):

@@ -2,8 +2,8 @@
 
 import logging
 
-from ..utils.compare import is_better
-from .callbacks import Callback
+from ...utils.compare import is_better
+from .base import Callback
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import contextlib
 import torch
 from torch import nn
 
-from ..config import ConfigError
+from .errors import ConfigError
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 

@@ -1,7 +1,8 @@
 """Callbacks: behaviour added around the loop without editing it. The trainer calls
 each hook a callback overrides, in the order of ``trainer.callbacks``; a callback with
-state returns it from ``state_dict`` and it is saved in every checkpoint under
-``state_key``.
+state returns it from ``state_dict`` and every checkpoint keeps it under
+``checkpoint["callbacks"][state_key]``: the class name, unless the class sets its own
+(two stateful instances of one class need their own keys).
 
     class PrintLR(Callback):
         def on_epoch_end(self, trainer, epoch, metrics):
@@ -16,7 +17,10 @@ HOOKS = ("on_train_start", "on_optimizer_step", "on_before_zero_grad", "on_epoch
 
 
 class Callback:
-    state_key: str | None = None  # where the checkpoint keeps this callback's state
+    @property
+    def state_key(self) -> str:
+        """Where the checkpoint keeps this callback's state (a class may set its own)."""
+        return type(self).__name__
 
     def on_train_start(self, trainer, resumed: bool) -> None:
         """Before the first epoch (of this process: also after a resume)."""

@@ -5,8 +5,8 @@ grid of validation predictions at the first epoch, every
 
 import torch
 
-from ..config import to_plain_dict
-from .callbacks import Callback
+from ...config import to_plain_dict
+from .base import Callback
 
 
 class LoggingExtras(Callback):

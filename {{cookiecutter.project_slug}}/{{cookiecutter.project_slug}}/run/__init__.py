@@ -1,0 +1,30 @@
+"""The run layer, between the scripts and the parts they wire: resume resolution, the
+run directory's claim, ``fit`` (what train.py{% if cookiecutter.profile == "full" %}, cv.py and sweep.py{% endif %} run), the test results'
+one writer, and what happens after a graceful stop{% if cookiecutter.profile == "full" %} (SLURM requeue){% endif %}."""
+
+from .claim import RunDirClaim
+from .fit import fit
+from .results import (
+    confusion_path,
+    metrics_destination,
+    print_metrics,
+    report,
+    write_test_metrics,
+    write_test_results,
+)
+from .resume import AUTO, build_config
+from .stop import report_stop
+
+__all__ = [
+    "AUTO",
+    "RunDirClaim",
+    "build_config",
+    "confusion_path",
+    "fit",
+    "metrics_destination",
+    "print_metrics",
+    "report",
+    "report_stop",
+    "write_test_metrics",
+    "write_test_results",
+]

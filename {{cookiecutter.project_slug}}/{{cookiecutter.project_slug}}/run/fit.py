@@ -1,0 +1,107 @@
+"""``fit``: one training run from a config, as train.py{% if cookiecutter.profile == "full" %}, cv.py and sweep.py{% endif %} run it:
+check the inputs, build data and model, claim the run directory, train, test the best
+checkpoint, write the results."""
+
+import logging
+
+from ..config import save_config
+from ..data import build_datamodule
+from ..data.summary import describe_splits, small_validation_warning
+from ..logger import build_loggers, check_loggers, setup_logging
+from ..logger.confusion import confusion_figure
+from ..model import build_model, check_metrics
+from ..model.transfer import frozen_random_warning
+from ..saver import load_checkpoint
+from ..trainer import ClassificationTrainer, evaluate_test_split
+from ..trainer.distributed import without_ddp
+from ..utils import init_distributed, seed_everything
+from ..utils.run_dir import RunFiles
+from .claim import RunDirClaim
+from .results import report, write_test_results
+from .resume import AUTO, agree_on_resume, check_inputs, check_resume
+
+log = logging.getLogger("train")
+
+
+def fit(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float]:
+    """Train and test; the test metrics. ``checkpoint``: the ``resume=`` file, if the
+    caller already read it; ``callbacks`` join the trainer's (a search's pruner, for one)."""
+    info = init_distributed(config.trainer.device)
+    seed_everything(config.seed + info.rank, config.trainer.deterministic)
+    # Everything that can reject the inputs runs first, and writes nothing.
+    check_inputs(config)
+    if info.is_main:  # a tracking store that cannot log this run: before the run dir
+        check_loggers(config, resuming=config.resume not in (None, AUTO))
+    datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
+    model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    check_metrics(config.metrics, datamodule.num_classes)  # e.g. top_k above the classes
+    resumed = check_resume(config, model, checkpoint)
+    agree_on_resume(config, resumed)
+    with RunDirClaim(config, info) as claim:
+        trainer = ClassificationTrainer(
+            model, datamodule, config, claim.run_dir, dist_info=info, callbacks=list(callbacks)
+        )
+        claim.start()
+        return train_and_test(config, trainer, model, resumed)
+
+
+def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, float]:
+    info, files = trainer.dist, RunFiles(config.output_dir)
+    files.checkpoints.mkdir(parents=True, exist_ok=True)
+    setup_logging(files.root, info.is_main)
+    if info.is_main:
+        save_config(config, files.config)
+    state = resumed["trainer"] if resumed else None
+    # A new run by resume=auto may follow one that stopped before its first checkpoint:
+    # TensorBoard drops that one's events (from step 1 on).
+    fresh_step = 0 if config.resume == AUTO else None
+    trainer.loggers = build_loggers(
+        config,
+        files.root,
+        info.is_main,
+        resume_epoch=state["epoch"] if state else None,
+        resume_step=state["global_step"] if state else fresh_step,
+    )
+    log.info("run directory: %s", files.root.resolve())
+    log.info("model: %s", model.summary())
+    log_data_summary(trainer.datamodule, config)
+    if frozen_random := frozen_random_warning(config.model):
+        log.warning("%s", frozen_random)
+    try:
+        trainer.fit(resume_from=resumed)
+        test_metrics = evaluate_best(trainer, files)
+    finally:
+        trainer.loggers.finalize()
+    if info.is_main:
+        report(files.root, test_metrics)
+    return test_metrics
+
+
+def log_data_summary(datamodule, config) -> None:
+    """Split sizes and samples per class; a warning when validation is too small to monitor."""
+    for line in describe_splits(datamodule):
+        log.info("%s", line)
+    warning = small_validation_warning(datamodule, config)
+    if warning:
+        log.warning("%s", warning)
+
+
+def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, float]:
+    """Test-set metrics of the best checkpoint (the last weights if none was saved)."""
+    if files.best.exists():
+        trainer.module.load_state_dict(load_checkpoint(files.best, trainer.device)["model"])
+    loader, classes = trainer.datamodule.test_dataloader(), list(trainer.datamodule.classes)
+    metrics, matrix = evaluate_test_split(
+        without_ddp(trainer.model),  # each rank tests its shard; the metrics are over all
+        loader,
+        trainer.config,
+        classes,
+        trainer.device,
+        trainer.precision.autocast,
+        (trainer.transfer_batch_to_device, trainer.get_batch_size),  # as training moved them
+    )
+    if trainer.dist.is_main:
+        figure = confusion_figure(matrix, classes)
+        write_test_results(metrics, figure, files.test_metrics)
+        trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
+    return metrics

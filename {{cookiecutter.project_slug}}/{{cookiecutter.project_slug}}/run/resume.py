@@ -1,0 +1,127 @@
+"""Resume resolution: which checkpoint ``resume=`` (a path, or ``auto``) continues from,
+the config it implies, and the checks that it fits the model and every rank agrees.
+The checkpoint is read once, here; the trainer restores from that dict."""
+
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from ..config import ConfigError, load_config, parse_cli
+from ..logger import check_metrics_file
+from ..saver import (
+    TRAINING_KEYS,
+    check_resumable,
+    load_checkpoint,
+    newest_checkpoint,
+    require_training_checkpoint,
+)
+from ..utils import dist
+from ..utils.errors import RunDirError
+from ..utils.run_dir import CHECKPOINTS, RunFiles, check_output_dir
+
+AUTO = "auto"  # resume=auto: the newest checkpoint in output_dir, or a new run there
+BOTH = "resume= continues a run and overwrite=true replaces it; choose one"
+
+
+def build_config(argv: list[str] | None) -> tuple[DictConfig, dict | None]:
+    """The validated config, and the checkpoint to resume from (read once, here, when
+    ``resume=`` is given: its config is then the base)."""
+    path, overrides, _ = parse_cli(argv)
+    resume = resume_value(overrides)
+    if resume == AUTO:
+        overrides = resolve_auto_resume(path, overrides)
+        resume = resume_value(overrides)
+    checkpoint = None
+    if resume and resume != AUTO:
+        checkpoint = require_training_checkpoint(load_checkpoint(resume), resume, TRAINING_KEYS)
+    if checkpoint is not None and path is None:
+        base = dict(checkpoint["config"], overwrite=False)  # an opt-in is never inherited
+        if Path(resume).resolve().parent.name == CHECKPOINTS:
+            # Continue in the checkpoint's own run directory, whatever the cwd (a relative
+            # output_dir would otherwise start a new run elsewhere); output_dir= still wins.
+            base["output_dir"] = str(Path(resume).resolve().parent.parent)
+        config = load_config(overrides=overrides, base=base)
+    else:
+        config = load_config(path, overrides)
+    if config.resume and config.overwrite:
+        raise ConfigError(BOTH)
+    return config, checkpoint
+
+
+def resume_value(overrides: list[str]) -> str | None:
+    return next((o.split("=", 1)[1] for o in overrides if o.startswith("resume=")), None)
+
+
+def resolve_auto_resume(path: str | None, overrides: list[str]) -> list[str]:
+    """``resume=auto``: the overrides with ``resume=<the newest checkpoint in output_dir>``,
+    or unchanged (a new run in output_dir) when it holds none. Every rank reads the
+    directory itself; ``agree_on_resume`` then checks that they found the same file."""
+    config = load_config(path, overrides)
+    if config.output_dir is None:
+        raise ConfigError(
+            "resume=auto continues the run in output_dir: give output_dir=<run directory>, "
+            "the same on every start"
+        )
+    if config.overwrite:
+        raise ConfigError(BOTH)
+    files = RunFiles(config.output_dir)
+    check_output_dir(files.root, resuming=True, overwrite=False)  # a file, or a run in use
+    found = newest_checkpoint(files.checkpoints, OmegaConf.to_container(config, resolve=True))
+    if found is None:
+        check_nothing_to_redo(files)
+        announce(f"resume=auto: no checkpoint in {files.checkpoints}; starting a new run")
+        return overrides
+    checkpoint, progress = found
+    announce(f"resume=auto: continuing from {checkpoint} ({progress.describe()})")
+    return [*(o for o in overrides if not o.startswith("resume=")), f"resume={checkpoint}"]
+
+
+def check_nothing_to_redo(files: RunFiles) -> None:
+    """A new run in a directory without checkpoints is fine while it holds no results
+    (a job stopped before its first checkpoint); finished epochs would be lost."""
+    done = len(check_metrics_file(files.metrics)[0]) if files.metrics.is_file() else 0
+    if done or files.test_metrics.exists():
+        raise RunDirError(
+            f"output_dir={files.root} holds a run with results ({done} epoch(s) in "
+            "metrics.csv) but no checkpoint to continue from, so resume=auto would start it "
+            "over; choose another output_dir, or replace the run with overwrite=true instead "
+            "of resume=auto"
+        )
+
+
+def announce(message: str) -> None:
+    if dist.is_main_process():
+        print(message, flush=True)
+
+
+def check_inputs(config) -> None:
+    """Read-only checks of the run directory, before anything is built or written."""
+    if config.output_dir is not None:
+        files = RunFiles(config.output_dir)
+        check_output_dir(files.root, bool(config.resume), config.overwrite)
+        if config.resume and files.metrics.is_file():
+            check_metrics_file(files.metrics)
+
+
+def check_resume(config, model, checkpoint: dict | None) -> dict | None:
+    """The checkpoint to resume from, checked against the built model."""
+    if not config.resume or config.resume == AUTO:
+        return None
+    if checkpoint is None:
+        checkpoint = load_checkpoint(config.resume)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    check_resumable(checkpoint, config.resume, model, trainable)
+    return checkpoint
+
+
+def agree_on_resume(config, resumed: dict | None) -> None:
+    """Under torchrun every rank resolved ``resume=`` itself: all must continue from the
+    same checkpoint and state, or none starts (e.g. output_dir not on a shared disk)."""
+    mine = (config.resume, resumed["trainer"] if resumed else None)
+    everyone = dist.all_gather_object(mine)
+    if any(other != mine for other in everyone):
+        found = "; ".join(f"rank {rank}: {path}" for rank, (path, _) in enumerate(everyone))
+        raise RunDirError(
+            f"the processes found different checkpoints to resume from ({found}); with "
+            "several nodes, output_dir must be on a filesystem that all of them share"
+        )
