@@ -58,6 +58,10 @@ FULL_ONLY = [
     Path("tests") / "test_seams_export.py",
     Path("tests") / "test_seams_runs.py",
     Path("tests") / "test_seams_sweep.py",
+    Path("demo.py"),
+    Path("notebooks"),
+    Path("tests") / "test_demo.py",
+    Path("tests") / "test_notebook.py",
 ]
 UNUSED.update({path: MINIMAL for path in FULL_ONLY})
 

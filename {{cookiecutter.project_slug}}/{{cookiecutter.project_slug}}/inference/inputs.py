@@ -157,6 +157,13 @@ def predict_probabilities(predictor: Predictor, inputs: torch.Tensor) -> torch.T
     return torch.cat([predictor.logits(batch).softmax(dim=1) for batch in batches])
 
 
+def classify(predictor: Predictor, files: list[Path]) -> tuple[list[str], torch.Tensor]:
+    """Each input's name and softmax class probabilities, ``(N, classes)``: every file
+    checked and prepared exactly as for training (the web demo uses it too)."""
+    names, inputs = load_inputs(files, predictor.preprocessing)
+    return names, predict_probabilities(predictor, inputs)
+
+
 def write_csv(path: Path, rows: list[tuple[str, str, float]]) -> None:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
@@ -185,9 +192,8 @@ def predict(
         check_output_file(output, overwrite)
     files = collect_inputs(input_path)
     predictor = load_predictor(checkpoint_path, overrides)  # a checkpoint or an export
-    classes, preprocessing = predictor.classes, predictor.preprocessing
-    names, inputs = load_inputs(files, preprocessing)
-    probabilities = predict_probabilities(predictor, inputs)
+    classes = predictor.classes
+    names, probabilities = classify(predictor, files)
     best, indices = probabilities.max(dim=1)
     rows = [
         (n, classes[i], p) for n, i, p in zip(names, indices.tolist(), best.tolist(), strict=True)
