@@ -47,6 +47,7 @@ FULL_ONLY = [
     Path("slurm"),
     PACKAGE / "experiments",
     PACKAGE / "inference" / "export.py",
+    PACKAGE / "inference" / "demo_page.py",
     PACKAGE / "utils" / "slurm.py",
     Path("tests") / "test_sweep.py",
     Path("tests") / "test_cv.py",

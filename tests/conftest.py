@@ -68,6 +68,14 @@ def run(args: list[str], cwd: Path, timeout: float = 1800, env=None) -> subproce
     )
 
 
+def suite_passed(stdout: str) -> bool:
+    """pytest's closing line says tests passed and none failed or errored (read from that
+    line alone: a warning's text elsewhere may say "failed")."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    summary = lines[-1] if lines else ""
+    return " passed" in summary and " failed" not in summary and " error" not in summary
+
+
 def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return run([sys.executable, "-m", "ruff", *args], cwd=cwd, timeout=120)
 

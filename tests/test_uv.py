@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run
+from .conftest import run, suite_passed
 
 UV = shutil.which(
     "uv", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
@@ -112,4 +112,4 @@ def test_uv_sync_then_uv_run_train_and_pytest(bake, tmp_path):
         cwd=project,
         env=no_sync,
     )
-    assert " passed" in tests.stdout and " failed" not in tests.stdout, tests.stdout
+    assert suite_passed(tests.stdout), tests.stdout

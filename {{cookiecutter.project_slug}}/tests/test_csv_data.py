@@ -104,3 +104,10 @@ def test_train_evaluate_predict_on_a_table(tmp_path):
         rows = list(csv.DictReader(handle))
     assert [row["file"] for row in rows] == ["new.csv:2", "new.csv:3"]  # line numbers
     assert [row["class"] for row in rows] == ["bird", "dog"]
+
+    short = tmp_path / "short.csv"  # a row with fewer values than the header has columns
+    short.write_text("age,weight,width,height\n0.4,400,40,4\n7.5,150\n")
+    refused = run_script("predict.py", f"checkpoint={best}", f"input={short}", "output=x.csv")
+    assert refused.returncode == 1, refused.stderr
+    assert refused.stderr.count("\n") == 1 and "short.csv, line 3: 2 values" in refused.stderr
+    assert not (tmp_path / "x.csv").exists()

@@ -1,8 +1,10 @@
 """demo.py: the Gradio page gives predict.py's classes and probabilities (through its HTTP
-API, with gradio_client) and its error lines; a real headless Chromium uploads an image
-and reads the predicted class off the page. Needs the demo extra (skipped without it)."""
+API, with gradio_client) and its error lines, for images, drawings and rows of a table;
+a real headless Chromium uploads an image and reads the predicted class off the page.
+Needs the demo extra (skipped without it)."""
 
 import contextlib
+import csv
 import shutil
 import socket
 import subprocess
@@ -17,10 +19,12 @@ import demo
 import predict
 from {{cookiecutter.project_slug}}.config import load_config
 from {{cookiecutter.project_slug}}.data import build_datamodule
+from {{cookiecutter.project_slug}}.inference.demo_page import DIGIT_CLASSES, ROW_NAME
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
 from .conftest import FAST, start_script
+from .test_csv_data import write_table
 
 
 def _missing(*modules: str) -> str | None:
@@ -209,7 +213,7 @@ def test_drawing_of_a_test_digit_is_classified_like_the_image(trained, server, t
     from gradio_client import Client, handle_file
 
     checkpoint, datamodule = trained
-    if datamodule.classes != demo.DIGIT_CLASSES:
+    if datamodule.classes != DIGIT_CLASSES:
         pytest.skip("the sketch pad is only offered for digit classes")
     path = write_test_images(datamodule, tmp_path / "images", 1)[0]
     image = Image.open(path).convert("L")
@@ -281,3 +285,52 @@ def test_browser_uploads_an_image_and_reads_the_label_or_the_error(
     assert toast.strip() == expected_error
     with Image.open(tmp_path / "demo_page.png") as screenshot:
         assert screenshot.size[0] >= 800
+
+
+@pytest.fixture(scope="module")
+def table_model(tmp_path_factory):
+    """A briefly trained best.pt of an MLP on a CSV table (data.name=csv)."""
+    folder = tmp_path_factory.mktemp("table")
+    table = write_table(folder / "animals.csv")
+    overrides = [*FAST, "data.name=csv", f"data.root={table}", "model.name=mlp"]
+    config = load_config(overrides=[*overrides, f"output_dir={folder / 'run'}"])
+    datamodule = build_datamodule(config.data, seed=config.seed)
+    model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    ClassificationTrainer(model, datamodule, config, folder / "run").fit()
+    return folder / "run" / "checkpoints" / "best.pt", datamodule.preprocessing()["features"]
+
+
+@pytest.mark.slow
+@needs_demo
+def test_a_row_of_values_is_classified_like_predict_on_a_csv(table_model, tmp_path, capsys):
+    """A table model's page takes one value per feature: the same class and probability as
+    predict.py on the same rows in a CSV, and predict.py's error line for a bad value."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    checkpoint, features = table_model
+    table = write_table(tmp_path / "new.csv", rows=5, seed=1)  # columns in another order
+    with table.open(newline="") as handle:
+        rows = [[row[name] for name in features] for row in csv.DictReader(handle)]
+    expected = predict.predict(checkpoint, table, tmp_path / "p.csv", [])
+    assert len(rows) == len(expected) == 5
+    (tmp_path / "uploads").mkdir()
+    with serving(checkpoint, tmp_path / "uploads") as url:
+        client = Client(url, verbose=False)
+        for values, (name, label, probability) in zip(rows, expected, strict=True):
+            answer = client.predict(*values, api_name="/classify_row")
+            top = answer["confidences"][0]
+            assert answer["label"] == top["label"] == label, name
+            assert top["confidence"] == pytest.approx(probability, abs=1e-5), name
+            shown = [entry["confidence"] for entry in answer["confidences"]]
+            assert len(shown) == 3 and shown == sorted(shown, reverse=True)
+        for bad_value in ["abc", "inf", ""]:
+            bad = tmp_path / "bad.csv"
+            bad.write_text(",".join(features) + "\n" + ",".join([*rows[0][:-1], bad_value]))
+            argv = [f"checkpoint={checkpoint}", f"input={bad}", f"output={bad}.out.csv"]
+            assert predict.main(argv) == 1
+            err = capsys.readouterr().err
+            assert err.startswith("error: ") and err.count("\n") == 1, err
+            with pytest.raises(AppError) as raised:
+                client.predict(*rows[0][:-1], bad_value, api_name="/classify_row")
+            assert str(raised.value) == err.strip().replace(str(bad), ROW_NAME), bad_value

@@ -123,6 +123,12 @@ def load_table(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tensor
     missing = [name for name in features if name not in header]
     if missing:
         raise PredictInputError(f"{path} lacks the feature columns {missing} (it has {header})")
+    for line, row in enumerate(rows[1:], start=2):
+        if row and len(row) != len(header):
+            raise PredictInputError(
+                f"{path}, line {line}: {len(row)} values under {len(header)} columns; "
+                "every row needs one value per column"
+            )
     picked = [[row[header.index(name)] for name in features] for row in rows[1:] if row]
     lines = [line for line, row in enumerate(rows[1:], start=2) if row]
     if not picked:
