@@ -181,6 +181,19 @@ def config_factory(fast_args):
     return make
 
 
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM a process that is still running (torchrun passes it on, so no worker is
+    left behind), then SIGKILL it if it has not ended within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
 def script_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of every script a test runs: ``TEST_ENV`` over the caller's, so
     a session fixture made before any test starts runs exactly like the tests."""

@@ -18,7 +18,7 @@ from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.saver import load_checkpoint
 
-from .conftest import FAST, PROJECT_ROOT, script_env
+from .conftest import FAST, PROJECT_ROOT, script_env, stop_process
 from .resume_tools import (
     RESUME_ARGS,
     assert_same_run,
@@ -170,15 +170,9 @@ def two_nodes(*args, env: dict[str, str] | None = None, options: tuple[str, ...]
         for agent in agents:
             stdout, stderr = agent.communicate(timeout=TIMEOUT)
             done.append(subprocess.CompletedProcess(command, agent.returncode, stdout, stderr))
-    finally:  # a hang: SIGTERM, which torchrun passes on, so that no process is left behind
+    finally:  # a hang: no process is left behind
         for agent in agents:
-            if agent.poll() is None:
-                agent.terminate()
-                try:
-                    agent.communicate(timeout=60)
-                except subprocess.TimeoutExpired:
-                    agent.kill()
-                    agent.communicate()
+            stop_process(agent, timeout=60)
     return done
 
 

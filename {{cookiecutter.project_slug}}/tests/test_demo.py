@@ -7,7 +7,6 @@ import contextlib
 import csv
 import shutil
 import socket
-import subprocess
 import time
 import urllib.request
 
@@ -23,7 +22,7 @@ from {{cookiecutter.project_slug}}.inference.demo_page import DIGIT_CLASSES, ROW
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
-from .conftest import FAST, start_script
+from .conftest import FAST, start_script, stop_process
 from .test_csv_data import write_table
 
 
@@ -118,12 +117,7 @@ def serving(checkpoint, uploads):
             time.sleep(0.5)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=30)
 
 
 @pytest.fixture(scope="module")
