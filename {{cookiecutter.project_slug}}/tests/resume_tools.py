@@ -40,7 +40,7 @@ TIMING_COLUMNS = {"epoch_time"}
 KILLER = """\
 import os, runpy, signal, sys, time
 
-point, value = sys.argv[1].split(":", 1)
+points = sys.argv[1]  # one or more "point:value", comma-separated
 train_py = sys.argv[2]
 sys.argv = [train_py, *sys.argv[3:]]
 sys.path.insert(0, os.path.dirname(train_py))
@@ -67,73 +67,88 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-if point == "step":  # right after optimizer step N (logging and mid-epoch save included)
-    after_step = base.BaseTrainer.after_optimizer_step
+def patch(point, value):
+    if point == "step":  # right after optimizer step N (logging and mid-epoch save included)
+        after_step = base.BaseTrainer.after_optimizer_step
+        restarted = [os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") != "0"]
 
-    restarted = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") != "0"
-
-    def after_optimizer_step(self, *args, **kwargs):
-        global restarted
-        after_step(self, *args, **kwargs)
-        if restarted:  # the first step of a group that torchrun restarted
-            print(f"training again at {time.time():.3f}", flush=True)
-            restarted = False
-        if self.state.global_step == int(value):
-            die()
-
-    base.BaseTrainer.after_optimizer_step = after_optimizer_step
-elif point == "epoch_end":  # right after epoch N's checkpoints are written
-    end_epoch = base.BaseTrainer.end_epoch
-
-    def patched_end_epoch(self, epoch, metrics):
-        end_epoch(self, epoch, metrics)
-        if epoch == int(value):
-            die()
-
-    base.BaseTrainer.end_epoch = patched_end_epoch
-elif point == "replace":  # mid-write: temp file written and fsynced, not yet renamed
-    name, count = value.split(":")
-    replace, seen = os.replace, []
-
-    def patched_replace(src, dst, *args, **kwargs):
-        if os.path.basename(dst) == name:
-            seen.append(dst)
-            if len(seen) == int(count):
+        def after_optimizer_step(self, *args, **kwargs):
+            after_step(self, *args, **kwargs)
+            if restarted[0]:  # the first step of a group that torchrun restarted
+                print(f"training again at {time.time():.3f}", flush=True)
+                restarted[0] = False
+            if self.state.global_step == int(value):
                 die()
-        return replace(src, dst, *args, **kwargs)
 
-    os.replace = patched_replace
-elif point == "nan":  # one batch, the one of optimizer step N, has a NaN loss
-    from {{cookiecutter.project_slug}}.trainer import trainer
+        base.BaseTrainer.after_optimizer_step = after_optimizer_step
+    elif point == "pause":  # after optimizer step N (last.pt saved): wait for a signal
+        after_step = base.BaseTrainer.after_optimizer_step
 
-    training_step, injected = trainer.ClassificationTrainer.training_step, []
+        def paused_after_optimizer_step(self, *args, **kwargs):
+            after_step(self, *args, **kwargs)
+            if self.state.global_step == int(value):
+                # The test sends its signal once it reads this line: the run cannot end
+                # before the signal comes, however slow or fast the machine is.
+                print(f"paused after step {value}", flush=True)
+                deadline = time.monotonic() + 300
+                while self.stop.signum is None and time.monotonic() < deadline:
+                    time.sleep(0.01)
 
-    def nan_training_step(self, batch, batch_idx):
-        outputs = training_step(self, batch, batch_idx)
-        if self.state.global_step + 1 == int(value) and not injected:
-            injected.append(batch_idx)
-            outputs["loss"] = outputs["loss"] * float("nan")
-        return outputs
+        base.BaseTrainer.after_optimizer_step = paused_after_optimizer_step
+    elif point == "epoch_end":  # right after epoch N's checkpoints are written
+        end_epoch = base.BaseTrainer.end_epoch
 
-    trainer.ClassificationTrainer.training_step = nan_training_step
-elif point == "stall":  # once the loop decides to stop, stopping takes "forever"
-    import time
+        def patched_end_epoch(self, epoch, metrics):
+            end_epoch(self, epoch, metrics)
+            if epoch == int(value):
+                die()
 
-    from {{cookiecutter.project_slug}}.trainer import graceful_stop
+        base.BaseTrainer.end_epoch = patched_end_epoch
+    elif point == "replace":  # mid-write: temp file written and fsynced, not yet renamed
+        name, count = value.split(":")
+        replace, seen = os.replace, []
 
-    requested = graceful_stop.GracefulStop.requested
+        def patched_replace(src, dst, *args, **kwargs):
+            if os.path.basename(dst) == name:
+                seen.append(dst)
+                if len(seen) == int(count):
+                    die()
+            return replace(src, dst, *args, **kwargs)
 
-    # Patched at the stop decision itself, wherever the first signal lands in a step.
-    def stalling_requested(self, *args, **kwargs):
-        if requested(self, *args, **kwargs):
-            print("stalling", flush=True)
-            time.sleep(600)
-            return True
-        return False
+        os.replace = patched_replace
+    elif point == "nan":  # one batch, the one of optimizer step N, has a NaN loss
+        from {{cookiecutter.project_slug}}.trainer import trainer
 
-    graceful_stop.GracefulStop.requested = stalling_requested
-else:
-    raise SystemExit(f"unknown point {point}")
+        training_step, injected = trainer.ClassificationTrainer.training_step, []
+
+        def nan_training_step(self, batch, batch_idx):
+            outputs = training_step(self, batch, batch_idx)
+            if self.state.global_step + 1 == int(value) and not injected:
+                injected.append(batch_idx)
+                outputs["loss"] = outputs["loss"] * float("nan")
+            return outputs
+
+        trainer.ClassificationTrainer.training_step = nan_training_step
+    elif point == "stall":  # once the loop decides to stop, stopping takes "forever"
+        from {{cookiecutter.project_slug}}.trainer import graceful_stop
+
+        requested = graceful_stop.GracefulStop.requested
+
+        # Patched at the stop decision itself, wherever the first signal lands in a step.
+        def stalling_requested(self, *args, **kwargs):
+            if requested(self, *args, **kwargs):
+                print("stalling", flush=True)
+                time.sleep(600)
+                return True
+            return False
+
+        graceful_stop.GracefulStop.requested = stalling_requested
+    else:
+        raise SystemExit(f"unknown point {point}")
+
+
+for spec in points.split(","):
+    patch(*spec.split(":", 1))
 
 runpy.run_path(train_py, run_name="__main__")
 """
@@ -165,7 +180,7 @@ def run_killed(killer: Path, point: str, args: list[str], cwd: Path = PROJECT_RO
 
 
 def start_train(
-    args: list[str], cwd: Path = PROJECT_ROOT, command: list[str] | None = None
+    args: list[str], cwd: Path = PROJECT_ROOT, command: list[str] | None = None, **popen
 ) -> subprocess.Popen:
     """``python train.py args`` (or ``command``) in the background, for external signals."""
     return subprocess.Popen(
@@ -175,7 +190,22 @@ def start_train(
         stderr=subprocess.PIPE,
         text=True,
         env=script_env(),
+        **popen,
     )
+
+
+def start_paused(
+    killer: Path, step: int, args: list[str], cwd: Path = PROJECT_ROOT, points: str = "", **popen
+) -> subprocess.Popen:
+    """``train.py args`` in the background, pausing after optimizer ``step`` until a
+    signal arrives; returns once it paused (its last.pt then holds that step)."""
+    spec = ",".join(filter(None, [f"pause:{step}", points]))
+    proc = start_train([], cwd=cwd, command=wrapped_command(killer, spec, args), **popen)
+    for line in proc.stdout:
+        if f"paused after step {step}" in line:
+            return proc
+    proc.wait(timeout=60)
+    raise AssertionError(f"train.py ended before step {step}:\n{proc.stderr.read()[-3000:]}")
 
 
 def wait_for_mid_epoch_checkpoint(

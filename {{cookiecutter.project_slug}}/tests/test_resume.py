@@ -1,6 +1,6 @@
-"""Exact resume: kill train.py with SIGKILL at chosen points (and once from outside, at
-whatever moment), resume from last.pt, and get the same weights and metrics.csv as a
-run that was never interrupted (CPU)."""
+"""Exact resume: kill train.py with SIGKILL at chosen points (and once from outside),
+resume from last.pt, and get the same weights and metrics.csv as a run that was never
+interrupted (CPU)."""
 
 import signal
 
@@ -14,8 +14,7 @@ from .resume_tools import (
     RESUME_ARGS,
     assert_same_run,
     run_killed,
-    start_train,
-    wait_for_mid_epoch_checkpoint,
+    start_paused,
     write_killer,
 )
 
@@ -76,20 +75,18 @@ def test_sigkill_at_every_kill_point_then_resume_is_exact(tmp_path, fast_args, r
 def test_external_kill_9_mid_run_then_resume_from_another_cwd_is_exact(
     tmp_path, fast_args, reference_run
 ):
-    """A real ``kill -9`` from outside, at whatever moment after the first mid-epoch
-    checkpoint; the run used a relative output_dir and is resumed from another cwd."""
+    """A real ``kill -9`` from outside (while train.py waits after step 7, one step past
+    the mid-epoch checkpoint of step 6); the run used a relative output_dir and is resumed
+    from another cwd."""
     start_cwd, other_cwd = tmp_path / "a", tmp_path / "b"
     start_cwd.mkdir()
     other_cwd.mkdir()
     args = [arg for arg in fast_args if not arg.startswith("output_dir=")]
     args = [*args, *RESUME_ARGS, "output_dir=run"]  # relative to start_cwd
     run_dir = start_cwd / "run"
-    proc = start_train(args, cwd=start_cwd)
-    try:
-        wait_for_mid_epoch_checkpoint(proc, run_dir / "checkpoints" / "last.pt")
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.communicate(timeout=60)
+    proc = start_paused(write_killer(tmp_path), 7, args, cwd=start_cwd)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
 
     resume = (run_dir / "checkpoints" / "last.pt").resolve()

@@ -5,8 +5,6 @@ resumed run is exact; a second Ctrl-C quits at once; a non-finite loss stops the
 import math
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -14,14 +12,12 @@ import torch
 from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.saver import load_checkpoint
 
-from .conftest import PROJECT_ROOT, run_script, script_env
+from .conftest import PROJECT_ROOT, run_script
 from .resume_tools import (
     RESUME_ARGS,
     assert_same_run,
     run_wrapped,
-    start_train,
-    wait_for_mid_epoch_checkpoint,
-    wrapped_command,
+    start_paused,
     write_killer,
 )
 
@@ -29,18 +25,18 @@ from .resume_tools import (
 pytestmark = pytest.mark.slow
 
 
-def _stop_with(proc, signum: int, last, after_step: int = 0) -> int:
-    """Send ``signum`` once a mid-epoch last.pt exists; check the clean stop; return the
-    step saved in last.pt."""
-    seen = wait_for_mid_epoch_checkpoint(proc, last, after_step)["trainer"]["global_step"]
+def _stop_with(tmp_path, args: list[str], step: int, signum: int) -> None:
+    """Run train.py until it pauses after optimizer ``step`` (mid-epoch), send ``signum``;
+    check the clean stop and that last.pt holds that step or a later one."""
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    proc = start_paused(write_killer(tmp_path), step, args)
     proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signum, stderr
     assert f"resume with: python train.py resume={last}" in stderr
     assert "Traceback" not in stderr
-    saved = load_checkpoint(last)["trainer"]["global_step"]
-    assert saved >= seen  # the step in flight was finished and saved, not dropped
-    return saved
+    saved = load_checkpoint(last)["trainer"]
+    assert saved["global_step"] >= step and saved["batch_in_epoch"] > 0
 
 
 def test_sigint_then_sigterm_then_resume_is_exact(tmp_path, fast_args, reference_run):
@@ -48,8 +44,8 @@ def test_sigint_then_sigterm_then_resume_is_exact(tmp_path, fast_args, reference
     last = run_dir / "checkpoints" / "last.pt"
     args = [*fast_args, *RESUME_ARGS]
 
-    step = _stop_with(start_train(args), signal.SIGINT, last)
-    step = _stop_with(start_train([*args, f"resume={last}"]), signal.SIGTERM, last, step)
+    _stop_with(tmp_path, args, 3, signal.SIGINT)  # epoch 1, batch 3
+    _stop_with(tmp_path, [*args, f"resume={last}"], 10, signal.SIGTERM)  # epoch 2, batch 2
     done = run_script("train.py", *args, f"resume={last}")
     assert done.returncode == 0, done.stderr
     assert_same_run(reference_run, run_dir)
@@ -92,9 +88,8 @@ def test_usr1_during_start_up_stops_after_the_first_step(tmp_path, fast_args):
 
 def test_second_sigint_quits_at_once(tmp_path, fast_args):
     """The wrapper makes the step after the first SIGINT hang; only the second one ends it."""
-    command = wrapped_command(write_killer(tmp_path), "stall:0", [*fast_args, *RESUME_ARGS])
-    proc = start_train([], command=command)
-    wait_for_mid_epoch_checkpoint(proc, tmp_path / "run" / "checkpoints" / "last.pt")
+    args = [*fast_args, *RESUME_ARGS]
+    proc = start_paused(write_killer(tmp_path), 3, args, points="stall:0")
     proc.send_signal(signal.SIGINT)
     for line in proc.stdout:  # wait until the first signal is being handled
         if "stalling" in line:
@@ -140,16 +135,8 @@ def test_ctrl_c_with_dataloader_workers_warns_once(tmp_path, fast_args):
     """A terminal's Ctrl-C reaches the whole process group, DataLoader workers included:
     only the training process reacts (one warning, one resume line)."""
     args = [*fast_args, *RESUME_ARGS, "data.num_workers=2"]
-    proc = subprocess.Popen(
-        [sys.executable, str(PROJECT_ROOT / "train.py"), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=script_env(),
-        start_new_session=True,  # its own process group, as a terminal's foreground job
-    )
-    last = tmp_path / "run" / "checkpoints" / "last.pt"
-    wait_for_mid_epoch_checkpoint(proc, last)
+    # start_new_session: its own process group, as a terminal's foreground job
+    proc = start_paused(write_killer(tmp_path), 3, args, start_new_session=True)
     os.killpg(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
