@@ -176,6 +176,11 @@ class TrainerConfig:
     limit_train_batches: Optional[int] = at_least(1, None)
     limit_val_batches: Optional[int] = at_least(1, None)
     sync_batchnorm: bool = False  # under torchrun
+{%- if cookiecutter.profile == "full" %}
+    # Under torchrun: ddp (a full copy per process) | fsdp (FSDP2: weights, gradients and
+    # optimizer state sharded over the processes; checkpoints are folders of shards).
+    strategy: str = one_of("ddp", "fsdp")
+{%- endif %}
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
 

@@ -5,8 +5,14 @@ the saver's (atomic writes, ``weights_only``-safe contents)."""
 from pathlib import Path
 
 from ...saver import CheckpointManager
+{%- if cookiecutter.profile == "full" %}
+from ...saver.sharded import remove_stale_folders, save_sharded
+{%- endif %}
 from ...utils import dist
 from ..state import checkpoint_state
+{%- if cookiecutter.profile == "full" %}
+from ..strategy import is_sharded
+{%- endif %}
 from .base import Callback
 
 
@@ -28,6 +34,9 @@ class ModelCheckpoint(Callback):
     def on_train_start(self, trainer, resumed: bool) -> None:
         if self.enabled and trainer.dist.is_main:
             self.manager.remove_stale(resumed=resumed)
+{%- if cookiecutter.profile == "full" %}
+            remove_stale_folders(self.manager.directory)
+{%- endif %}
 
     def on_optimizer_step(self, trainer, mid_epoch: bool) -> None:
         step = trainer.state.global_step
@@ -40,8 +49,7 @@ class ModelCheckpoint(Callback):
             return
         writes, evicted = self.manager.plan(epoch, metrics)
         state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
-        if trainer.dist.is_main:
-            self.manager.write(state, writes, evicted)
+        self.write(trainer, state, writes, evicted)
         dist.barrier()  # no rank goes on (or reads a checkpoint) before it is written
 
     def save(self, trainer, path: Path) -> Path:
@@ -53,12 +61,21 @@ class ModelCheckpoint(Callback):
             trainer.train_tracker = tracker.reduced()
         try:
             state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
-            if trainer.dist.is_main:
-                self.manager.write(state, [path], [])
+            [path] = self.write(trainer, state, [path], [])
         finally:
             trainer.train_tracker = tracker
         dist.barrier()
         return path
+
+    def write(self, trainer, state: dict, writes: list[Path], evicted: list[Path]) -> list[Path]:
+        """Rank 0 writes the files (every rank its shards under ``trainer.strategy=fsdp``)."""
+{%- if cookiecutter.profile == "full" %}
+        if is_sharded(trainer.module):
+            return save_sharded(state, writes, evicted)
+{%- endif %}
+        if trainer.dist.is_main:
+            self.manager.write(state, writes, evicted)
+        return writes
 
     def save_on_interrupt(self, trainer) -> Path | None:
         return self.save(trainer, self.last_path) if self.enabled else None
