@@ -3,7 +3,10 @@ trains as DDP does, its shard-folder checkpoints resume exactly after a SIGKILL,
 folder written by 2 processes is evaluated, predicted from, exported and resumed by
 one, and damaged or foreign folders are refused in one line."""
 
+import hashlib
 import json
+import os
+import pickle
 import shutil
 import signal
 
@@ -190,6 +193,31 @@ def test_damaged_and_foreign_shard_folders_are_refused(runs, tmp_path):
         if path.name != "state.pt":
             shutil.copy(path, foreign / path.name)
     refused(foreign, "is not the one its state.pt was saved with")
+
+
+class Payload:
+    """Pickled, it calls ``os.system`` when loaded by a plain ``pickle.load``."""
+
+    def __init__(self, marker) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_crafted_index_is_refused_before_it_runs(runs, tmp_path):
+    """DCP reads ``.metadata`` with pickle: a folder whose index (and the state.pt that
+    vouches for it) was crafted to run code is refused, and the code never runs."""
+    folder = damaged(runs, tmp_path, "crafted.dcp")
+    marker = tmp_path / "code_ran"
+    index = folder / ".metadata"
+    index.write_bytes(pickle.dumps(Payload(marker)))
+    state = torch.load(folder / "state.pt", weights_only=True)
+    state["shards"]["files"][".metadata"] = index.stat().st_size
+    state["shards"]["metadata_sha256"] = hashlib.sha256(index.read_bytes()).hexdigest()
+    torch.save(state, folder / "state.pt")
+    refused(folder, "holds pickled Python objects other than DCP's index")
+    assert not marker.exists()
 
 
 def test_another_models_shard_folders_are_not_resumed(runs, tmp_path, fast_args):

@@ -15,6 +15,7 @@ predict.py, export.py and a resume with any number of processes read it like a f
 """
 
 import hashlib
+import pickle
 import shutil
 import warnings
 from pathlib import Path
@@ -197,11 +198,22 @@ def checked_state(folder: Path) -> dict[str, Any]:
 
 def load_shard_folder(folder: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """The checkpoint dict of a shard folder, consolidated in this process."""
-    from torch.distributed.checkpoint import FileSystemReader
     from torch.distributed.checkpoint.default_planner import _EmptyStateDictLoadPlanner
     from torch.distributed.checkpoint.state_dict_loader import _load_state_dict
 
     rest = checked_state(folder)
+    reader = checked_reader(folder)
+    try:  # the index on its own first: DCP would log the refusal and try another file
+        reader.read_metadata()
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"refused to load {folder}: its {METADATA} holds pickled Python objects other than "
+            f"DCP's index ({first_line(error)}); nothing in it was executed"
+        ) from None
+    except Exception as error:  # noqa: BLE001 - a damaged index, named
+        raise CheckpointError(
+            f"shard folder {folder}: its {METADATA} is truncated or corrupt ({first_line(error)})"
+        ) from None
     tensors: dict[str, Any] = {}
     try:
         with warnings.catch_warnings():
@@ -210,7 +222,7 @@ def load_shard_folder(folder: Path, map_location: str | torch.device = "cpu") ->
             # process group involved (the ranks of a job may each call it).
             _load_state_dict(
                 tensors,
-                storage_reader=FileSystemReader(folder),
+                storage_reader=reader,
                 planner=_EmptyStateDictLoadPlanner(),
                 no_dist=True,
             )
@@ -223,3 +235,49 @@ def load_shard_folder(folder: Path, map_location: str | torch.device = "cpu") ->
     if map_location not in (None, "cpu"):
         state["model"] = {k: v.to(map_location) for k, v in state["model"].items()}
     return state
+
+
+# What DCP's ``.metadata`` (a pickle, which DCP itself loads with ``pickle.load``) may
+# name: its own index classes, tensor sizes, dtypes and layouts, paths. Anything else
+# (a function to call, as a crafted file would hold) is refused before it runs.
+INDEX_MODULES = ("torch.distributed.checkpoint.metadata",)
+INDEX_NAMES = {
+    ("torch.distributed.checkpoint.filesystem", "_StorageInfo"),
+    ("torch", "Size"),
+    ("torch.serialization", "_get_layout"),
+    ("pathlib", "PosixPath"),
+    ("pathlib", "WindowsPath"),
+    ("pathlib", "PurePosixPath"),
+    ("pathlib", "PureWindowsPath"),
+    ("collections", "OrderedDict"),
+}
+
+
+class IndexUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        found = super().find_class(module, name) if module.startswith("torch") else None
+        allowed = (
+            (module in INDEX_MODULES and isinstance(found, type))
+            or (module, name) in INDEX_NAMES
+            or (module == "torch" and isinstance(found, torch.dtype))
+        )
+        if not allowed:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a DCP index")
+        return found if found is not None else super().find_class(module, name)
+
+
+def checked_reader(folder: Path):
+    """DCP's FileSystemReader, reading ``.metadata`` through ``IndexUnpickler``."""
+    from torch.distributed.checkpoint import FileSystemReader
+    from torch.distributed.checkpoint.metadata import StorageMeta
+
+    class CheckedReader(FileSystemReader):
+        def read_metadata(self, *args, **kwargs):
+            with (folder / METADATA).open("rb") as handle:
+                metadata = IndexUnpickler(handle).load()
+            if getattr(metadata, "storage_meta", None) is None:
+                metadata.storage_meta = StorageMeta()
+            metadata.storage_meta.load_id = self.load_id
+            return metadata
+
+    return CheckedReader(folder)
