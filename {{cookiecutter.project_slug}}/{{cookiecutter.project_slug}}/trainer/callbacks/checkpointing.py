@@ -68,7 +68,7 @@ class ModelCheckpoint(Callback):
         return path
 
     def write(self, trainer, state: dict, writes: list[Path], evicted: list[Path]) -> list[Path]:
-        """Rank 0 writes the files (every rank its shards under ``trainer.strategy=fsdp``)."""
+        """Rank 0 writes the files{% if cookiecutter.profile == "full" %} (every rank its shards under ``trainer.strategy=fsdp``){% endif %}."""
 {%- if cookiecutter.profile == "full" %}
         if is_sharded(trainer.module):
             return save_sharded(state, writes, evicted)
