@@ -47,6 +47,7 @@ FULL_ONLY = [
     Path("slurm"),
     PACKAGE / "experiments",
     PACKAGE / "inference" / "export.py",
+    PACKAGE / "inference" / "exported.py",
     PACKAGE / "inference" / "demo_page.py",
     PACKAGE / "utils" / "slurm.py",
     Path("tests") / "test_sweep.py",
@@ -65,6 +66,22 @@ FULL_ONLY = [
     Path("tests") / "test_notebook.py",
 ]
 UNUSED.update({path: MINIMAL for path in FULL_ONLY})
+# A minimal digits bake leaves MNIST/FashionMNIST out. It keeps image_folder (its README's
+# First hour trains on a folder of images); an image_folder bake keeps MNIST, on which its
+# shared tests train. The full profile keeps every dataset for data.name=... .
+MNIST_FILES = [
+    PACKAGE / "data" / "mnist.py",
+    PACKAGE / "data" / "idx.py",
+    Path("configs") / "experiment" / "mnist_mlp.yaml",
+    Path("configs") / "experiment" / "fashion_mnist_mlp.yaml",
+    Path("tests") / "test_data_files.py",
+    Path("tests") / "test_mnist.py",
+]
+UNUSED.update({path: MINIMAL and DATASET == "digits" for path in MNIST_FILES})
+
+# Minimal's simpler versions of a few full modules (single process, fp32): each file under
+# _minimal/ replaces the file at the same path. The folder is gone from every bake.
+MINIMAL_VERSIONS = Path("_minimal")
 
 # CI installs the full profile's extras; .github/ is copied without rendering (it holds
 # GitHub expressions), so the minimal install line is set here.
@@ -78,6 +95,10 @@ def main() -> None:
             shutil.rmtree(path)
         elif unused:
             path.unlink(missing_ok=True)
+    if MINIMAL:
+        for version in sorted(p for p in MINIMAL_VERSIONS.rglob("*") if p.is_file()):
+            version.replace(version.relative_to(MINIMAL_VERSIONS))
+    shutil.rmtree(MINIMAL_VERSIONS, ignore_errors=True)
     if MINIMAL:
         text = CI_WORKFLOW.read_text(encoding="utf-8")
         CI_WORKFLOW.write_text(text.replace(FULL_INSTALL, MINIMAL_INSTALL), encoding="utf-8")

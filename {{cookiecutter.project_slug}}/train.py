@@ -2,7 +2,9 @@
 
     python train.py [-c configs/train.yaml] [key=value ...]
     python train.py trainer.epochs=5 data.batch_size=128 output_dir=runs/try1
+{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
     python train.py experiment=mnist_mlp data.root=/data
+{%- endif %}
     python train.py resume=runs/try1/checkpoints/last.pt
     python train.py output_dir=runs/try1 resume=auto   # newest checkpoint there, or a new run
     torchrun --standalone --nproc_per_node=2 train.py

@@ -21,7 +21,7 @@ ALLOWED = {
     "logger": {"config", "utils"},
     "saver": {"config", "utils"},
     "trainer": {"config", "utils", "data", "model", "logger", "saver"},
-    # a trained model rebuilt for evaluate/predict/export: never the training loop
+    # a trained model rebuilt for evaluate/predict{% if cookiecutter.profile == "full" %}/export{% endif %}: never the training loop
     "inference": {"config", "utils", "data", "model", "saver"},
     # resume, the run directory, test results, requeue: above the trainer and inference
     "run": {"config", "utils", "data", "model", "logger", "saver", "trainer", "inference"},

@@ -30,19 +30,6 @@ def test_list_and_null_overrides():
     assert config.trainer.limit_val_batches is None
 
 
-def test_experiment_file_is_merged_under_cli_overrides():
-    config = load_config(overrides=["experiment=fashion_mnist_mlp", "optimizer.lr=0.5"])
-    assert config.data.name == "fashion_mnist"
-    assert list(config.model.hidden_sizes) == [512, 512]
-    assert config.optimizer.name == "sgd"
-    assert config.optimizer.lr == 0.5  # the command line wins over the experiment file
-
-
-def test_unknown_experiment_lists_the_available_ones():
-    with pytest.raises(ConfigError, match="available: .*mnist_mlp"):
-        load_config(overrides=["experiment=nope"])
-
-
 def test_unknown_key_names_it_and_suggests_the_closest():
     with pytest.raises(ConfigError) as error:
         load_config(overrides=["trainer.epoch=3"])
