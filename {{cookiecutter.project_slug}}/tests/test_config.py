@@ -7,6 +7,8 @@ import train
 from {{cookiecutter.project_slug}}.config import ConfigError, load_config, to_plain_dict
 from {{cookiecutter.project_slug}}.config.loader import all_keys
 
+from .guard_tools import main_error_line
+
 
 def test_defaults_load_and_are_typed():
     config = load_config()
@@ -87,17 +89,12 @@ def test_all_keys_lists_nested_keys():
         ("trainer.early_stopping.monitor=val_f1", "val_f1"),
     ],
 )
-@pytest.mark.filterwarnings("ignore:Unable to enable fault handler")  # torchrun's @record
+@pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
 def test_cli_config_errors_exit_2_and_create_no_run_directory(
     tmp_path, capsys, fast_args, override, expected
 ):
-    """train.py's ``main`` in this process (a subprocess per case cost ~2.5 s of imports):
-    exit code 2, one ``error:`` line, no run directory."""
     run_dir = tmp_path / "run"  # where fast_args points output_dir
-    assert train.main([*fast_args, override]) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), lines
-    assert expected in lines[0]
+    main_error_line(train.main, [*fast_args, override], capsys, 2, expected)
     assert not run_dir.exists()
 
 

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import Dataset, default_collate
 
+import train
 from {{cookiecutter.project_slug}}.config import ConfigError
 from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.logger import (
@@ -33,6 +34,7 @@ from {{cookiecutter.project_slug}}.trainer import (
 from {{cookiecutter.project_slug}}.trainer.optim import build_optimizer, build_scheduler
 
 from .conftest import run_script
+from .guard_tools import main_error_line
 
 # In-process runs: CPU, a constant LR unless a test sets a scheduler, no early stopping.
 BASE = [
@@ -198,12 +200,11 @@ def test_bf16_autocast_runs_in_bfloat16_and_trains(tmp_path, config_factory):
     assert not trainer.precision.scaler.is_enabled()  # bf16 needs no loss scaling
 
 
-def test_fp16_on_cpu_is_a_config_error(tmp_path, fast_args):
-    run_dir = tmp_path / "run"
-    result = run_script("train.py", *fast_args, "trainer.precision=fp16", "trainer.device=cpu")
-    assert result.returncode == 2, result.stderr
-    assert "trainer.precision=fp16 needs CUDA" in result.stderr
-    assert not run_dir.exists()  # rejected before anything was written
+@pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
+def test_fp16_on_cpu_is_a_config_error(tmp_path, capsys, fast_args):
+    args = [*fast_args, "trainer.precision=fp16", "trainer.device=cpu"]
+    main_error_line(train.main, args, capsys, 2, "trainer.precision=fp16 needs CUDA")
+    assert not (tmp_path / "run").exists()  # rejected before anything was written
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="fp16 with GradScaler needs CUDA")
