@@ -50,6 +50,7 @@ FULL_ONLY = [
     PACKAGE / "inference" / "exported.py",
     PACKAGE / "inference" / "demo_page.py",
     PACKAGE / "utils" / "slurm.py",
+    PACKAGE / "trainer" / "reshard.py",
     Path("tests") / "test_sweep.py",
     Path("tests") / "test_cv.py",
     Path("tests") / "test_runs_table.py",

@@ -46,7 +46,9 @@ def test_wrong_type_names_the_key():
 @pytest.mark.parametrize(
     ("override", "key"),
     [
+{%- if cookiecutter.profile == "full" %}
         ("trainer.precision=16", "trainer.precision"),
+{%- endif %}
         ("optimizer.name=adamax", "optimizer.name"),
         ("trainer.epochs=0", "trainer.epochs"),
         ("data.val_fraction=1.5", "data.val_fraction"),

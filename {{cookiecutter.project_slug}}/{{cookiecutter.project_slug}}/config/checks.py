@@ -185,7 +185,7 @@ def _validate_folds(config: DictConfig) -> None:
 
 
 def _validate_tracker(config: DictConfig) -> None:
-    for tracker in ("tensorboard", "wandb", "mlflow"):
+    for tracker in ("tensorboard",{% if cookiecutter.profile == "full" %} "wandb", "mlflow"{% endif %}):
         if config.logger[tracker] and tracker != TRACKER:
             raise ConfigError(
                 f"logger.{tracker}=true, but this project was generated with logger={TRACKER}, "

@@ -161,6 +161,8 @@ class BaseDataModule(abc.ABC):
         # worker seeds whether or not the run was resumed.
         self._train_generator.manual_seed(self.seed + epoch)
 
+{%- if cookiecutter.profile == "full" %}
+
     def share_out_rest_of_epoch(self, epoch: int, consumed: int, batches: int) -> int | None:
         """Resume ``epoch`` after ``consumed`` samples of its order, taken by another number
         of processes: each remaining sample of the epoch (``batches`` per process) goes to
@@ -172,6 +174,7 @@ class BaseDataModule(abc.ABC):
         batch_size = self.config.batch_size
         end = min(len(self.train_set), batches * batch_size * self.dist_info.world_size)
         return sampler.share_out_rest(epoch, consumed, end, batch_size)
+{%- endif %}
 
     def _eval_loader(self, dataset: BaseDataset) -> DataLoader:
         sampler = ShardSampler(dataset, self.dist_info)

@@ -48,7 +48,7 @@ def rebuild_trained(checkpoint: dict, checkpoint_path: Path, overrides: list[str
     device = prepare_device(config.trainer, dist_info=None)
     model = build_model(config.model, tuple(preprocessing["input_shape"]), len(classes))
     load_model_weights(model, checkpoint["model"], checkpoint_path)
-    precision = Precision(config.trainer.precision, device)
+    precision = Precision.from_config(config.trainer, device)
     return Trained(model.to(device).eval(), config, list(classes), preprocessing, device, precision)
 
 
