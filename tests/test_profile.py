@@ -36,6 +36,8 @@ LEFT_OUT_WORDS = (
     "usr1",
     "slurm",
     "requeue",
+    "k-fold",
+    "data.folds",
     # the README sections minimal leaves out, by title
     "many runs",
     "export and deploy",

@@ -36,7 +36,9 @@ def validate(config: DictConfig) -> None:
             "use auto, cpu, mps, cuda or cuda:N"
         )
     _validate_training_controls(config)
+{%- if cookiecutter.profile == "full" %}
     _validate_folds(config)
+{%- endif %}
     check_transform_lists(config.data)
     _validate_monitors(config)
     _validate_tracker(config)
@@ -170,6 +172,7 @@ def _validate_monitors(config: DictConfig) -> None:
             raise ConfigError(
                 f"{key}={value!r} is not a logged metric; choose one of {allowed}{hint}"
             )
+{%- if cookiecutter.profile == "full" %}
 
 
 def _validate_folds(config: DictConfig) -> None:
@@ -182,6 +185,7 @@ def _validate_folds(config: DictConfig) -> None:
         )
     if not folds and fold:
         raise ConfigError(f"data.fold={fold} needs data.folds (the number of folds), e.g. 5")
+{%- endif %}
 
 
 def _validate_tracker(config: DictConfig) -> None:

@@ -59,10 +59,12 @@ class DataConfig:
     label_column: str = "label"  # csv: the column of class labels; every other is a feature
     val_fraction: float = fraction(0.1)  # share of the training split held out for validation
     split_seed: int = 0  # fixed split, independent of the training seed
-    # k-fold cross-validation{% if cookiecutter.profile == "full" %} (cv.py){% endif %}: the training and validation splits are pooled and
+{%- if cookiecutter.profile == "full" %}
+    # k-fold cross-validation (cv.py): the training and validation splits are pooled and
     # cut into `folds` stratified folds; fold `fold` validates, the rest trains. 0 = off.
     folds: int = non_negative(0)
     fold: int = non_negative(0)
+{%- endif %}
     batch_size: int = at_least(1, 64)  # per process under torchrun
     eval_batch_size: int = at_least(1, 256)
     shuffle: bool = True
