@@ -5,6 +5,7 @@ Values are read through ``tojson`` (see pre_gen_project.py for why).
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 SLUG = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
@@ -101,11 +102,16 @@ def main() -> None:
             path.unlink(missing_ok=True)
     if MINIMAL:
         for version in sorted(p for p in MINIMAL_VERSIONS.rglob("*") if p.is_file()):
-            version.replace(version.relative_to(MINIMAL_VERSIONS))
+            target = version.relative_to(MINIMAL_VERSIONS)
+            if not target.is_file():  # a renamed full module: its minimal version would dangle
+                sys.exit(f"template error: {version} replaces {target}, which does not exist")
+            version.replace(target)
     shutil.rmtree(MINIMAL_VERSIONS, ignore_errors=True)
     if MINIMAL:
         text = CI_WORKFLOW.read_text(encoding="utf-8")
         for full, minimal in CI_MINIMAL.items():
+            if full not in text:
+                sys.exit(f"template error: {CI_WORKFLOW} no longer holds {full!r} (CI_MINIMAL)")
             text = text.replace(full, minimal)
         CI_WORKFLOW.write_text(text, encoding="utf-8")
 
