@@ -15,7 +15,7 @@ from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
-from .conftest import PROJECT_ROOT
+from .conftest import FAST, PROJECT_ROOT, script_env
 
 HEAVY = ["wandb", "matplotlib", "tensorboard", "torchvision", "sklearn", "scipy", "PIL"]
 # Every way a tensor's value reaches Python, which waits for the device (a host sync).
@@ -122,6 +122,74 @@ def test_torchmetrics_loads_at_the_first_validation_without_scipy_signal(tmp_pat
         "{'accuracy': 0.6667, 'f1_macro': 0.5556} False",
         "True True",
     ]
+
+
+def test_metric_checks_do_not_import_torchmetrics():
+    """The config's and the data's metric checks run every factory up to building its
+    metric: bad options still fail, before the run starts, without torchmetrics (~1 s)."""
+    code = (
+        "import json, sys\n"
+        "from {{cookiecutter.project_slug}}.config import ConfigError, load_config\n"
+        "from {{cookiecutter.project_slug}}.model import check_metrics\n"
+        "good = 'metrics=[accuracy, top3_accuracy, {name: f1, average: micro},"
+        " {name: auroc, average: weighted}, {name: accuracy, top_k: 10, label: top10}]'\n"
+        "check_metrics(load_config(overrides=[good]).metrics, 10)\n"
+        "errors = []\n"
+        "for bad in ('metrics=[{name: recall, average: none}]',"
+        " 'metrics=[{name: accuracy, top_k: 11}]'):\n"
+        "    try:\n"
+        "        check_metrics(load_config(overrides=[bad]).metrics, 10)\n"
+        "    except ConfigError as error:\n"
+        "        errors.append(str(error))\n"
+        "print(json.dumps(errors))\n"
+        "print(json.dumps(sorted(m for m in ('torchmetrics', 'matplotlib') if m in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    errors, loaded = map(json.loads, done.stdout.splitlines()[-2:])
+    assert len(errors) == 2
+    assert "average='none' is not one of" in errors[0]
+    assert "metrics: accuracy_11: top_k=11 must be a whole number from 1 to 10" in errors[1]
+    assert loaded == []
+
+
+def test_the_first_training_step_runs_before_torchmetrics_and_matplotlib_load(tmp_path, data_root):
+    """train.py with every figure on (TensorBoard, curves) imports torchmetrics and
+    matplotlib after its first training step, at the first validation and the first
+    figure: the step does not wait for them. The run still writes every figure."""
+    run_dir = tmp_path / "run"
+    probe = (
+        "import json, runpy, sys\n"
+        "from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer\n"
+        "step, seen = ClassificationTrainer.training_step, []\n"
+        "def training_step(self, batch, batch_idx):\n"
+        "    if not seen:\n"
+        "        heavy = ('torchmetrics', 'matplotlib')\n"
+        "        seen.append(sorted(m for m in heavy if m in sys.modules))\n"
+        "        print('LOADED_AT_FIRST_STEP', json.dumps(seen[0]), flush=True)\n"
+        "    return step(self, batch, batch_idx)\n"
+        "ClassificationTrainer.training_step = training_step\n"
+        "sys.argv = ['train.py', *sys.argv[1:]]\n"
+        "runpy.run_path('train.py', run_name='__main__')\n"
+    )
+    args = [*FAST, f"data.root={data_root}", f"output_dir={run_dir}", "trainer.epochs=1"]
+    args += ["trainer.limit_train_batches=2", "logger.tensorboard=true", "logger.curves=true"]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env=script_env(),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("LOADED_AT_FIRST")]
+    assert json.loads(line.split(" ", 1)[1]) == []
+    for name in ("curves.png", "confusion_matrix.png", "test_metrics.json", "metrics.csv"):
+        assert (run_dir / name).stat().st_size > 0, name
+    assert any((run_dir / "tensorboard").iterdir())
 
 
 def test_digits_fast_loader_matches_scikit_learn():
