@@ -22,6 +22,19 @@ HEAVY = ["wandb", "matplotlib", "tensorboard", "torchvision", "sklearn", "scipy"
 SYNCS = ["item", "tolist", "__bool__", "__float__", "__int__"]
 
 
+def run_python(code: str, *args: str, **options) -> subprocess.CompletedProcess:
+    """``python -c code args...`` in the project's root; it must exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        **options,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def count_syncs(monkeypatch) -> dict[str, int]:
     """Patch the tensor-to-Python conversions to count the calls made by this project's
     code (torch's own, e.g. CPU Adam reading its step counter, are the same in any loop)."""
@@ -77,10 +90,7 @@ def test_imports_leave_heavy_optional_modules_unloaded():
         "import {{cookiecutter.project_slug}}.saver\n"
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(code)
     assert json.loads(done.stdout.splitlines()[-1]) == []
 
 
@@ -112,10 +122,7 @@ def test_torchmetrics_loads_at_the_first_validation_without_scipy_signal(tmp_pat
         "import scipy.signal\n"
         "print(bool(_SCIPY_AVAILABLE), hasattr(scipy.signal, 'windows'))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(code)
     assert done.stdout.splitlines()[-4:] == [
         "False",
         "['accuracy', 'top3_accuracy'] True",
@@ -144,10 +151,7 @@ def test_metric_checks_do_not_import_torchmetrics():
         "print(json.dumps(errors))\n"
         "print(json.dumps(sorted(m for m in ('torchmetrics', 'matplotlib') if m in sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(code)
     errors, loaded = map(json.loads, done.stdout.splitlines()[-2:])
     assert len(errors) == 2
     assert "average='none' is not one of" in errors[0]
@@ -176,15 +180,7 @@ def test_the_first_training_step_runs_before_torchmetrics_and_matplotlib_load(tm
     )
     args = [*FAST, f"data.root={data_root}", f"output_dir={run_dir}", "trainer.epochs=1"]
     args += ["trainer.limit_train_batches=2", "logger.tensorboard=true", "logger.curves=true"]
-    done = subprocess.run(
-        [sys.executable, "-c", probe, *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        env=script_env(),
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(probe, *args, env=script_env(), timeout=300)
     [line] = [line for line in done.stdout.splitlines() if line.startswith("LOADED_AT_FIRST")]
     assert json.loads(line.split(" ", 1)[1]) == []
     for name in ("curves.png", "confusion_matrix.png", "test_metrics.json", "metrics.csv"):
