@@ -7,6 +7,7 @@ import torch
 
 from {{cookiecutter.project_slug}}.config import ConfigError, load_config
 from {{cookiecutter.project_slug}}.data import DatasetNotFoundError, build_datamodule
+from {{cookiecutter.project_slug}}.data.base import normalize
 
 from .conftest import run_script
 
@@ -26,6 +27,12 @@ def test_mnist_family_reads_idx_files_into_memory(config_factory, name):
     assert inputs.dtype == torch.float32 and inputs.is_contiguous()
     # Normalized once at load time: roughly zero mean overall.
     assert abs(inputs.mean().item()) < 1.0
+    # In place, to exactly the values of (pixels / 255 - mean) / std out of place.
+    from torchvision import datasets
+
+    raw = getattr(datasets, datamodule.dataset_name)(config.data.root, train=False).data
+    expected = normalize(raw.unsqueeze(1).float() / 255.0, datamodule.mean, datamodule.std)
+    assert torch.equal(datamodule.test_set.inputs, expected)
 
 
 def test_splits_are_fixed_and_disjoint(config_factory):

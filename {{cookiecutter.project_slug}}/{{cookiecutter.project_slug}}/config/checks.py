@@ -13,7 +13,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ..utils.errors import ConfigError, first_line, fold_message
-from .metric_spec import label_problem, metric_spec, monitor_names
+from .metric_spec import check_metric_options, label_problem, metric_spec, monitor_names
 from .registry import Registry, check_registered
 from .schema import Config, ModelConfig
 from .transforms import check_transform_lists
@@ -125,8 +125,8 @@ ANY_CLASSES = 10_000
 
 
 def _validate_metrics(config: DictConfig) -> None:
-    """Each ``metrics`` entry names a registered metric, with options it accepts (the
-    metric is built once here, so a bad value fails now), under a unique label."""
+    """Each ``metrics`` entry names a registered metric, with options it accepts (its
+    factory checks them here, so a bad value fails now), under a unique label."""
     registry, labels = Registry.find("metrics"), []
     for entry in config.metrics:
         if not (isinstance(entry, str) or (OmegaConf.is_dict(entry) and "name" in entry)):
@@ -137,9 +137,8 @@ def _validate_metrics(config: DictConfig) -> None:
         label, name, options = metric_spec(entry)
         factory = registry.get(name)
         try:
-            if options:  # a bare name has nothing more to check: building imports torchmetrics
-                # Any number of classes: top_k is checked against the data's in train.py.
-                factory(num_classes=ANY_CLASSES, **options)
+            # Any number of classes: top_k is checked against the data's in train.py.
+            check_metric_options(factory, ANY_CLASSES, options)
         except (TypeError, ValueError) as error:
             accepted = list(inspect.signature(factory).parameters)[1:]
             raise ConfigError(

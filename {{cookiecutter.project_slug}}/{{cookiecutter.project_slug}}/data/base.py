@@ -38,15 +38,16 @@ def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
         )
 
 
-def normalize(images: torch.Tensor, mean, std) -> torch.Tensor:
+def normalize(images: torch.Tensor, mean, std, in_place: bool = False) -> torch.Tensor:
     """``(images - mean) / std``: one value, or one per channel (images ``(C, H, W)`` or
     ``(N, C, H, W)``); unchanged when either is None. The data modules scale once at load
-    time, so training never converts per item; predict.py prepares new images with it."""
+    time, so training never converts per item; predict.py prepares new images with it.
+    ``in_place``: into ``images`` (the same values; no new tensor of the data's size)."""
     if mean is None or std is None:
         return images
     mean = torch.as_tensor(mean, dtype=images.dtype).reshape(-1, 1, 1)
     std = torch.as_tensor(std, dtype=images.dtype).reshape(-1, 1, 1)
-    return (images - mean) / std
+    return images.sub_(mean).div_(std) if in_place else (images - mean) / std
 
 
 class BaseDataModule(abc.ABC):
