@@ -36,7 +36,9 @@ def validate(config: DictConfig) -> None:
             "use auto, cpu, mps, cuda or cuda:N"
         )
     _validate_training_controls(config)
+{%- if cookiecutter.profile == "full" %}
     _validate_folds(config)
+{%- endif %}
     check_transform_lists(config.data)
     _validate_monitors(config)
     _validate_tracker(config)
@@ -169,6 +171,7 @@ def _validate_monitors(config: DictConfig) -> None:
             raise ConfigError(
                 f"{key}={value!r} is not a logged metric; choose one of {allowed}{hint}"
             )
+{%- if cookiecutter.profile == "full" %}
 
 
 def _validate_folds(config: DictConfig) -> None:
@@ -181,10 +184,11 @@ def _validate_folds(config: DictConfig) -> None:
         )
     if not folds and fold:
         raise ConfigError(f"data.fold={fold} needs data.folds (the number of folds), e.g. 5")
+{%- endif %}
 
 
 def _validate_tracker(config: DictConfig) -> None:
-    for tracker in ("tensorboard", "wandb", "mlflow"):
+    for tracker in ("tensorboard",{% if cookiecutter.profile == "full" %} "wandb", "mlflow"{% endif %}):
         if config.logger[tracker] and tracker != TRACKER:
             raise ConfigError(
                 f"logger.{tracker}=true, but this project was generated with logger={TRACKER}, "
