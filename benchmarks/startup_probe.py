@@ -2,8 +2,9 @@
 
     BENCH_SPAWN_TIME=<time.time() before spawning> python startup_probe.py PROJECT [args...]
 
-Loads the project's ``train.py`` as a module (its imports run exactly as they would),
-wraps the functions ``train.main`` calls, runs ``main`` and exits at the first
+Wraps the functions ``train.main`` calls (in the project's package, where train.py
+imports them from), runs the project's ``train.py`` as ``__main__`` (its imports, its
+``main`` and its exit run exactly as they would) and exits at the first
 ``training_step``, printing ``BENCH_STARTUP {json}`` with the wall-clock time at which each
 phase ended, in seconds since the parent spawned this process.
 
@@ -18,9 +19,10 @@ STARTED = time.time()  # first line: interpreter start-up is everything before i
 
 import atexit  # noqa: E402
 import functools  # noqa: E402
-import importlib.util  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import runpy  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -49,13 +51,20 @@ def main() -> None:
     sys.argv = [str(project / "train.py"), *sys.argv[2:]]
     sys.path.insert(0, str(project))
     os.chdir(project)
-    spec = importlib.util.spec_from_file_location("train", project / "train.py")
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)  # train.py's imports: torch, the package, omegaconf...
-    mark("imports")
-    train.build_config = after("config", train.build_config)
-    # fit (the run layer) builds the rest: its module's names are the ones it calls.
+    # train.py binds these names when it runs: wrapped first, in the modules it takes them
+    # from. Importing them here is part of the "imports" phase, as it is for train.py.
     slug = next(p.parents[1].name for p in project.glob("*/run/fit.py"))
+    stop = importlib.import_module(f"{slug}.trainer.graceful_stop")
+    catch_usr1_early = stop.catch_usr1_early
+
+    def main_started() -> None:  # train.main's first call: its imports are done
+        mark("imports")
+        catch_usr1_early()
+
+    stop.catch_usr1_early = main_started
+    run = importlib.import_module(f"{slug}.run")
+    run.build_config = after("config", run.build_config)
+    # fit (the run layer) builds the rest: its module's names are the ones it calls.
     fit = importlib.import_module(f"{slug}.run.fit")
     fit.seed_everything = after("seed", fit.seed_everything)
     fit.build_datamodule = after("data", fit.build_datamodule)
@@ -84,7 +93,7 @@ def main() -> None:
         atexit.register(lambda: print("BENCH_WHOLE " + json.dumps(steps), flush=True))
 
     trainer_class.training_step = training_step
-    sys.exit(train.main(sys.argv[1:]))
+    runpy.run_path(str(project / "train.py"), run_name="__main__")  # exits as train.py does
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Values are read through ``tojson`` (see pre_gen_project.py for why).
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 SLUG = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
@@ -47,8 +48,10 @@ FULL_ONLY = [
     Path("slurm"),
     PACKAGE / "experiments",
     PACKAGE / "inference" / "export.py",
+    PACKAGE / "inference" / "exported.py",
     PACKAGE / "inference" / "demo_page.py",
     PACKAGE / "utils" / "slurm.py",
+    PACKAGE / "trainer" / "reshard.py",
     PACKAGE / "trainer" / "strategy.py",
     PACKAGE / "saver" / "sharded.py",
     Path("tests") / "test_sweep.py",
@@ -68,11 +71,30 @@ FULL_ONLY = [
     Path("tests") / "test_notebook.py",
 ]
 UNUSED.update({path: MINIMAL for path in FULL_ONLY})
+# A minimal digits bake leaves MNIST/FashionMNIST out. It keeps image_folder (its README's
+# First hour trains on a folder of images); an image_folder bake keeps MNIST, on which its
+# shared tests train. The full profile keeps every dataset for data.name=... .
+MNIST_FILES = [
+    PACKAGE / "data" / "mnist.py",
+    PACKAGE / "data" / "idx.py",
+    Path("configs") / "experiment" / "mnist_mlp.yaml",
+    Path("configs") / "experiment" / "fashion_mnist_mlp.yaml",
+    Path("tests") / "test_data_files.py",
+    Path("tests") / "test_mnist.py",
+]
+UNUSED.update({path: MINIMAL and DATASET == "digits" for path in MNIST_FILES})
 
-# CI installs the full profile's extras; .github/ is copied without rendering (it holds
-# GitHub expressions), so the minimal install line is set here.
+# Minimal's simpler versions of a few full modules (single process, fp32): each file under
+# _minimal/ replaces the file at the same path. The folder is gone from every bake.
+MINIMAL_VERSIONS = Path("_minimal")
+
+# CI installs the full profile's extras and runs its slow tests; .github/ is copied without
+# rendering (it holds GitHub expressions), so minimal's text is set here: full -> minimal.
 CI_WORKFLOW = Path(".github") / "workflows" / "ci.yml"
-FULL_INSTALL, MINIMAL_INSTALL = '-e ".[dev,export,sweep]"', '-e ".[dev]"'
+CI_MINIMAL = {
+    '-e ".[dev,export,sweep]"': '-e ".[dev]"',
+    "long training runs, torchrun, sweeps": "long training runs",
+}
 
 
 def main() -> None:
@@ -82,8 +104,19 @@ def main() -> None:
         elif unused:
             path.unlink(missing_ok=True)
     if MINIMAL:
+        for version in sorted(p for p in MINIMAL_VERSIONS.rglob("*") if p.is_file()):
+            target = version.relative_to(MINIMAL_VERSIONS)
+            if not target.is_file():  # a renamed full module: its minimal version would dangle
+                sys.exit(f"template error: {version} replaces {target}, which does not exist")
+            version.replace(target)
+    shutil.rmtree(MINIMAL_VERSIONS, ignore_errors=True)
+    if MINIMAL:
         text = CI_WORKFLOW.read_text(encoding="utf-8")
-        CI_WORKFLOW.write_text(text.replace(FULL_INSTALL, MINIMAL_INSTALL), encoding="utf-8")
+        for full, minimal in CI_MINIMAL.items():
+            if full not in text:
+                sys.exit(f"template error: {CI_WORKFLOW} no longer holds {full!r} (CI_MINIMAL)")
+            text = text.replace(full, minimal)
+        CI_WORKFLOW.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

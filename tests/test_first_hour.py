@@ -1,12 +1,20 @@
 """The generated README's "First hour" section, done as a new user would, in a fresh bake
-with their own images (a small shapes set): every ``python`` command as written, the model
-file and the two lines it adds, then ruff. The ``pip install`` lines are not run here: they
-would install the bake into the shared test environment, and the CPU index is not
-reachable from the test machines."""
+with their own images (a small shapes set): the install block in bash, every ``python``
+command as written (with the interpreter that install made), the model file and the two
+lines it adds, then ruff.
+
+The install block runs for real, into the bake's own ``.venv``, with one line added after
+the venv is made: a ``.pth`` file that shows it the test environment's packages (as
+``--system-site-packages`` would, over a venv). So ``pip install torch torchvision
+--index-url ...`` finds both installed and downloads nothing (pip prints "Requirement
+already satisfied"), and ``pip install -e ".[dev]"`` really builds and installs the
+project (its build backend from the configured indexes), its dependencies satisfied
+from the test environment."""
 
 import re
 import shlex
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -26,6 +34,27 @@ def commands(section: str) -> list[str]:
     blocks = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
     lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
     return [line for line in lines if line]
+
+
+# Shows the new venv the test environment's packages (see the module docstring).
+SHARE_PACKAGES = (
+    "python -c 'import pathlib, sys, sysconfig; "
+    "pathlib.Path(sysconfig.get_paths()[\"purelib\"], \"test_env.pth\").write_text(sys.argv[1])' "
+)
+
+
+def install(project: Path, lines: list[str]) -> Path:
+    """The README's install lines in one bash script in the project, ``python`` being this
+    test's interpreter until the venv is activated; the venv's python."""
+    assert lines[0].startswith("python -m venv .venv"), lines
+    share = SHARE_PACKAGES + shlex.quote(sysconfig.get_paths()["purelib"])
+    script = "\n".join(["set -e", lines[0], share, *lines[1:]])
+    path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+    result = run(["bash", "-c", script], cwd=project, timeout=600, env={"PATH": path})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Requirement already satisfied: torch" in result.stdout  # nothing downloaded
+    assert "Successfully installed my_pytorch_project" in result.stdout
+    return project / ".venv" / "bin" / "python"
 
 
 @pytest.mark.parametrize("profile", ["full", "minimal"])
@@ -68,10 +97,12 @@ def test_first_hour_as_written(bake, tmp_path):
         result = ruff(*args, cwd=project)
         assert result.returncode == 0, result.stdout + result.stderr
 
+    steps = commands(section)
+    setup = [c for c in steps if c.startswith(("pip ", "python -m venv"))]
+    assert len(setup) == 3 and steps[:3] == setup, steps  # step 1 comes first
+    python = install(project, setup)
     ran = []
-    for command in commands(section):
-        if command.startswith(("pip ", "python -m venv")):
-            continue  # see the module docstring
+    for command in steps[len(setup) :]:
         args = shlex.split(command)
         assert args[0] == "python", command
         runs = sorted(
@@ -85,7 +116,7 @@ def test_first_hour_as_written(bake, tmp_path):
             ]
         if args[1] == "train.py":
             args.append("trainer.progress_bar=false")
-        result = run([sys.executable, *args[1:]], cwd=project, timeout=1200)
+        result = run([str(python), *args[1:]], cwd=project, timeout=1200)
         assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
         ran.append(args[1])
     assert ran.count("train.py") == 3 and "evaluate.py" in ran and "predict.py" in ran

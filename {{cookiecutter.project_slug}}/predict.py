@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = ("checkpoint", "input", "output", "overwrite")
     _, overrides, args = parse_cli(argv, script_keys=keys)
     hints = {
-        "checkpoint": "a .pt checkpoint, .onnx or .safetensors",
+        "checkpoint": "a .pt checkpoint{% if cookiecutter.profile == "full" %}, .onnx or .safetensors{% endif %}",
         "input": "an image, folder, .pt or .csv",
     }
     for key, hint in hints.items():

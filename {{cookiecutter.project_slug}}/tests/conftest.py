@@ -2,8 +2,9 @@
 project's scripts in a real subprocess, exactly as a user would.
 
 Quick and slow tests, the one rule: a test that takes more than ~10 s on 2 cores (a
-training run of many epochs or on real-size data, torchrun, torch.compile, a sweep, a
-cross-validation) is marked ``@pytest.mark.slow`` (a whole file: ``pytestmark =
+training run of many epochs or on real-size data{% if cookiecutter.profile == "full" %}, torchrun, torch.compile, a sweep, a
+cross-validation) is marked{% else %}) is
+marked{% endif %} ``@pytest.mark.slow`` (a whole file: ``pytestmark =
 pytest.mark.slow``). Plain ``pytest`` deselects them (``addopts`` in pyproject.toml) and
 stays within ~3 minutes: run it after every change. ``pytest -m slow`` runs the rest
 (before a push; CI runs both, as two jobs); ``pytest -m "slow or not slow"`` runs all.
@@ -43,8 +44,10 @@ FAST = [
     "data.batch_size=64",
     "logger.curves=false",
     "logger.tensorboard=false",
+{%- if cookiecutter.profile == "full" %}
     "logger.wandb=false",
     "logger.mlflow=false",
+{%- endif %}
 ]
 
 

@@ -21,9 +21,9 @@ ALLOWED = {
     "logger": {"config", "utils"},
     "saver": {"config", "utils"},
     "trainer": {"config", "utils", "data", "model", "logger", "saver"},
-    # a trained model rebuilt for evaluate/predict/export: never the training loop
+    # a trained model rebuilt for evaluate/predict{% if cookiecutter.profile == "full" %}/export{% endif %}: never the training loop
     "inference": {"config", "utils", "data", "model", "saver"},
-    # resume, the run directory, test results, requeue: above the trainer and inference
+    # resume, the run directory, test results{% if cookiecutter.profile == "full" %}, requeue{% endif %}: above the trainer and inference
     "run": {"config", "utils", "data", "model", "logger", "saver", "trainer", "inference"},
 {%- if cookiecutter.profile == "full" %}
     # sweeps, cross-validation and the runs table sit on top of the run layer

@@ -13,6 +13,7 @@ from {{cookiecutter.project_slug}}.config import ConfigError, load_config
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 
 from .conftest import PROJECT_ROOT, script_env
+from .guard_tools import main_error_line
 
 # train.main runs in this process; torchrun's @record cannot install its fault handler
 # on pytest's captured stderr, and says so.
@@ -21,10 +22,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
 
 def fails_cleanly(capsys, args: list[str], code: int) -> str:
     """Run train.py's ``main`` in this process; return its single ``error:`` line."""
-    assert train.main(args) == code
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), lines
-    return lines[0]
+    return main_error_line(train.main, args, capsys, code)
 
 
 @pytest.mark.parametrize(

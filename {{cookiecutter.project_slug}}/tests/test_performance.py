@@ -11,15 +11,29 @@ import numpy as np
 import pytest
 import torch
 
+from {{cookiecutter.project_slug}}.config.checks import TRACKER
 from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
-from .conftest import PROJECT_ROOT
+from .conftest import FAST, PROJECT_ROOT, script_env
 
 HEAVY = ["wandb", "matplotlib", "tensorboard", "torchvision", "sklearn", "scipy", "PIL"]
 # Every way a tensor's value reaches Python, which waits for the device (a host sync).
 SYNCS = ["item", "tolist", "__bool__", "__float__", "__int__"]
+
+
+def run_python(code: str, *args: str, **options) -> subprocess.CompletedProcess:
+    """``python -c code args...`` in the project's root; it must exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        **options,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 def count_syncs(monkeypatch) -> dict[str, int]:
@@ -77,10 +91,7 @@ def test_imports_leave_heavy_optional_modules_unloaded():
         "import {{cookiecutter.project_slug}}.saver\n"
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(code)
     assert json.loads(done.stdout.splitlines()[-1]) == []
 
 
@@ -112,16 +123,72 @@ def test_torchmetrics_loads_at_the_first_validation_without_scipy_signal(tmp_pat
         "import scipy.signal\n"
         "print(bool(_SCIPY_AVAILABLE), hasattr(scipy.signal, 'windows'))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(code)
     assert done.stdout.splitlines()[-4:] == [
         "False",
         "['accuracy', 'top3_accuracy'] True",
         "{'accuracy': 0.6667, 'f1_macro': 0.5556} False",
         "True True",
     ]
+
+
+def test_metric_checks_do_not_import_torchmetrics():
+    """The config's and the data's metric checks run every factory up to building its
+    metric: bad options still fail, before the run starts, without torchmetrics (~1 s)."""
+    code = (
+        "import json, sys\n"
+        "from {{cookiecutter.project_slug}}.config import ConfigError, load_config\n"
+        "from {{cookiecutter.project_slug}}.model import check_metrics\n"
+        "good = 'metrics=[accuracy, top3_accuracy, {name: f1, average: micro},"
+        " {name: auroc, average: weighted}, {name: accuracy, top_k: 10, label: top10}]'\n"
+        "check_metrics(load_config(overrides=[good]).metrics, 10)\n"
+        "errors = []\n"
+        "for bad in ('metrics=[{name: recall, average: none}]',"
+        " 'metrics=[{name: accuracy, top_k: 11}]'):\n"
+        "    try:\n"
+        "        check_metrics(load_config(overrides=[bad]).metrics, 10)\n"
+        "    except ConfigError as error:\n"
+        "        errors.append(str(error))\n"
+        "print(json.dumps(errors))\n"
+        "print(json.dumps(sorted(m for m in ('torchmetrics', 'matplotlib') if m in sys.modules)))\n"
+    )
+    done = run_python(code)
+    errors, loaded = map(json.loads, done.stdout.splitlines()[-2:])
+    assert len(errors) == 2
+    assert "average='none' is not one of" in errors[0]
+    assert "metrics: accuracy_11: top_k=11 must be a whole number from 1 to 10" in errors[1]
+    assert loaded == []
+
+
+def test_the_first_training_step_runs_before_torchmetrics_and_matplotlib_load(tmp_path, data_root):
+    """train.py with its figures on (curves, TensorBoard's) imports torchmetrics and
+    matplotlib after its first training step, at the first validation and the first
+    figure: the step does not wait for them. The run still writes every figure."""
+    run_dir = tmp_path / "run"
+    probe = (
+        "import json, runpy, sys\n"
+        "from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer\n"
+        "step, seen = ClassificationTrainer.training_step, []\n"
+        "def training_step(self, batch, batch_idx):\n"
+        "    if not seen:\n"
+        "        heavy = ('torchmetrics', 'matplotlib')\n"
+        "        seen.append(sorted(m for m in heavy if m in sys.modules))\n"
+        "        print('LOADED_AT_FIRST_STEP', json.dumps(seen[0]), flush=True)\n"
+        "    return step(self, batch, batch_idx)\n"
+        "ClassificationTrainer.training_step = training_step\n"
+        "sys.argv = ['train.py', *sys.argv[1:]]\n"
+        "runpy.run_path('train.py', run_name='__main__')\n"
+    )
+    args = [*FAST, f"data.root={data_root}", f"output_dir={run_dir}", "trainer.epochs=1"]
+    args += ["trainer.limit_train_batches=2", "logger.curves=true"]
+    if TRACKER == "tensorboard":  # the prediction grids and the confusion matrix image
+        args.append("logger.tensorboard=true")
+    done = run_python(probe, *args, env=script_env(), timeout=300)
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("LOADED_AT_FIRST")]
+    assert json.loads(line.split(" ", 1)[1]) == []
+    for name in ("curves.png", "confusion_matrix.png", "test_metrics.json", "metrics.csv"):
+        assert (run_dir / name).stat().st_size > 0, name
+    assert TRACKER != "tensorboard" or any((run_dir / "tensorboard").iterdir())
 
 
 def test_digits_fast_loader_matches_scikit_learn():

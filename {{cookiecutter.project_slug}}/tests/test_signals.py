@@ -12,7 +12,7 @@ import torch
 from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.saver import load_checkpoint
 
-from .conftest import PROJECT_ROOT, run_script
+from .conftest import {% if cookiecutter.profile == "full" %}PROJECT_ROOT, {% endif %}run_script
 from .resume_tools import (
     RESUME_ARGS,
     assert_same_run,
@@ -49,6 +49,7 @@ def test_sigint_then_sigterm_then_resume_is_exact(tmp_path, fast_args, reference
     done = run_script("train.py", *args, f"resume={last}")
     assert done.returncode == 0, done.stderr
     assert_same_run(reference_run, run_dir)
+{%- if cookiecutter.profile == "full" %}
 
 
 # train.py with a USR1 sent to itself while it builds the data (before the trainer
@@ -84,6 +85,7 @@ def test_usr1_during_start_up_stops_after_the_first_step(tmp_path, fast_args):
     assert "SIGUSR1 received while starting" in done.stderr, done.stderr[-3000:]
     saved = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["trainer"]
     assert (saved["global_step"], saved["batch_in_epoch"]) == (1, 1)
+{%- endif %}
 
 
 def test_second_sigint_quits_at_once(tmp_path, fast_args):

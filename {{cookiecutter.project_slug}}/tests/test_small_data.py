@@ -48,7 +48,7 @@ def test_a_small_validation_split_warns_and_says_what_to_do(image_root):
     assert warning is not None
     assert f"{len(dm.val_set)} samples" in warning
     assert "val_loss" in warning  # the monitored value, by name
-    for advice in ("data.val_fraction", "data.folds", "trainer.early_stopping.patience"):
+    for advice in ("data.val_fraction",{% if cookiecutter.profile == "full" %} "data.folds",{% endif %} "trainer.early_stopping.patience"):
         assert advice in warning
 
 

@@ -1,5 +1,7 @@
 """TensorBoard, read back from the event files of a real ``train.py`` run."""
 
+import io
+
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
@@ -108,3 +110,43 @@ def test_the_test_confusion_matrix_is_an_image(tensorboard_run):
     (image,) = events.Images("test/confusion_matrix")
     assert image.step == checkpoint["trainer"]["global_step"]
     assert image.width > 100 and image.height > 100
+
+
+def test_the_confusion_matrix_png_and_tensorboard_image_come_from_one_drawing(
+    tmp_path, monkeypatch
+):
+    """train.py writes confusion_matrix.png and logs it to TensorBoard: the figure (its
+    ~200 text cells take most of the test report's time) is drawn once, and both hold
+    the same pixels."""
+    import numpy as np
+    import torch
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from {{cookiecutter.project_slug}}.logger import TensorBoardLogger
+    from {{cookiecutter.project_slug}}.logger.confusion import confusion_figure
+    from {{cookiecutter.project_slug}}.run.results import write_test_results
+
+    draws, draw = [], Figure.draw
+
+    def counted(self, renderer):
+        draws.append(1)
+        return draw(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    matrix = torch.tensor([[50, 0, 1], [2, 40, 0], [0, 3, 45]])
+    figure = confusion_figure(matrix, ["cat", "dog", "owl"])
+    write_test_results({"test_accuracy": 0.9}, figure, tmp_path / "test_metrics.json")
+    logger = TensorBoardLogger(tmp_path / "tensorboard", log_graph=False)
+    logger.log_figure("test/confusion_matrix", figure, 7)
+    logger.finalize()
+    assert len(draws) == 1
+    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"images": 0})
+    events.Reload()
+    (image,) = events.Images("test/confusion_matrix")
+    assert image.step == 7
+    with Image.open(tmp_path / "confusion_matrix.png") as png:
+        written = np.asarray(png.convert("RGBA"))
+    with Image.open(io.BytesIO(image.encoded_image_string)) as logged:
+        np.testing.assert_array_equal(np.asarray(logged.convert("RGBA")), written)
+    assert written.shape[:2] == (figure.get_figheight() * 100, figure.get_figwidth() * 100)

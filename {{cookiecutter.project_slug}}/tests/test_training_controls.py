@@ -1,4 +1,4 @@
-"""Training controls: gradient accumulation and clipping, mixed precision, compile, LR
+"""Training controls: gradient accumulation and clipping,{% if cookiecutter.profile == "full" %} mixed precision, compile,{% endif %} LR
 schedulers, batch-size-weighted epoch metrics, debug modes and determinism.
 
 Most tests train in-process through the Python API (config -> data module -> model ->
@@ -7,7 +7,9 @@ ClassificationTrainer) on a few batches; the CLI is used where its behaviour is 
 
 import copy
 import io
+{%- if cookiecutter.profile == "full" %}
 import math
+{%- endif %}
 import signal
 
 import pytest
@@ -31,8 +33,6 @@ from {{cookiecutter.project_slug}}.trainer import (
     TrainingInterrupted,
 )
 from {{cookiecutter.project_slug}}.trainer.optim import build_optimizer, build_scheduler
-
-from .conftest import run_script
 
 # In-process runs: CPU, a constant LR unless a test sets a scheduler, no early stopping.
 BASE = [
@@ -164,6 +164,9 @@ def test_gradient_clipping_bounds_the_update(tmp_path, config_factory, algorithm
     torch.testing.assert_close(update, expected, atol=1e-6, rtol=1e-4)
 
 
+{%- if cookiecutter.profile == "full" %}
+
+
 # ----------------------------------------------------------------------- precision
 def record_linear_dtypes(model: nn.Module) -> dict[str, set]:
     """Output dtypes of every Linear layer, split by train/eval mode."""
@@ -198,12 +201,15 @@ def test_bf16_autocast_runs_in_bfloat16_and_trains(tmp_path, config_factory):
     assert not trainer.precision.scaler.is_enabled()  # bf16 needs no loss scaling
 
 
-def test_fp16_on_cpu_is_a_config_error(tmp_path, fast_args):
-    run_dir = tmp_path / "run"
-    result = run_script("train.py", *fast_args, "trainer.precision=fp16", "trainer.device=cpu")
-    assert result.returncode == 2, result.stderr
-    assert "trainer.precision=fp16 needs CUDA" in result.stderr
-    assert not run_dir.exists()  # rejected before anything was written
+@pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
+def test_fp16_on_cpu_is_a_config_error(tmp_path, capsys, fast_args):
+    import train
+
+    from .guard_tools import main_error_line
+
+    args = [*fast_args, "trainer.precision=fp16", "trainer.device=cpu"]
+    main_error_line(train.main, args, capsys, 2, "trainer.precision=fp16 needs CUDA")
+    assert not (tmp_path / "run").exists()  # rejected before anything was written
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="fp16 with GradScaler needs CUDA")
@@ -251,9 +257,12 @@ def test_compiled_training_saves_plain_weights(tmp_path, config_factory):
     best = tmp_path / "run" / "checkpoints" / "best.pt"
     state = torch.load(best, weights_only=True)["model"]
     assert not [key for key in state if "_orig_mod" in key]
+    from .conftest import run_script
+
     result = run_script("evaluate.py", f"checkpoint={best}", "trainer.compile=false")
     assert result.returncode == 0, result.stderr
     assert "test_accuracy:" in result.stdout
+{%- endif %}
 
 
 # ----------------------------------------------------------------------- LR schedulers

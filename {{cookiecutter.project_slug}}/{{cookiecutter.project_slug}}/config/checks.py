@@ -13,7 +13,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ..utils.errors import ConfigError, first_line, fold_message
-from .metric_spec import label_problem, metric_spec, monitor_names
+from .metric_spec import check_metric_options, label_problem, metric_spec, monitor_names
 from .registry import Registry, check_registered
 from .schema import Config, ModelConfig
 from .transforms import check_transform_lists
@@ -36,7 +36,9 @@ def validate(config: DictConfig) -> None:
             "use auto, cpu, mps, cuda or cuda:N"
         )
     _validate_training_controls(config)
+{%- if cookiecutter.profile == "full" %}
     _validate_folds(config)
+{%- endif %}
     check_transform_lists(config.data)
     _validate_monitors(config)
     _validate_tracker(config)
@@ -123,8 +125,8 @@ ANY_CLASSES = 10_000
 
 
 def _validate_metrics(config: DictConfig) -> None:
-    """Each ``metrics`` entry names a registered metric, with options it accepts (the
-    metric is built once here, so a bad value fails now), under a unique label."""
+    """Each ``metrics`` entry names a registered metric, with options it accepts (its
+    factory checks them here, so a bad value fails now), under a unique label."""
     registry, labels = Registry.find("metrics"), []
     for entry in config.metrics:
         if not (isinstance(entry, str) or (OmegaConf.is_dict(entry) and "name" in entry)):
@@ -135,9 +137,8 @@ def _validate_metrics(config: DictConfig) -> None:
         label, name, options = metric_spec(entry)
         factory = registry.get(name)
         try:
-            if options:  # a bare name has nothing more to check: building imports torchmetrics
-                # Any number of classes: top_k is checked against the data's in train.py.
-                factory(num_classes=ANY_CLASSES, **options)
+            # Any number of classes: top_k is checked against the data's in train.py.
+            check_metric_options(factory, ANY_CLASSES, options)
         except (TypeError, ValueError) as error:
             accepted = list(inspect.signature(factory).parameters)[1:]
             raise ConfigError(
@@ -170,6 +171,7 @@ def _validate_monitors(config: DictConfig) -> None:
             raise ConfigError(
                 f"{key}={value!r} is not a logged metric; choose one of {allowed}{hint}"
             )
+{%- if cookiecutter.profile == "full" %}
 
 
 def _validate_folds(config: DictConfig) -> None:
@@ -182,10 +184,11 @@ def _validate_folds(config: DictConfig) -> None:
         )
     if not folds and fold:
         raise ConfigError(f"data.fold={fold} needs data.folds (the number of folds), e.g. 5")
+{%- endif %}
 
 
 def _validate_tracker(config: DictConfig) -> None:
-    for tracker in ("tensorboard", "wandb", "mlflow"):
+    for tracker in ("tensorboard",{% if cookiecutter.profile == "full" %} "wandb", "mlflow"{% endif %}):
         if config.logger[tracker] and tracker != TRACKER:
             raise ConfigError(
                 f"logger.{tracker}=true, but this project was generated with logger={TRACKER}, "

@@ -7,7 +7,7 @@ OmegaConf checks keys and types against these dataclasses, so a typo such as
 Numeric keys carry their allowed range next to their type (``at_least(1, 20)``,
 ``positive(1e-3)``...), keys with a closed set of values their choices
 (``one_of("min", "max")``); ``checks.py`` checks every value against them at load time,
-so ``optimizer.lr=-1`` or ``trainer.precision=16`` fails before a run directory exists.
+so ``optimizer.lr=-1`` or ``{{ "trainer.precision=16" if cookiecutter.profile == "full" else "trainer.epochs=0" }}`` fails before a run directory exists.
 """
 
 import math
@@ -53,16 +53,18 @@ def probability(default):
 
 @dataclass
 class DataConfig:
-    name: str = "{{ cookiecutter.dataset }}"  # {% if cookiecutter.dataset == "digits" %}digits | {% endif %}mnist | fashion_mnist | image_folder | csv
-    # mnist/fashion_mnist: IDX files; image_folder: root/<class>/<image>; csv: the .csv file
+    name: str = "{{ cookiecutter.dataset }}"  # {% if cookiecutter.dataset == "digits" %}digits | {% endif %}{% if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}mnist | fashion_mnist | {% endif %}image_folder | csv
+    # {% if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}mnist/fashion_mnist: IDX files; {% endif %}image_folder: root/<class>/<image>; csv: the .csv file
     root: str = "data"
     label_column: str = "label"  # csv: the column of class labels; every other is a feature
     val_fraction: float = fraction(0.1)  # share of the training split held out for validation
     split_seed: int = 0  # fixed split, independent of the training seed
-    # k-fold cross-validation{% if cookiecutter.profile == "full" %} (cv.py){% endif %}: the training and validation splits are pooled and
+{%- if cookiecutter.profile == "full" %}
+    # k-fold cross-validation (cv.py): the training and validation splits are pooled and
     # cut into `folds` stratified folds; fold `fold` validates, the rest trains. 0 = off.
     folds: int = non_negative(0)
     fold: int = non_negative(0)
+{%- endif %}
     batch_size: int = at_least(1, 64)  # per process under torchrun
     eval_batch_size: int = at_least(1, 256)
     shuffle: bool = True
@@ -156,7 +158,9 @@ class CheckpointConfig:
 class TrainerConfig:
     epochs: int = at_least(1, 20)
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+{%- if cookiecutter.profile == "full" %}
     precision: str = one_of("32", "bf16", "fp16")  # fp16 needs CUDA
+{%- endif %}
     accumulate_grad_batches: int = at_least(1, 1)
     gradient_clip_val: float = non_negative(0.0)  # 0 = off
     gradient_clip_algorithm: str = one_of("norm", "value")
@@ -165,7 +169,9 @@ class TrainerConfig:
     # their small kernels cost 5-10 % of a small model's step; the loss is always tracked.
     train_metrics: bool = False
     progress_bar: bool = True
+{%- if cookiecutter.profile == "full" %}
     compile: bool = False  # torch.compile the model
+{%- endif %}
     deterministic: bool = False
     # Intra-op CPU threads (torch.set_num_threads); null = PyTorch's default, one per core.
     # Use 1 when other jobs share the cores: spinning OpenMP threads then slow small models.
@@ -175,8 +181,8 @@ class TrainerConfig:
     overfit_batches: int = non_negative(0)  # train and validate on the same first N batches
     limit_train_batches: Optional[int] = at_least(1, None)
     limit_val_batches: Optional[int] = at_least(1, None)
-    sync_batchnorm: bool = False  # under torchrun
 {%- if cookiecutter.profile == "full" %}
+    sync_batchnorm: bool = False  # under torchrun
     # Under torchrun: ddp (a full copy per process) | fsdp (FSDP2: weights, gradients and
     # optimizer state sharded over the processes; checkpoints are folders of shards).
     strategy: str = one_of("ddp", "fsdp")
@@ -189,8 +195,10 @@ class TrainerConfig:
 class LoggerConfig:
     # The tracker switches: only the tracker this project was generated with exists.
     tensorboard: bool = False
+{%- if cookiecutter.profile == "full" %}
     wandb: bool = False
     mlflow: bool = False
+{%- endif %}
 {%- if cookiecutter.logger == "tensorboard" %}
     log_graph: bool = True  # the model graph, drawn once at the start
 {%- elif cookiecutter.logger == "wandb" %}

@@ -13,7 +13,9 @@ from .datasets import BaseDataset, InMemoryDataset
 from .digits import DigitsDataModule
 {%- endif %}
 from .image_folder import ImageFolderDataModule
+{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
 from .mnist import DatasetNotFoundError, FashionMNISTDataModule, MNISTDataModule
+{%- endif %}
 from .table import CSVDataModule
 
 
@@ -29,13 +31,19 @@ __all__ = [
     "BaseDataModule",
     "BaseDataset",
     "CSVDataModule",
+{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
     "DatasetNotFoundError",
+{%- endif %}
 {%- if cookiecutter.dataset == "digits" %}
     "DigitsDataModule",
 {%- endif %}
+{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
     "FashionMNISTDataModule",
+{%- endif %}
     "ImageFolderDataModule",
     "InMemoryDataset",
+{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
     "MNISTDataModule",
+{%- endif %}
     "build_datamodule",
 ]

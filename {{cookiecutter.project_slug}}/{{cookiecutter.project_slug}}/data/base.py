@@ -18,7 +18,9 @@ from ..utils.errors import ConfigError, DataError
 from .batches import batch_size, move_batch
 from .datasets import BaseDataset, collate_batched
 from .samplers import ResumableSampler, ShardSampler, WeightedResumableSampler
+{%- if cookiecutter.profile == "full" %}
 from .splits import pool_and_fold
+{%- endif %}
 
 # @DATAMODULES.register("name") on each data module: the name is data.name.
 DATAMODULES = Registry("data.name")
@@ -36,15 +38,16 @@ def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
         )
 
 
-def normalize(images: torch.Tensor, mean, std) -> torch.Tensor:
+def normalize(images: torch.Tensor, mean, std, in_place: bool = False) -> torch.Tensor:
     """``(images - mean) / std``: one value, or one per channel (images ``(C, H, W)`` or
     ``(N, C, H, W)``); unchanged when either is None. The data modules scale once at load
-    time, so training never converts per item; predict.py prepares new images with it."""
+    time, so training never converts per item; predict.py prepares new images with it.
+    ``in_place``: into ``images`` (the same values; no new tensor of the data's size)."""
     if mean is None or std is None:
         return images
     mean = torch.as_tensor(mean, dtype=images.dtype).reshape(-1, 1, 1)
     std = torch.as_tensor(std, dtype=images.dtype).reshape(-1, 1, 1)
-    return (images - mean) / std
+    return images.sub_(mean).div_(std) if in_place else (images - mean) / std
 
 
 class BaseDataModule(abc.ABC):
@@ -63,10 +66,12 @@ class BaseDataModule(abc.ABC):
         self.seed = seed
         self.dist_info = dist_info or DistInfo()
         self.train_set, self.val_set, self.test_set = self.setup()
+{%- if cookiecutter.profile == "full" %}
         if config.folds:  # here, so every data module gets k-fold without code of its own
             self.train_set, self.val_set = pool_and_fold(
                 self.train_set, self.val_set, config.folds, config.fold, config.split_seed
             )
+{%- endif %}
         self._check_split_sizes()
         self._train_sampler: ResumableSampler | None = None
         self._train_generator = torch.Generator()
@@ -81,11 +86,15 @@ class BaseDataModule(abc.ABC):
         sizes = {"train": self.train_set, "val": self.val_set, "test": self.test_set}
         for name, dataset in sizes.items():
             if len(dataset) == 0:
+{%- if cookiecutter.profile == "full" %}
                 setting = (
                     f"data.folds={self.config.folds}"
                     if self.config.folds
                     else f"data.val_fraction={self.config.val_fraction}"
                 )
+{%- else %}
+                setting = f"data.val_fraction={self.config.val_fraction}"
+{%- endif %}
                 raise ConfigError(
                     f"the {name} split of data.name={self.config.name} is empty; with "
                     f"{setting} it needs more data (or another setting)"
@@ -161,6 +170,8 @@ class BaseDataModule(abc.ABC):
         # worker seeds whether or not the run was resumed.
         self._train_generator.manual_seed(self.seed + epoch)
 
+{%- if cookiecutter.profile == "full" %}
+
     def share_out_rest_of_epoch(self, epoch: int, consumed: int, batches: int) -> int | None:
         """Resume ``epoch`` after ``consumed`` samples of its order, taken by another number
         of processes: each remaining sample of the epoch (``batches`` per process) goes to
@@ -172,6 +183,7 @@ class BaseDataModule(abc.ABC):
         batch_size = self.config.batch_size
         end = min(len(self.train_set), batches * batch_size * self.dist_info.world_size)
         return sampler.share_out_rest(epoch, consumed, end, batch_size)
+{%- endif %}
 
     def _eval_loader(self, dataset: BaseDataset) -> DataLoader:
         sampler = ShardSampler(dataset, self.dist_info)

@@ -63,6 +63,7 @@ class ImageFolderDataset(BaseDataset):
         if self.images is not None:
             return self.images[index]
         return decode(self.files[index], self.channels)
+{%- if cookiecutter.profile == "full" %}
 
     def pooled_subset(
         self, datasets: list["ImageFolderDataset"], positions
@@ -86,6 +87,7 @@ class ImageFolderDataset(BaseDataset):
             subset.images = [images[i] for i in picked]
         subset.shape = self.shape
         return subset
+{%- endif %}
 
     def __getitem__(self, item):
         index, epoch = item if isinstance(item, tuple) else (item, 0)

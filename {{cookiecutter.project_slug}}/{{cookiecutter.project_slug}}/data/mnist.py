@@ -69,7 +69,10 @@ class MNISTDataModule(BaseDataModule):
             )
 
     def _images(self, dataset) -> torch.Tensor:
-        return normalize(dataset.data.unsqueeze(1).float() / 255.0, self.mean, self.std)
+        # One float copy, scaled and normalized in place: a new tensor of 60,000 images
+        # costs ~0.1 s of fresh pages each time, before the first training step.
+        images = dataset.data.unsqueeze(1).float().div_(255.0)
+        return normalize(images, self.mean, self.std, in_place=True)
 
     def _load(self, train: bool):
         from torchvision import datasets  # deferred: slow to import, and only these need it

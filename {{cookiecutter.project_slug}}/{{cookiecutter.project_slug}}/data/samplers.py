@@ -1,7 +1,9 @@
 """Samplers whose order depends only on (seed, epoch), so a run resumed mid-epoch
 replays the same batches; each rank of a torchrun job reads its own shard."""
 
+{% if cookiecutter.profile == "full" -%}
 import math
+{% endif -%}
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -34,13 +36,18 @@ class ResumableSampler(DistributedSampler):
         )
         self.start_index = 0
         self.with_epoch = with_epoch
+{%- if cookiecutter.profile == "full" %}
         self.shared_out: tuple[int, list[int]] | None = None  # (epoch, this rank's indices)
+{%- endif %}
 
     def set_epoch(self, epoch: int, start_index: int = 0) -> None:
         super().set_epoch(epoch)
         self.start_index = start_index
+{%- if cookiecutter.profile == "full" %}
         if self.shared_out is not None and self.shared_out[0] != epoch:
             self.shared_out = None
+{%- endif %}
+{%- if cookiecutter.profile == "full" %}
 
     def share_out_rest(self, epoch: int, consumed: int, end: int, batch_size: int) -> int:
         """Resume epoch ``epoch`` after its first ``consumed`` samples in the epoch's order
@@ -55,23 +62,33 @@ class ResumableSampler(DistributedSampler):
         rest = order[consumed:end]
         self.shared_out = (epoch, share_out(rest, self.num_replicas, batch_size)[self.rank])
         return math.ceil(len(rest) / (self.num_replicas * batch_size))
+{%- endif %}
 
     def epoch_indices(self) -> list[int]:
         return list(super().__iter__())
 
     def __iter__(self) -> Iterator:
+{%- if cookiecutter.profile == "full" %}
         if self.shared_out is not None:
             indices = self.shared_out[1]
         else:
             indices = self.epoch_indices()[self.start_index :]
+{%- else %}
+        indices = self.epoch_indices()[self.start_index :]
+{%- endif %}
         if self.with_epoch:
             return iter([(index, self.epoch) for index in indices])
         return iter(indices)
 
     def __len__(self) -> int:
+{%- if cookiecutter.profile == "full" %}
         if self.shared_out is not None:
             return len(self.shared_out[1])
         return self.num_samples - self.start_index
+{%- else %}
+        return self.num_samples - self.start_index
+{%- endif %}
+{%- if cookiecutter.profile == "full" %}
 
 
 def share_out(rest: list[int], ranks: int, batch_size: int) -> list[list[int]]:
@@ -92,6 +109,7 @@ def share_out(rest: list[int], ranks: int, batch_size: int) -> list[list[int]]:
             share.extend(chunk[start:end])
             start = end
     return shares
+{%- endif %}
 
 
 class WeightedResumableSampler(ResumableSampler):

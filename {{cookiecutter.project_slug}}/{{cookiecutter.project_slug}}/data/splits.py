@@ -1,3 +1,4 @@
+{% if cookiecutter.profile == "full" -%}
 """Every way the data is cut, in one place: a random (train, val, test) split, the
 stratified split of an image folder, and the stratified folds of k-fold
 cross-validation (the train and val splits pooled first)."""
@@ -8,6 +9,12 @@ import torch
 from torch.utils.data import ConcatDataset, Dataset
 
 from .datasets import BaseDataset, InMemoryDataset
+{%- else -%}
+"""Every way the data is cut, in one place: a random (train, val, test) split and the
+stratified split of an image folder."""
+
+import torch
+{%- endif %}
 
 
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int):
@@ -16,6 +23,7 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int):
     n_test = round(n * test_fraction)
     n_val = round((n - n_test) * val_fraction)
     return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
+{%- if cookiecutter.profile == "full" %}
 
 
 def fold_indices(targets: torch.Tensor, folds: int, fold: int, seed: int):
@@ -91,6 +99,7 @@ def pool_and_fold(train: Dataset, val: Dataset, folds: int, fold: int, seed: int
         pool = PooledDataset([train, val])
     train_idx, val_idx = fold_indices(pool.targets, folds, fold, seed)
     return pool.subset(train_idx), pool.subset(val_idx)
+{%- endif %}
 
 
 def stratified_split(targets: list[int], fractions: list[float], seed: int) -> list[list[int]]:

@@ -60,7 +60,12 @@ def small_validation_warning(datamodule: BaseDataModule, config) -> str | None:
     return (
         f"the validation split has {' and '.join(problems)}: {' and '.join(monitors)} on it "
         "is mostly noise, so early stopping and best.pt follow chance. Hold out more "
+{%- if cookiecutter.profile == "full" %}
         f"(data.val_fraction={config.data.val_fraction} now; e.g. 0.2-0.3), use k-fold "
         "(data.folds=5 data.fold=0..4), or wait longer before stopping "
+{%- else %}
+        f"(data.val_fraction={config.data.val_fraction} now; e.g. 0.2-0.3), or wait longer "
+        "before stopping "
+{%- endif %}
         f"(trainer.early_stopping.patience={config.trainer.early_stopping.patience} now)"
     )

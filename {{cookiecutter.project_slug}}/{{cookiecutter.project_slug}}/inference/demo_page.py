@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 
 from ..utils.errors import UserError, user_message
-from .exported import Predictor
 from .inputs import classify
+from .predictor import Predictor
 
 DIGIT_CLASSES = [str(digit) for digit in range(10)]
 ROW_NAME = "the row"  # how error lines name a row typed on the page

@@ -10,8 +10,6 @@ metadata, and in the sidecar beside a ``.safetensors`` file.
 import hashlib
 import importlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -20,7 +18,8 @@ from omegaconf import OmegaConf
 from ..config import load_config
 from ..saver import CheckpointError, require_finite_weights
 from ..utils.errors import UserError, first_line
-from .loading import Trained, check_metadata, load_trained, rebuild_trained
+from .loading import Trained, check_metadata, rebuild_trained
+from .predictor import Predictor, load_checkpoint_predictor, predictor_from_trained
 
 METADATA_KEY = "inference"  # ONNX metadata_props key holding the JSON metadata
 INPUT_NAME, OUTPUT_NAME = "input", "logits"
@@ -65,14 +64,6 @@ def inference_metadata(trained: Trained, export_format: str) -> dict:
     }
 
 
-@dataclass
-class Predictor:
-    logits: Callable[[torch.Tensor], torch.Tensor]  # (N, C, H, W) inputs -> (N, classes) on CPU
-    classes: list[str]
-    preprocessing: dict  # input_shape, mean, std
-    batch_size: int
-
-
 def load_predictor(path: Path, overrides: list[str]) -> Predictor:
     """A checkpoint, an ONNX file or ``.safetensors`` weights, chosen by the suffix."""
     suffix = path.suffix.lower()
@@ -85,16 +76,7 @@ def load_predictor(path: Path, overrides: list[str]) -> Predictor:
             f"{path}: predict.py does not run torch.export programs (.pt2); export the "
             "checkpoint with format=onnx or format=safetensors, or give the .pt checkpoint"
         )
-    return predictor_from_trained(load_trained(path, overrides))
-
-
-def predictor_from_trained(trained: Trained) -> Predictor:
-    @torch.no_grad()
-    def logits(batch: torch.Tensor) -> torch.Tensor:
-        return trained.model(batch.to(trained.device)).float().cpu()
-
-    batch_size = trained.config.data.eval_batch_size
-    return Predictor(logits, trained.classes, trained.preprocessing, batch_size)
+    return load_checkpoint_predictor(path, overrides)
 
 
 def load_safetensors(path: Path, overrides: list[str]) -> Trained:

@@ -16,7 +16,13 @@ from ..data.base import normalize
 from ..data.images import IMAGE_SUFFIXES, check_pixel_count, prepare_image
 from ..saver import check_output_file, output_destination, write_output
 from ..utils.errors import UserError, first_line
-from .exported import Predictor, load_predictor
+{%- if cookiecutter.profile == "full" %}
+from .exported import load_predictor  # a checkpoint, or a file export.py wrote
+{%- endif %}
+from .predictor import Predictor
+{%- if cookiecutter.profile != "full" %}
+from .predictor import load_checkpoint_predictor as load_predictor
+{%- endif %}
 
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")  # only these decoders ever see a user's file
 TENSOR_SUFFIXES = (".pt",)
@@ -197,7 +203,7 @@ def predict(
     if output is not None:
         check_output_file(output, overwrite)
     files = collect_inputs(input_path)
-    predictor = load_predictor(checkpoint_path, overrides)  # a checkpoint or an export
+    predictor = load_predictor(checkpoint_path, overrides)
     classes = predictor.classes
     names, probabilities = classify(predictor, files)
     best, indices = probabilities.max(dim=1)

@@ -35,7 +35,7 @@ def load_trained(checkpoint_path: Path, overrides: list[str]) -> Trained:
 
 def rebuild_trained(checkpoint: dict, checkpoint_path: Path, overrides: list[str]) -> Trained:
     """The model a checked checkpoint dict describes (``model`` weights, ``config``,
-    ``classes``, ``preprocessing``); also used for exported weights with their sidecar."""
+    ``classes``, ``preprocessing``){% if cookiecutter.profile == "full" %}; also used for exported weights with their sidecar{% endif %}."""
     config = load_config(overrides=overrides, base=checkpoint["config"])
     if "weights" in config.model:  # the checkpoint holds the weights: no pretrained file
         config.model.weights = None
@@ -48,7 +48,7 @@ def rebuild_trained(checkpoint: dict, checkpoint_path: Path, overrides: list[str
     device = prepare_device(config.trainer, dist_info=None)
     model = build_model(config.model, tuple(preprocessing["input_shape"]), len(classes))
     load_model_weights(model, checkpoint["model"], checkpoint_path)
-    precision = Precision(config.trainer.precision, device)
+    precision = Precision.from_config(config.trainer, device)
     return Trained(model.to(device).eval(), config, list(classes), preprocessing, device, precision)
 
 
@@ -76,7 +76,7 @@ def check_metadata(preprocessing, classes, checkpoint_path: Path) -> None:
         raise CheckpointError(
             f"checkpoint {checkpoint_path} records an implausible input shape "
             f"(preprocessing.input_shape={list(shape)}; at most {limit}): its metadata "
-            "was changed after export"
+            "was changed after {% if cookiecutter.profile == "full" %}export{% else %}training{% endif %}"
         )
     if not (isinstance(classes, (list, tuple)) and classes):
         raise CheckpointError(
@@ -110,5 +110,5 @@ def _check_statistic(preprocessing: dict, key: str, channels: int, path: Path) -
         raise CheckpointError(
             f"{path} records an unusable preprocessing.{key}={value!r} (expected 1 or "
             f"{channels} {rule}, one per channel): its metadata was changed after training; "
-            "export the checkpoint again"
+            "{% if cookiecutter.profile == "full" %}export the checkpoint again{% else %}use the checkpoint train.py wrote{% endif %}"
         )

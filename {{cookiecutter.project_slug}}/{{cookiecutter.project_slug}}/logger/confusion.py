@@ -5,6 +5,8 @@ from pathlib import Path
 
 import torch
 
+from .drawing import DPI, save_png
+
 
 def per_class_scores(matrix: torch.Tensor, classes: list[str], prefix: str) -> dict[str, float]:
     """``<prefix>_class_<name>_precision`` and ``_recall``; 0 for a class never
@@ -29,7 +31,7 @@ def confusion_figure(matrix: torch.Tensor, classes: list[str]):
     counts = matrix.long()
     normalised = matrix.double() / matrix.sum(dim=1, keepdim=True).clamp_min(1)
     size = max(4.0, 0.45 * len(classes) + 2)
-    figure = Figure(figsize=(2 * size + 1, size))
+    figure = Figure(figsize=(2 * size + 1, size), dpi=DPI)
     panels = ((counts, "counts"), (normalised, "normalised by true class"))
     # A few short names fit upright; long or many names are slanted so they do not overlap.
     upright = len(classes) * max(len(str(name)) for name in classes) <= 40
@@ -70,7 +72,7 @@ def _cells(values: torch.Tensor):
 
 
 def save_confusion_matrix(matrix: torch.Tensor, classes: list[str], path: Path):
-    """Draw the PNG at ``path``; returns the figure (for the trackers)."""
+    """Draw the PNG at ``path``; returns the figure (for the trackers: drawn already)."""
     figure = confusion_figure(matrix, classes)
-    figure.savefig(path, dpi=100)
+    save_png(figure, path)
     return figure

@@ -12,17 +12,17 @@ def plot_curves(csv_path: Path | str, png_path: Path | str) -> Path | None:
     rows, fieldnames = read_metrics(csv_path)
     if not rows:
         return None
-    import matplotlib  # deferred: plotting is the only user, and it is slow to import
+    from matplotlib.figure import Figure  # deferred: slow to import; no pyplot state
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .drawing import DPI, save_png
 
     quantities = sorted(
         {name.split("_", 1)[1] for name in fieldnames if name.startswith(("train_", "val_"))},
         key=lambda name: (name != "loss", name),
     )
     epochs = [int(row["epoch"]) for row in rows]
-    figure, axes = plt.subplots(1, len(quantities), figsize=(5 * len(quantities), 4), squeeze=False)
+    figure = Figure(figsize=(5 * len(quantities), 4), dpi=DPI)
+    axes = figure.subplots(1, len(quantities), squeeze=False)
     for axis, quantity in zip(axes[0], quantities, strict=True):
         for split in ("train", "val"):
             column = f"{split}_{quantity}"
@@ -32,9 +32,7 @@ def plot_curves(csv_path: Path | str, png_path: Path | str) -> Path | None:
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    figure.savefig(png_path, dpi=100)
-    plt.close(figure)
-    return Path(png_path)
+    return save_png(figure, png_path)
 
 
 @LOGGERS.register("curves")

@@ -17,6 +17,7 @@ from ..config import flatten
 from ..utils.errors import ConfigError, DataError, first_line
 from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo, panel_name
+from .drawing import figure_pixels
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,8 @@ class MLflowLogger(BaseLogger):
         plt.close(figure)
 
     def log_figure(self, tag: str, figure, step: int) -> None:
-        self.client.log_figure(self.run_id, figure, f"{tag}.png")
+        # The pixels the PNG was written from (log_figure would draw the figure again).
+        self.client.log_image(self.run_id, figure_pixels(figure), f"{tag}.png")
 
     def finalize(self) -> None:
         files = RunFiles(self.run_dir)

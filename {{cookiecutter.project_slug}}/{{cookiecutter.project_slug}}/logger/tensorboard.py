@@ -12,6 +12,7 @@ from ..config import flatten
 from ..config.metric_spec import metric_labels
 from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo, panel_name
+from .drawing import figure_pixels
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class TensorBoardLogger(BaseLogger):
         )
 
     def log_figure(self, tag: str, figure, step: int) -> None:
-        self.writer.add_figure(tag, figure, step, close=False)
+        # The pixels the PNG was written from (add_figure would draw the figure again).
+        self.writer.add_image(tag, figure_pixels(figure), step, dataformats="HWC")
 
     def finalize(self) -> None:
         self.writer.flush()

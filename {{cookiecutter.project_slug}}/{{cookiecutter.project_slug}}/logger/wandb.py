@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from .base import LOGGERS, BaseLogger, RunInfo, panel_name
+from .drawing import figure_pixels
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +97,9 @@ class WandbLogger(BaseLogger):
         self.run.log({tag: self._image(figure)}, step=step)
 
     def _image(self, figure, caption: str | None = None):
-        """A matplotlib figure as a ``wandb.Image`` (rendered here, no plotly needed)."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        canvas = FigureCanvasAgg(figure)
-        canvas.draw()
-        pixels = torch.frombuffer(bytearray(canvas.buffer_rgba()), dtype=torch.uint8)
-        width, height = canvas.get_width_height()
-        picture = pixels.view(height, width, 4)[..., :3].numpy()
+        """A matplotlib figure as a ``wandb.Image`` (its pixels, drawn once for every
+        tracker; no plotly needed)."""
+        picture = figure_pixels(figure)[..., :3].copy()
         return self.wandb.Image(picture, caption=caption)
 
     def finalize(self) -> None:

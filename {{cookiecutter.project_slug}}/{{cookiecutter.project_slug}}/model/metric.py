@@ -5,14 +5,16 @@ micro}``), reported as ``val_<label>``/``test_<label>`` (see config/metric_spec.
 A metric keeps its state (counts, or the scores for AUROC) on the device and is
 computed once per epoch over every sample of every rank: exact epoch values, not
 averages of batch values, and no host sync per batch. A new metric is one factory
-registered here: ``@METRICS.register("name")`` on ``f(num_classes, **options)``.
+registered here: ``@METRICS.register("name")`` on ``f(num_classes, **options)``, which
+checks its options (ValueError) and then builds the metric with ``tm()``: config checks
+run it up to ``tm()`` only, so torchmetrics loads after the first training step.
 """
 
 import sys
 from typing import TYPE_CHECKING
 
 from ..config import Registry
-from ..config.metric_spec import metric_spec
+from ..config.metric_spec import check_metric_options, metric_spec, stop_if_checking_options
 from ..utils.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -49,7 +51,9 @@ for k in (2, 3, 5, 10):
 def tm():
     """torchmetrics' classification metrics, imported on first use: the import takes a
     few seconds (it loads matplotlib, torchvision and scipy), which scripts that build no
-    metric (predict.py, --help) should not pay."""
+    metric (predict.py, --help) should not pay. While options are only being checked
+    (``check_metric_options``), the factory stops here."""
+    stop_if_checking_options()
     import_torchmetrics()
     from torchmetrics import classification
 
@@ -93,17 +97,20 @@ AVERAGES = ("macro", "micro", "weighted")
 
 @METRICS.register("f1")
 def f1(num_classes: int, average: str = "macro") -> "Metric":
-    return tm().MulticlassF1Score(num_classes, average=averaged(average), **FAST)
+    average = averaged(average)  # checked before tm(): see check_metric_options
+    return tm().MulticlassF1Score(num_classes, average=average, **FAST)
 
 
 @METRICS.register("precision")
 def precision(num_classes: int, average: str = "macro") -> "Metric":
-    return tm().MulticlassPrecision(num_classes, average=averaged(average), **FAST)
+    average = averaged(average)  # checked before tm(): see check_metric_options
+    return tm().MulticlassPrecision(num_classes, average=average, **FAST)
 
 
 @METRICS.register("recall")
 def recall(num_classes: int, average: str = "macro") -> "Metric":
-    return tm().MulticlassRecall(num_classes, average=averaged(average), **FAST)
+    average = averaged(average)  # checked before tm(): see check_metric_options
+    return tm().MulticlassRecall(num_classes, average=average, **FAST)
 
 
 @METRICS.register("auroc")
@@ -131,12 +138,13 @@ def build_metrics(entries, num_classes: int) -> "MetricCollection":
 
 
 def check_metrics(entries, num_classes: int) -> None:
-    """Build the metrics once for the data's real number of classes (config load can only
-    check what does not depend on it, e.g. not ``top_k`` against the classes)."""
+    """Check the metrics' options against the data's real number of classes (config load
+    can only check what does not depend on it, e.g. not ``top_k`` against the classes),
+    without building them: torchmetrics is imported at the first validation."""
     for entry in entries:
         label, name, options = metric_spec(entry)
         try:
-            METRICS.get(name)(num_classes, **options)
+            check_metric_options(METRICS.get(name), num_classes, options)
         except (TypeError, ValueError) as error:
             raise ConfigError(f"metrics: {label}: {error}") from None
 

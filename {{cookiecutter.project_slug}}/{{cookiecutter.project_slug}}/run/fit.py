@@ -23,7 +23,7 @@ from ..utils import init_distributed, seed_everything
 from ..utils.run_dir import RunFiles
 from .claim import RunDirClaim
 from .results import report, write_test_results
-from .resume import AUTO, agree_on_resume, check_inputs, check_resume
+from .resume import AUTO, {% if cookiecutter.profile == "full" %}agree_on_resume, {% endif %}check_inputs, check_resume
 
 log = logging.getLogger("train")
 
@@ -41,7 +41,9 @@ def fit(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
     check_metrics(config.metrics, datamodule.num_classes)  # e.g. top_k above the classes
     resumed = check_resume(config, model, checkpoint)
+{%- if cookiecutter.profile == "full" %}
     agree_on_resume(config, resumed)
+{%- endif %}
     with RunDirClaim(config, info) as claim:
         trainer = ClassificationTrainer(
             model, datamodule, config, claim.run_dir, dist_info=info, callbacks=list(callbacks)

@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+from ..logger.drawing import save_png
 from ..saver import output_destination, write_output
 from ..utils.errors import UserError
 from ..utils.run_dir import RunFiles
@@ -45,7 +46,7 @@ def write_test_results(
     picture = confusion_path(destination)
     if picture.exists() and not replace_picture:
         return replaced, None
-    figure.savefig(picture, dpi=100)
+    save_png(figure, picture)  # drawn once: the trackers' image reuses these pixels
     return replaced, picture
 
 

@@ -1,5 +1,5 @@
 """Resume resolution: which checkpoint ``resume=`` (a path, or ``auto``) continues from,
-the config it implies, and the checks that it fits the model and every rank agrees.
+the config it implies, and the checks that it fits the model{% if cookiecutter.profile == "full" %} and every rank agrees{% endif %}.
 The checkpoint is read once, here; the trainer restores from that dict."""
 
 from pathlib import Path
@@ -54,8 +54,8 @@ def resume_value(overrides: list[str]) -> str | None:
 
 def resolve_auto_resume(path: str | None, overrides: list[str]) -> list[str]:
     """``resume=auto``: the overrides with ``resume=<the newest checkpoint in output_dir>``,
-    or unchanged (a new run in output_dir) when it holds none. Every rank reads the
-    directory itself; ``agree_on_resume`` then checks that they found the same file."""
+    or unchanged (a new run in output_dir) when it holds none.{% if cookiecutter.profile == "full" %} Every rank reads the
+    directory itself; ``agree_on_resume`` then checks that they found the same file.{% endif %}"""
     config = load_config(path, overrides)
     if config.output_dir is None:
         raise ConfigError(
@@ -112,6 +112,7 @@ def check_resume(config, model, checkpoint: dict | None) -> dict | None:
     trainable = [p for p in model.parameters() if p.requires_grad]
     check_resumable(checkpoint, config.resume, model, trainable)
     return checkpoint
+{%- if cookiecutter.profile == "full" %}
 
 
 def agree_on_resume(config, resumed: dict | None) -> None:
@@ -125,3 +126,4 @@ def agree_on_resume(config, resumed: dict | None) -> None:
             f"the processes found different checkpoints to resume from ({found}); with "
             "several nodes, output_dir must be on a filesystem that all of them share"
         )
+{%- endif %}

@@ -13,16 +13,16 @@ from pathlib import Path
 {%- endif %}
 
 from ..trainer import TrainingInterrupted
-from ..utils import dist
 {%- if cookiecutter.profile == "full" %}
+from ..utils import dist
 from ..utils.slurm import REQUEUE_SIGNAL, requeue_job, slurm_job_id
 {%- endif %}
 
 
 def report_stop(stop: TrainingInterrupted) -> int:
+{%- if cookiecutter.profile == "full" %}
     """Say how to continue (rank 0), leave with the other ranks; the exit code."""
     if stop.checkpoint is not None and dist.is_main_process():
-{%- if cookiecutter.profile == "full" %}
         if stop.signum == REQUEUE_SIGNAL and slurm_job_id():
             requeue(stop.checkpoint)
         else:
@@ -30,12 +30,14 @@ def report_stop(stop: TrainingInterrupted) -> int:
                 "torchrun [same options] train.py" if dist.is_enabled() else "python train.py"
             )
             print(f"stopped; resume with: {launcher} resume={stop.checkpoint}", file=sys.stderr)
-{%- else %}
-        print(f"stopped; resume with: python train.py resume={stop.checkpoint}", file=sys.stderr)
-{%- endif %}
     # The ranks stopped at the same step; leave together, or torchrun, seeing one rank
     # exit, kills the others while rank 0 still reports.
     dist.barrier()
+{%- else %}
+    """Say how to continue; the exit code."""
+    if stop.checkpoint is not None:
+        print(f"stopped; resume with: python train.py resume={stop.checkpoint}", file=sys.stderr)
+{%- endif %}
     return 128 + stop.signum
 {%- if cookiecutter.profile == "full" %}
 

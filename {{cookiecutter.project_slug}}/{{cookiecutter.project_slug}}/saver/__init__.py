@@ -17,7 +17,9 @@ from .output_file import (
     output_destination,
     parse_overwrite,
     write_output,
+{%- if cookiecutter.profile == "full" %}
     write_outputs,
+{%- endif %}
 )
 from .policy import CheckpointManager
 
@@ -39,5 +41,7 @@ __all__ = [
     "require_finite_weights",
     "require_training_checkpoint",
     "write_output",
+{%- if cookiecutter.profile == "full" %}
     "write_outputs",
+{%- endif %}
 ]

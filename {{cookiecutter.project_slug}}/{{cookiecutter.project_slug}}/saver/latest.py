@@ -38,7 +38,7 @@ class Progress:
 
 # What makes a checkpoint this run's: the model it trains and the data it trains on.
 # Other settings (epochs, learning rate, loggers) may change between starts.
-IDENTITY_KEYS = ("model", "data.name", "data.folds", "data.fold")
+IDENTITY_KEYS = ("model", "data.name"{% if cookiecutter.profile == "full" %}, "data.folds", "data.fold"{% endif %})
 
 
 def _get(config: dict, dotted: str) -> Any:

@@ -72,6 +72,7 @@ def write_output(path: Path, text: str | bytes) -> None:
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, 0o666 & ~umask)
+{%- if cookiecutter.profile == "full" %}
 
 
 def write_outputs(files: dict[Path, str | bytes]) -> None:
@@ -88,3 +89,4 @@ def write_outputs(files: dict[Path, str | bytes]) -> None:
 
 def glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+{%- endif %}

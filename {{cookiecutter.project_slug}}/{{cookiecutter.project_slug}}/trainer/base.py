@@ -151,8 +151,10 @@ class BaseTrainer(TrainerHooks):
         bar.close()
         self.raise_if_nonfinite()
         metrics = self.train_tracker.compute() | self.on_train_epoch_end()
+{%- if cookiecutter.profile == "full" %}
         # The next epoch's sums start here, not at its first batch: a resumed epoch may
         # start at batch 0 with restored sums (another world size, trainer/reshard.py).
+{%- endif %}
         self.train_tracker = MetricTracker()
         return {f"train_{name}": value for name, value in metrics.items()}
 

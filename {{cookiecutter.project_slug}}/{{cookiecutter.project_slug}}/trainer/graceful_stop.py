@@ -1,7 +1,12 @@
+{% if cookiecutter.profile == "full" -%}
 """Graceful stop: the first SIGINT/SIGTERM/SIGUSR1 finishes the current step, saves
 last.pt and stops; a second one stops at once. Under torchrun every rank must stop at
 the same step, so the request is agreed on across ranks. SIGUSR1 is what a cluster
 scheduler sends before a time limit: train.py then may requeue the job."""
+{%- else -%}
+"""Graceful stop: the first SIGINT/SIGTERM finishes the current step, saves last.pt and
+stops; a second one stops at once."""
+{%- endif %}
 
 import contextlib
 import logging
@@ -11,14 +16,19 @@ import threading
 import time
 from pathlib import Path
 
-from ..utils import DistInfo, dist
+from ..utils import DistInfo{% if cookiecutter.profile == "full" %}, dist{% endif %}
 
 log = logging.getLogger(__name__)
+{%- if cookiecutter.profile == "full" %}
 
 # SIGUSR1 does not exist on Windows.
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGUSR1") if hasattr(signal, name)
 )
+{%- else %}
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+{%- endif %}
 
 
 class TrainingInterrupted(Exception):
@@ -27,6 +37,7 @@ class TrainingInterrupted(Exception):
     def __init__(self, signum: int, checkpoint: Path | None) -> None:
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
         self.signum, self.checkpoint = signum, checkpoint
+{%- if cookiecutter.profile == "full" %}
 
 
 # USR1s that arrived before the trainer's handlers (catch_usr1_early), for the next trainer.
@@ -42,20 +53,26 @@ def catch_usr1_early() -> None:
     usr1 = getattr(signal, "SIGUSR1", None)
     if usr1 is not None and threading.current_thread() is threading.main_thread():
         signal.signal(usr1, lambda signum, frame: _early.append(signum))
+{%- endif %}
 
 
 class GracefulStop:
     def __init__(self, dist_info: DistInfo) -> None:
+{%- if cookiecutter.profile == "full" %}
         self.distributed = dist_info.enabled
+{%- endif %}
         self.signum: int | None = None
         self._first_time = 0.0  # when the first signal arrived (time.monotonic)
         self._pid = os.getpid()  # the process whose handlers these are (not a forked worker)
+{%- if cookiecutter.profile == "full" %}
         if _early:
             self.signum, self._first_time = _early[0], time.monotonic()
             _early.clear()
             log.warning("SIGUSR1 received while starting: stopping after the first step")
+{%- endif %}
 
     def requested(self, sync: bool) -> bool:
+{%- if cookiecutter.profile == "full" %}
         """Whether to stop here. One process: as soon as a signal arrived. Under torchrun
         the request is all-reduced, and only at ``sync`` points that all ranks reach
         together (log steps and epoch ends): no extra per-step host sync."""
@@ -65,6 +82,11 @@ class GracefulStop:
             self.signum = dist.max_over_ranks(self.signum or 0) or None
             return self.signum is not None
         return False
+{%- else %}
+        """Whether to stop here: as soon as a signal arrived (``sync``: a point where a
+        multi-process run would agree on it; one process needs no agreement)."""
+        return self.signum is not None
+{%- endif %}
 
     @contextlib.contextmanager
     def handlers(self):
@@ -86,10 +108,12 @@ class GracefulStop:
             # it too. The training process stops and shuts the workers down; they ignore it.
             return
         if self.signum is not None:
+{%- if cookiecutter.profile == "full" %}
             # Under torchrun (and SLURM) one stop request can arrive twice, from the
             # scheduler and forwarded by torchrun: count repeats within 2 s as one.
             if self.distributed and time.monotonic() - self._first_time < 2.0:
                 return
+{%- endif %}
             raise KeyboardInterrupt
         self.signum, self._first_time = signum, time.monotonic()
         log.warning(

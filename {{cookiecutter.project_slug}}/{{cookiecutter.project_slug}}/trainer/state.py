@@ -13,8 +13,8 @@ from typing import Any
 from ..config import to_plain_dict
 from ..saver import load_checkpoint
 from ..utils import DistInfo, dist, get_rng_state, set_rng_state
-from .reshard import share_out_resumed_epoch
 {%- if cookiecutter.profile == "full" %}
+from .reshard import share_out_resumed_epoch
 from .strategy import load_model_and_optimizer, model_and_optimizer_state
 {%- endif %}
 
@@ -127,9 +127,14 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
             callback.load_state_dict(saved[callback.state_key])
     trainer.last_metrics = dict(state["metrics"])
     trainer.on_load_checkpoint(state)
+{%- if cookiecutter.profile == "full" %}
     said = share_out_resumed_epoch(trainer, state)  # says the RNG note too
     # Last: building the objects above must not shift it.
     set_rng_state(own_rng_state(state, trainer.dist, quiet=said))
+{%- else %}
+    # Last: building the objects above must not shift it.
+    set_rng_state(own_rng_state(state, trainer.dist))
+{%- endif %}
 
 
 def resume(trainer, checkpoint: Path | str | dict[str, Any]) -> None:

@@ -8,7 +8,9 @@ import torch
 from ..model import build_loss, build_metrics
 from ..model.metric import compute_metrics
 from .base import BaseTrainer
+{%- if cookiecutter.profile == "full" %}
 from .distributed import without_ddp
+{%- endif %}
 from .evaluation import score_batch
 from .metric_state import load_metric_states, metric_states
 
@@ -48,8 +50,12 @@ class ClassificationTrainer(BaseTrainer):
         return {"loss": loss}
 
     def validation_step(self, batch, batch_idx: int) -> dict[str, torch.Tensor]:
+{%- if cookiecutter.profile == "full" %}
         # Without DDP's wrapper: each rank evaluates its own shard, with no collective.
         return score_batch(without_ddp(self.model), batch, self.val_metrics, self.criterion)
+{%- else %}
+        return score_batch(self.model, batch, self.val_metrics, self.criterion)
+{%- endif %}
 
     def on_train_epoch_end(self) -> dict[str, float]:
         return {} if self.train_metrics is None else computed(self.train_metrics)

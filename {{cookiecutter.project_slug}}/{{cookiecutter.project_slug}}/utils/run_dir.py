@@ -34,7 +34,9 @@ class RunFiles:
         self.checkpoints = self.root / CHECKPOINTS
         self.best, self.last = self.checkpoints / BEST, self.checkpoints / LAST
         self.tensorboard = self.root / "tensorboard"
+{%- if cookiecutter.profile == "full" %}
         self.wandb = self.root / "wandb"
+{%- endif %}
         self.test_metrics = self.root / "test_metrics.json"
         self.confusion = self.root / "confusion_matrix.png"
 
@@ -47,7 +49,9 @@ class RunFiles:
             "curves": self.curves,
             "checkpoints": self.checkpoints,
             "tensorboard": self.tensorboard,
+{%- if cookiecutter.profile == "full" %}
             "wandb": self.wandb,
+{%- endif %}
             "test metrics": self.test_metrics,
             "confusion": self.confusion,
         }

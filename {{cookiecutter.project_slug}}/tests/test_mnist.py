@@ -1,0 +1,95 @@
+"""MNIST and FashionMNIST read by torchvision from local IDX files (never downloaded), and
+what the shared tests check on them: fixed splits, DataLoader settings, the experiment files
+that name them. (A minimal digits project leaves MNIST out, and this file with it.)"""
+
+import pytest
+import torch
+
+from {{cookiecutter.project_slug}}.config import ConfigError, load_config
+from {{cookiecutter.project_slug}}.data import DatasetNotFoundError, build_datamodule
+from {{cookiecutter.project_slug}}.data.base import normalize
+
+from .conftest import run_script
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
+def test_mnist_family_reads_idx_files_into_memory(config_factory, name):
+    config = config_factory(f"data.name={name}")
+    datamodule = build_datamodule(config.data)
+    assert datamodule.input_shape == (1, 28, 28)
+    assert datamodule.num_classes == 10
+    assert (len(datamodule.train_set), len(datamodule.val_set), len(datamodule.test_set)) == (
+        540,
+        60,
+        200,
+    )
+    inputs = datamodule.train_set.inputs
+    assert inputs.dtype == torch.float32 and inputs.is_contiguous()
+    # Normalized once at load time: roughly zero mean overall.
+    assert abs(inputs.mean().item()) < 1.0
+    # In place, to exactly the values of (pixels / 255 - mean) / std out of place.
+    from torchvision import datasets
+
+    raw = getattr(datasets, datamodule.dataset_name)(config.data.root, train=False).data
+    expected = normalize(raw.unsqueeze(1).float() / 255.0, datamodule.mean, datamodule.std)
+    assert torch.equal(datamodule.test_set.inputs, expected)
+
+
+def test_splits_are_fixed_and_disjoint(config_factory):
+    config = config_factory("data.name=mnist")
+    first = build_datamodule(config.data, seed=1)
+    second = build_datamodule(config.data, seed=2)  # the training seed does not move the split
+    assert torch.equal(first.val_set.inputs, second.val_set.inputs)
+    train_rows = {tuple(row.tolist()) for row in first.train_set.inputs.flatten(1)[:, 100:140]}
+    val_rows = {tuple(row.tolist()) for row in first.val_set.inputs.flatten(1)[:, 100:140]}
+    assert not train_rows & val_rows
+
+
+def test_dataloaders_follow_config(config_factory):
+    config = config_factory("data.name=mnist", "data.batch_size=100", "data.drop_last=true")
+    datamodule = build_datamodule(config.data)
+    loader = datamodule.train_dataloader()
+    batches = list(loader)
+    assert len(batches) == 540 // 100  # drop_last drops the short batch
+    assert all(inputs.shape == (100, 1, 28, 28) for inputs, _ in batches)
+    assert loader.num_workers == 0 and loader.pin_memory is False  # no CUDA here
+
+
+def test_worker_processes_give_the_same_batches(config_factory):
+    config = config_factory("data.name=mnist", "data.num_workers=2", "data.shuffle=false")
+    datamodule = build_datamodule(config.data)
+    with_workers = [targets for _, targets in datamodule.val_dataloader()]
+    config.data.num_workers = 0
+    without = [targets for _, targets in build_datamodule(config.data).val_dataloader()]
+    assert all(torch.equal(a, b) for a, b in zip(with_workers, without, strict=True))
+
+
+def test_missing_files_raise_a_message_saying_where_to_put_them(tmp_path, config_factory):
+    config = config_factory("data.name=mnist", f"data.root={tmp_path / 'empty'}")
+    with pytest.raises(DatasetNotFoundError) as error:
+        build_datamodule(config.data)
+    message = str(error.value)
+    assert str(tmp_path / "empty" / "MNIST" / "raw") in message
+    assert "train-images-idx3-ubyte" in message and "t10k-labels-idx1-ubyte" in message
+
+
+def test_missing_files_on_the_command_line_exit_cleanly(tmp_path, fast_args):
+    result = run_script(
+        "train.py", *fast_args, "data.name=fashion_mnist", f"data.root={tmp_path / 'none'}"
+    )
+    assert result.returncode == 1
+    assert "FashionMNIST" in result.stderr and "raw" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_experiment_file_is_merged_under_cli_overrides():
+    config = load_config(overrides=["experiment=fashion_mnist_mlp", "optimizer.lr=0.5"])
+    assert config.data.name == "fashion_mnist"
+    assert list(config.model.hidden_sizes) == [512, 512]
+    assert config.optimizer.name == "sgd"
+    assert config.optimizer.lr == 0.5  # the command line wins over the experiment file
+
+
+def test_unknown_experiment_lists_the_available_ones():
+    with pytest.raises(ConfigError, match="available: .*mnist_mlp"):
+        load_config(overrides=["experiment=nope"])
