@@ -152,6 +152,11 @@ class CheckpointConfig:
     every_n_steps: int = non_negative(
         0
     )  # refresh last.pt every n optimizer steps (long epochs); 0 = off
+{%- if cookiecutter.profile == "full" %}
+    # trainer.strategy=fsdp: write the shard folders in a background thread while training
+    # goes on (each save waits for the one before; the last save of a run is synchronous).
+    async_save: bool = False
+{%- endif %}
 
 
 @dataclass

@@ -15,6 +15,7 @@ predict.py, export.py and a resume with any number of processes read it like a f
 """
 
 import hashlib
+import io
 import pickle
 import shutil
 import warnings
@@ -47,36 +48,79 @@ def inside_shard_folder(path: Path) -> Path | None:
     return path.parent if is_shard_folder(path.parent) and path.is_file() else None
 
 
-def save_sharded(state: dict[str, Any], paths: list[Path], evicted: list[Path]) -> list[Path]:
+def save_sharded(
+    state: dict[str, Any], paths: list[Path], evicted: list[Path], background: bool = False
+) -> list[Path]:
     """Write ``state`` (this rank's shards in ``model``/``optimizer``) to the folder of
     each of ``paths``; delete the folders of ``evicted``. A collective: every rank calls
     it. Each folder is written beside, then swapped in, so a kill leaves the old one or
-    the new one (``.<name>.tmp`` leftovers are removed at the next start)."""
+    the new one (``.<name>.tmp`` leftovers are removed at the next start).
+
+    ``background`` (``trainer.checkpoint.async_save``): the shards are copied to memory,
+    then written by a thread while training goes on; the folders are swapped in once all
+    are written (``finish_pending``). A save waits for the previous one first."""
     import torch.distributed.checkpoint as dcp
 
+    finish_pending(wait=True)
     folders = [folder_for(path) for path in paths]
     if not folders:
         return folders
     tensors, rest = split(state)
-    first = folders[0]
-    staging = first.with_name(f".{first.name}.tmp")
+    staging = folders[0].with_name(f".{folders[0].name}.tmp")
     if dist.is_main_process() and staging.exists():
         shutil.rmtree(staging)
     dist.barrier()
-    dcp.save(tensors, checkpoint_id=staging)
-    if dist.is_main_process():
-        rest["shards"] = describe_shards(staging)
-        write_atomic(serialize(rest), staging / STATE)
-        for folder in folders[1:]:
+    # Serialized now: the state's tensors (running sums) change as training goes on.
+    pending = PendingSave(None, staging, folders, evicted, serialize(rest))
+    if not background:
+        dcp.save(tensors, checkpoint_id=staging)
+        pending.finish()
+        dist.barrier()
+        return folders
+    # Its own process group: the thread's collectives must not interleave with training's.
+    PendingSave.group = PendingSave.group or torch.distributed.new_group(backend="gloo")
+    response = dcp.async_save(tensors, checkpoint_id=staging, process_group=PendingSave.group)
+    pending.future = getattr(response, "upload_completion", response)
+    PendingSave.current = pending
+    return folders
+
+
+class PendingSave:
+    """A save whose shards a thread is writing; rank 0 swaps its folders in after."""
+
+    current: "PendingSave | None" = None
+    group = None  # the process group of background saves, made at the first one
+
+    def __init__(self, future, staging: Path, folders: list[Path], evicted: list[Path], rest):
+        self.future, self.staging, self.folders = future, staging, folders
+        self.evicted, self.rest = evicted, rest
+
+    def finish(self) -> None:
+        if self.future is not None:
+            self.future.result()  # raises what the thread raised (a full disk...)
+        if not dist.is_main_process():
+            return
+        # Every rank's shards are written: DCP's index (rank 0's) comes after them.
+        rest = torch.load(io.BytesIO(self.rest), weights_only=True)
+        rest["shards"] = describe_shards(self.staging)
+        write_atomic(serialize(rest), self.staging / STATE)
+        for folder in self.folders[1:]:
             copy = folder.with_name(f".{folder.name}.tmp")
             shutil.rmtree(copy, ignore_errors=True)
-            shutil.copytree(staging, copy)
+            shutil.copytree(self.staging, copy)
             swap_in(copy, folder)
-        swap_in(staging, first)
-        for path in evicted:
+        swap_in(self.staging, self.folders[0])
+        for path in self.evicted:
             shutil.rmtree(folder_for(path), ignore_errors=True)
-    dist.barrier()
-    return folders
+
+
+def finish_pending(wait: bool) -> None:
+    """Swap in the background save's folders once it is written (or wait for it)."""
+    pending = PendingSave.current
+    if pending is None or not (wait or pending.future.done()):
+        return
+    PendingSave.current = None
+    pending.finish()
 
 
 def swap_in(staging: Path, folder: Path) -> None:

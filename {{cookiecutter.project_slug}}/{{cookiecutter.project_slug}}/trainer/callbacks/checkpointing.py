@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ...saver import CheckpointManager
 {%- if cookiecutter.profile == "full" %}
-from ...saver.sharded import remove_stale_folders, save_sharded
+from ...saver.sharded import finish_pending, remove_stale_folders, save_sharded
 {%- endif %}
 from ...utils import dist
 from ..state import checkpoint_state
@@ -23,8 +23,10 @@ class ModelCheckpoint(Callback):
         """``config``: the ``trainer.checkpoint`` section."""
         self.enabled = enabled
         self.every_n_steps = config.every_n_steps
+        own = ("every_n_steps", "async_save")  # the callback's; the rest is the manager's
+        self.async_save = config.get("async_save", False)
         self.manager = CheckpointManager(
-            directory, **{k: v for k, v in config.items() if k != "every_n_steps"}
+            directory, **{k: v for k, v in config.items() if k not in own}
         )
 
     @property
@@ -39,6 +41,10 @@ class ModelCheckpoint(Callback):
 {%- endif %}
 
     def on_optimizer_step(self, trainer, mid_epoch: bool) -> None:
+{%- if cookiecutter.profile == "full" %}
+        if self.async_save:  # a background save that is written: its folders go in now
+            finish_pending(wait=False)
+{%- endif %}
         step = trainer.state.global_step
         if self.enabled and self.every_n_steps and mid_epoch and step % self.every_n_steps == 0:
             self.save(trainer, self.last_path)
@@ -71,7 +77,10 @@ class ModelCheckpoint(Callback):
         """Rank 0 writes the files{% if cookiecutter.profile == "full" %} (every rank its shards under ``trainer.strategy=fsdp``){% endif %}."""
 {%- if cookiecutter.profile == "full" %}
         if is_sharded(trainer.module):
-            return save_sharded(state, writes, evicted)
+            # In the background unless the run ends here (last epoch, early stop, signal).
+            done = trainer.state.epoch >= trainer.epochs or trainer.state.should_stop
+            background = self.async_save and not (done or trainer.stop.signum)
+            return save_sharded(state, writes, evicted, background)
 {%- endif %}
         if trainer.dist.is_main:
             self.manager.write(state, writes, evicted)
