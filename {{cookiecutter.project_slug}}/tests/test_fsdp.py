@@ -13,8 +13,12 @@ import signal
 import pytest
 import torch
 
-from my_pytorch_project.logger import read_metrics
-from my_pytorch_project.saver import CheckpointError, load_checkpoint, newest_checkpoint
+from {{ cookiecutter.project_slug }}.logger import read_metrics
+from {{ cookiecutter.project_slug }}.saver import (
+    CheckpointError,
+    load_checkpoint,
+    newest_checkpoint,
+)
 
 from .conftest import FAST, run_script, stop_process
 from .resume_tools import RESUME_ARGS, TIMING_COLUMNS, start_train, write_killer
