@@ -79,13 +79,19 @@ def test_fsdp_trains_as_ddp_does(runs):
         torch.testing.assert_close(got[name], expected[name], rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("async_save", ["false", "true"])
-def test_fsdp_killed_mid_epoch_then_resume_auto_is_exact(tmp_path, fast_args, runs, async_save):
+@pytest.mark.parametrize(
+    ("async_save", "model"),
+    [("false", ()), ("true", ()), ("false", ("model.name=cnn",))],  # cnn: BatchNorm buffers
+    ids=["sync", "async_save", "cnn"],
+)
+def test_fsdp_killed_mid_epoch_then_resume_auto_is_exact(
+    tmp_path, fast_args, runs, async_save, model
+):
     """SIGKILL rank 1 right after step 7 (last.dcp holds step 6, or step 3 when the
     background save of step 6 was not swapped in yet); ``resume=auto`` with 2 processes
-    gives the uninterrupted run's weights bit for bit, and its metrics."""
+    gives the uninterrupted run's weights (and buffers) bit for bit, and its metrics."""
     killer = write_killer(tmp_path)
-    args = [*fast_args, *ARGS, FSDP, f"trainer.checkpoint.async_save={async_save}"]
+    args = [*fast_args, *ARGS, FSDP, f"trainer.checkpoint.async_save={async_save}", *model]
     killed = run(torchrun_command(killer, "step:7", TRAIN_PY, *args), env={"KILL_RANK": "1"})
     assert killed.returncode != 0 and "SIGKILL at" in killed.stdout, output(killed)
     last = tmp_path / "run" / "checkpoints" / "last.dcp"
@@ -97,7 +103,7 @@ def test_fsdp_killed_mid_epoch_then_resume_auto_is_exact(tmp_path, fast_args, ru
     resumed = run(torchrun_command(TRAIN_PY, *args, "resume=auto"))
     assert resumed.returncode == 0, output(resumed)
     assert f"continuing from {last} (epoch 0 done, step {step}, batch {step}" in resumed.stdout
-    reference = runs("fsdp")
+    reference = runs("fsdp", *model)
     expected, got = final_weights(reference), final_weights(tmp_path / "run")
     for name in expected:
         assert torch.equal(expected[name], got[name]), f"weights differ: {name}"

@@ -65,6 +65,7 @@ def full_weights(model: nn.Module):
     if not is_sharded(module):
         yield
         return
+    sync_buffers(module)
     sharded = [m for m in module.modules() if is_sharded(m)]
     module.set_reshard_after_forward(False)
     for part in sharded:
@@ -77,6 +78,16 @@ def full_weights(model: nn.Module):
         module.set_reshard_after_forward(True)
 
 
+def sync_buffers(module: nn.Module) -> None:
+    """Rank 0's buffers (BatchNorm running statistics) on every rank. FSDP2 leaves
+    buffers unsharded and each rank updates its own; DDP copies rank 0's at every
+    forward. Here, before each evaluation and each save: every rank then evaluates with,
+    and a checkpoint holds, the statistics that rank 0 has (and a resume restores)."""
+    with torch.no_grad():
+        for buffer in module.buffers():
+            torch.distributed.broadcast(buffer, src=0)
+
+
 def model_and_optimizer_state(trainer) -> dict[str, Any]:
     """``model`` and ``optimizer`` entries of a checkpoint: the plain state dicts, or,
     when sharded, this rank's shards (DTensors, parameter names as keys)."""
@@ -84,6 +95,7 @@ def model_and_optimizer_state(trainer) -> dict[str, Any]:
         return {"model": trainer.module.state_dict(), "optimizer": trainer.optimizer.state_dict()}
     from torch.distributed.checkpoint.state_dict import get_state_dict
 
+    sync_buffers(trainer.module)
     model, optimizer = get_state_dict(trainer.module, trainer.optimizer)
     return {"model": model, "optimizer": optimizer}
 
@@ -92,9 +104,8 @@ def load_model_and_optimizer(trainer, state: dict[str, Any]) -> None:
     """Restore ``model_and_optimizer_state``'s entries, as full tensors: a ``.pt`` file
     or a consolidated shard folder, into a sharded or a plain model (another number of
     processes, or one)."""
-    named = bool(state["optimizer"].get("param_groups")) and isinstance(
-        state["optimizer"]["param_groups"][0]["params"][0], str
-    )
+    groups = state["optimizer"].get("param_groups") or []
+    named = any(isinstance(p, str) for group in groups for p in group["params"])
     if not (named or is_sharded(trainer.module)):
         trainer.module.load_state_dict(state["model"])
         trainer.optimizer.load_state_dict(state["optimizer"])
