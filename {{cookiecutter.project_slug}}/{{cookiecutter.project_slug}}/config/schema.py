@@ -152,6 +152,11 @@ class CheckpointConfig:
     every_n_steps: int = non_negative(
         0
     )  # refresh last.pt every n optimizer steps (long epochs); 0 = off
+{%- if cookiecutter.profile == "full" %}
+    # trainer.strategy=fsdp: write the shard folders in a background thread while training
+    # goes on (each save waits for the one before; the last save of a run is synchronous).
+    async_save: bool = False
+{%- endif %}
 
 
 @dataclass
@@ -183,6 +188,9 @@ class TrainerConfig:
     limit_val_batches: Optional[int] = at_least(1, None)
 {%- if cookiecutter.profile == "full" %}
     sync_batchnorm: bool = False  # under torchrun
+    # Under torchrun: ddp (a full copy per process) | fsdp (FSDP2: weights, gradients and
+    # optimizer state sharded over the processes; checkpoints are folders of shards).
+    strategy: str = one_of("ddp", "fsdp")
 {%- endif %}
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)

@@ -11,9 +11,14 @@ from ..logger import build_loggers, check_loggers, setup_logging
 from ..logger.confusion import confusion_figure
 from ..model import build_model, check_metrics
 from ..model.transfer import frozen_random_warning
+{%- if cookiecutter.profile != "full" %}
 from ..saver import load_checkpoint
+{%- endif %}
 from ..trainer import ClassificationTrainer, evaluate_test_split
 from ..trainer.distributed import without_ddp
+{%- if cookiecutter.profile == "full" %}
+from ..trainer.strategy import full_weights, load_best_weights
+{%- endif %}
 from ..utils import init_distributed, seed_everything
 from ..utils.run_dir import RunFiles
 from .claim import RunDirClaim
@@ -90,10 +95,29 @@ def log_data_summary(datamodule, config) -> None:
 
 def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, float]:
     """Test-set metrics of the best checkpoint (the last weights if none was saved)."""
+{%- if cookiecutter.profile == "full" %}
+    load_best_weights(trainer, files.best)  # best.dcp under trainer.strategy=fsdp
+{%- else %}
     if files.best.exists():
         trainer.module.load_state_dict(load_checkpoint(files.best, trainer.device)["model"])
+{%- endif %}
     loader, classes = trainer.datamodule.test_dataloader(), list(trainer.datamodule.classes)
-    metrics, matrix = evaluate_test_split(
+{%- if cookiecutter.profile == "full" %}
+    with full_weights(trainer.model):  # trainer.strategy=fsdp: gathered once
+        metrics, matrix = test_split(trainer, loader, classes)
+{%- else %}
+    metrics, matrix = test_split(trainer, loader, classes)
+{%- endif %}
+    if trainer.dist.is_main:
+        figure = confusion_figure(matrix, classes)
+        write_test_results(metrics, figure, files.test_metrics)
+        trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
+    return metrics
+
+
+def test_split(trainer: ClassificationTrainer, loader, classes: list[str]):
+    """(metrics, confusion matrix) of the test split."""
+    return evaluate_test_split(
         without_ddp(trainer.model),  # each rank tests its shard; the metrics are over all
         loader,
         trainer.config,
@@ -102,8 +126,3 @@ def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, 
         trainer.precision.autocast,
         (trainer.transfer_batch_to_device, trainer.get_batch_size),  # as training moved them
     )
-    if trainer.dist.is_main:
-        figure = confusion_figure(matrix, classes)
-        write_test_results(metrics, figure, files.test_metrics)
-        trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
-    return metrics

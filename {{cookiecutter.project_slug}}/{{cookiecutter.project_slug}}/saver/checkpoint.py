@@ -63,6 +63,12 @@ def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") 
     file, pickled Python objects (never executed), and anything that is not a dict.
     """
     path = Path(path)
+{%- if cookiecutter.profile == "full" %}
+    from .sharded import is_shard_folder, load_shard_folder  # it imports this module
+
+    if is_shard_folder(path):  # trainer.strategy=fsdp: consolidated here, in one process
+        return load_shard_folder(path, map_location)
+{%- endif %}
     _check_readable_file(path)
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
@@ -153,6 +159,20 @@ def load_training_checkpoint(
 
 
 def _check_readable_file(path: Path) -> None:
+{%- if cookiecutter.profile == "full" %}
+    from .sharded import SUFFIX, inside_shard_folder
+
+    if folder := inside_shard_folder(path):
+        raise CheckpointError(
+            f"{path} is one file of the shard folder {folder} (trainer.strategy=fsdp): "
+            "give the folder itself as the checkpoint"
+        )
+    if path.suffix == SUFFIX and path.exists():
+        raise CheckpointError(
+            f"checkpoint {path} is not a shard folder written by train.py (no .metadata "
+            "inside); give a .pt file or a shard folder (runs/<run>/checkpoints/last.dcp)"
+        )
+{%- endif %}
     if path.is_dir():
         inside = sorted(p.name for p in path.glob("*.pt"))
         hint = f"; it holds {inside}" if inside else ""

@@ -16,6 +16,9 @@ from ..utils.errors import first_line
 from ..utils.run_dir import LAST
 from .checkpoint import CheckpointError
 from .compatibility import TRAINING_KEYS
+{%- if cookiecutter.profile == "full" %}
+from .sharded import SUFFIX, checked_state, is_shard_folder
+{%- endif %}
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,14 @@ def read_progress(path: Path, configured: dict | None = None) -> Progress | str 
     the difference, as text, if its config is not ``configured``'s identity.
     ``mmap``: the tensors are not read, so scanning large checkpoints stays cheap."""
     try:
+{%- if cookiecutter.profile == "full" %}
+        if path.is_dir():  # a shard folder (trainer.strategy=fsdp): its state.pt, checked
+            state = checked_state(path)
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+{%- else %}
         state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+{%- endif %}
         if not isinstance(state, dict) or any(key not in state for key in TRAINING_KEYS):
             raise ValueError("not a training checkpoint written by train.py")
         trainer = state["trainer"]
@@ -89,8 +99,13 @@ def newest_checkpoint(
     if there are checkpoints but none of them is this run's, CheckpointError."""
     read = {
         path: read_progress(path, configured)
+{%- if cookiecutter.profile == "full" %}
+        for path in sorted([*directory.glob("*.pt"), *directory.glob(f"*{SUFFIX}")])
+        if path.is_file() or is_shard_folder(path)
+{%- else %}
         for path in sorted(directory.glob("*.pt"))
         if path.is_file()
+{%- endif %}
     }
     found = [(progress, path) for path, progress in read.items() if isinstance(progress, Progress)]
     foreign = {path: problem for path, problem in read.items() if isinstance(problem, str)}
@@ -105,5 +120,5 @@ def newest_checkpoint(
         log.warning("resume=auto: skipping %s, another run's checkpoint (%s)", path, problem)
     if not found:
         return None
-    progress, path = max(found, key=lambda item: (item[0], item[1].name == LAST))
+    progress, path = max(found, key=lambda item: (item[0], item[1].stem == Path(LAST).stem))
     return path, progress

@@ -39,6 +39,9 @@ from .hooks import TrainerHooks
 from .nonfinite import check_finite_loss, skip_nonfinite_batch
 from .setup import batch_counts, describe_run, epoch_loaders, progress_bar
 from .state import TrainState, collect_state, restore_state, resume
+{%- if cookiecutter.profile == "full" %}
+from .strategy import full_weights
+{%- endif %}
 
 if TYPE_CHECKING:
     from ..data import BaseDataModule
@@ -159,7 +162,12 @@ class BaseTrainer(TrainerHooks):
         self.model.eval()
         limit, autocast = self.num_val_batches, self.precision.autocast
         batches = (self.transfer_batch_to_device, self.get_batch_size)
+{%- if cookiecutter.profile == "full" %}
+        with full_weights(self.model):  # trainer.strategy=fsdp: gathered once, not per batch
+            metrics = run_evaluation(self.validation_step, loader, batches, "val", limit, autocast)
+{%- else %}
         metrics = run_evaluation(self.validation_step, loader, batches, "val", limit, autocast)
+{%- endif %}
         extra = self.on_validation_epoch_end()
         return metrics | {f"val_{name}": value for name, value in extra.items()}
 

@@ -8,6 +8,9 @@ from torch import nn
 
 from ..config import ConfigError
 from ..utils import DistInfo
+{%- if cookiecutter.profile == "full" %}
+from .strategy import shard_model
+{%- endif %}
 
 
 def wrap_model(
@@ -22,6 +25,11 @@ def wrap_model(
                 "SyncBatchNorm has no CPU implementation; set trainer.sync_batchnorm=false"
             )
         module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
+{%- if cookiecutter.profile == "full" %}
+    if cfg.strategy == "fsdp":  # sharded in place: the module is the model that trains
+        module = shard_model(module, device, dist_info)
+        return module, torch.compile(module) if cfg.compile else module
+{%- endif %}
     module = module.to(device)
     model = torch.compile(module) if cfg.compile else module
     if dist_info.enabled:

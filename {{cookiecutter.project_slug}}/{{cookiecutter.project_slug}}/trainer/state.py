@@ -15,6 +15,7 @@ from ..saver import load_checkpoint
 from ..utils import DistInfo, dist, get_rng_state, set_rng_state
 {%- if cookiecutter.profile == "full" %}
 from .reshard import share_out_resumed_epoch
+from .strategy import load_model_and_optimizer, model_and_optimizer_state
 {%- endif %}
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,12 @@ def collect_state(trainer) -> dict[str, Any]:
     rng = get_rng_state()  # this process's; every rank's under torchrun: checkpoint_state
     checkpoint = {
         "format_version": 1,
+{%- if cookiecutter.profile == "full" %}
+        **model_and_optimizer_state(trainer),  # this rank's shards under trainer.strategy=fsdp
+{%- else %}
         "model": trainer.module.state_dict(),
         "optimizer": trainer.optimizer.state_dict(),
+{%- endif %}
         "lr_scheduler": scheduler.scheduler.state_dict() if scheduler else None,
         "grad_scaler": trainer.precision.state_dict(),
         "trainer": asdict(trainer.state),
@@ -93,16 +98,21 @@ def own_rng_state(state: dict[str, Any], info: DistInfo, quiet: bool = False) ->
         return per_rank[info.rank]
     if info.is_main and per_rank and not quiet:
         log.warning(
-            "the checkpoint was written by %d process(es), this run has %d: every process "
-            "continues from rank 0's random state (not an exact resume)",
+            "the checkpoint was written by %d process(es), this run has %d: the data order "
+            "changes (the samples are dealt out to another number of processes) and every "
+            "process continues from rank 0's random state (not an exact resume)",
             *(len(per_rank), info.world_size),
         )
     return state["rng"]
 
 
 def restore_state(trainer, state: dict[str, Any]) -> None:
+{%- if cookiecutter.profile == "full" %}
+    load_model_and_optimizer(trainer, state)  # into shards too (trainer.strategy=fsdp)
+{%- else %}
     trainer.module.load_state_dict(state["model"])
     trainer.optimizer.load_state_dict(state["optimizer"])
+{%- endif %}
     if trainer.scheduler is not None and state["lr_scheduler"] is not None:
         trainer.scheduler.scheduler.load_state_dict(state["lr_scheduler"])
     trainer.precision.load_state_dict(state["grad_scaler"])

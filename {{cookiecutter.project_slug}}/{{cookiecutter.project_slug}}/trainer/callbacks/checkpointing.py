@@ -5,8 +5,14 @@ the saver's (atomic writes, ``weights_only``-safe contents)."""
 from pathlib import Path
 
 from ...saver import CheckpointManager
+{%- if cookiecutter.profile == "full" %}
+from ...saver.sharded import finish_pending, remove_stale_folders, save_sharded
+{%- endif %}
 from ...utils import dist
 from ..state import checkpoint_state
+{%- if cookiecutter.profile == "full" %}
+from ..strategy import is_sharded
+{%- endif %}
 from .base import Callback
 
 
@@ -17,8 +23,10 @@ class ModelCheckpoint(Callback):
         """``config``: the ``trainer.checkpoint`` section."""
         self.enabled = enabled
         self.every_n_steps = config.every_n_steps
+        own = ("every_n_steps", "async_save")  # the callback's; the rest is the manager's
+        self.async_save = config.get("async_save", False)
         self.manager = CheckpointManager(
-            directory, **{k: v for k, v in config.items() if k != "every_n_steps"}
+            directory, **{k: v for k, v in config.items() if k not in own}
         )
 
     @property
@@ -28,8 +36,15 @@ class ModelCheckpoint(Callback):
     def on_train_start(self, trainer, resumed: bool) -> None:
         if self.enabled and trainer.dist.is_main:
             self.manager.remove_stale(resumed=resumed)
+{%- if cookiecutter.profile == "full" %}
+            remove_stale_folders(self.manager.directory)
+{%- endif %}
 
     def on_optimizer_step(self, trainer, mid_epoch: bool) -> None:
+{%- if cookiecutter.profile == "full" %}
+        if self.async_save:  # a background save that is written: its folders go in now
+            finish_pending(wait=False)
+{%- endif %}
         step = trainer.state.global_step
         if self.enabled and self.every_n_steps and mid_epoch and step % self.every_n_steps == 0:
             self.save(trainer, self.last_path)
@@ -40,8 +55,7 @@ class ModelCheckpoint(Callback):
             return
         writes, evicted = self.manager.plan(epoch, metrics)
         state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
-        if trainer.dist.is_main:
-            self.manager.write(state, writes, evicted)
+        self.write(trainer, state, writes, evicted)
         dist.barrier()  # no rank goes on (or reads a checkpoint) before it is written
 
     def save(self, trainer, path: Path) -> Path:
@@ -53,12 +67,24 @@ class ModelCheckpoint(Callback):
             trainer.train_tracker = tracker.reduced()
         try:
             state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
-            if trainer.dist.is_main:
-                self.manager.write(state, [path], [])
+            [path] = self.write(trainer, state, [path], [])
         finally:
             trainer.train_tracker = tracker
         dist.barrier()
         return path
+
+    def write(self, trainer, state: dict, writes: list[Path], evicted: list[Path]) -> list[Path]:
+        """Rank 0 writes the files{% if cookiecutter.profile == "full" %} (every rank its shards under ``trainer.strategy=fsdp``){% endif %}."""
+{%- if cookiecutter.profile == "full" %}
+        if is_sharded(trainer.module):
+            # In the background unless the run ends here (last epoch, early stop, signal).
+            done = trainer.state.epoch >= trainer.epochs or trainer.state.should_stop
+            background = self.async_save and not (done or trainer.stop.signum)
+            return save_sharded(state, writes, evicted, background)
+{%- endif %}
+        if trainer.dist.is_main:
+            self.manager.write(state, writes, evicted)
+        return writes
 
     def save_on_interrupt(self, trainer) -> Path | None:
         return self.save(trainer, self.last_path) if self.enabled else None

@@ -6,6 +6,9 @@ grid of validation predictions at the first epoch, every
 import torch
 
 from ...config import to_plain_dict
+{%- if cookiecutter.profile == "full" %}
+from ..strategy import is_sharded
+{%- endif %}
 from .base import Callback
 
 
@@ -18,6 +21,10 @@ class LoggingExtras(Callback):
         """The resolved config and the model graph, once per run (a resumed run has them)."""
         if resumed or not trainer.dist.is_main:
             return
+{%- if cookiecutter.profile == "full" %}
+        if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
+            return
+{%- endif %}
         trainer.loggers.log_hyperparams(to_plain_dict(trainer.config))
         example = example_input(trainer.datamodule.val_set, trainer.device)
         if example is not None:
@@ -27,12 +34,20 @@ class LoggingExtras(Callback):
 
     def on_before_zero_grad(self, trainer) -> None:
         """Histograms after the epoch's last step: gradients unscaled and clipped."""
+{%- if cookiecutter.profile == "full" %}
+        if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
+            return
+{%- endif %}
         epoch = trainer.state.epoch + 1
         last_batch = trainer.state.batch_in_epoch == trainer.num_train_batches
         if last_batch and self.histogram_every and epoch % self.histogram_every == 0:
             trainer.loggers.log_histograms(trainer.module, epoch)
 
     def on_epoch_end(self, trainer, epoch: int, metrics: dict[str, float]) -> None:
+{%- if cookiecutter.profile == "full" %}
+        if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
+            return
+{%- endif %}
         if trainer.dist.is_main and trainer.loggers.wants_predictions:
             last = epoch == trainer.epochs or trainer.state.should_stop
             every = self.images_every
