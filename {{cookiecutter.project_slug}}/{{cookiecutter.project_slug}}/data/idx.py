@@ -1,5 +1,6 @@
-"""Checks of MNIST-format IDX files before torchvision reads them, so a bad file is one
-clear error naming it, not an assertion deep inside torchvision.
+"""MNIST-format IDX files, checked and read: a bad file is one clear error naming it.
+(Read here, not by torchvision.datasets: importing torchvision costs ~1.3 s of start-up,
+mostly torch._dynamo pulled in by torchvision.ops, and the format is a header + bytes.)
 
 An IDX file is a big-endian header (a magic number, then one 32-bit size per
 dimension) followed by the uint8 values: images are (N, rows, cols), labels (N,).
@@ -8,6 +9,9 @@ dimension) followed by the uint8 values: images are (N, rows, cols), labels (N,)
 import math
 import struct
 from pathlib import Path
+
+import numpy as np
+import torch
 
 from ..utils.errors import DataError
 
@@ -50,13 +54,21 @@ def idx_shape(path: Path, kind: str) -> tuple[int, ...]:
     return shape
 
 
-def check_idx_pair(images: Path, labels: Path) -> tuple[int, ...]:
-    """One split's images and labels files agree; returns the image size (rows, cols)."""
-    count, *image_size = idx_shape(images, "images")
-    (label_count,) = idx_shape(labels, "labels")
+def read_idx(path: Path, kind: str) -> torch.Tensor:
+    """The values of an IDX ``kind`` file, its header checked first, as a uint8 tensor of
+    the shape it declares."""
+    shape = idx_shape(path, kind)
+    values = np.fromfile(path, dtype=np.uint8, offset=4 + 4 * len(shape))
+    return torch.from_numpy(values.reshape(shape))
+
+
+def read_idx_pair(images: Path, labels: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split's images (N, rows, cols) and labels (N,), checked to agree in count."""
+    image_values, label_values = read_idx(images, "images"), read_idx(labels, "labels")
+    count, label_count = len(image_values), len(label_values)
     if count != label_count:
         raise DataError(
             f"{images} holds {count} images but {labels} holds {label_count} labels; "
             "each image needs one label: copy the two files of the same split again"
         )
-    return tuple(image_size)
+    return image_values, label_values.long()

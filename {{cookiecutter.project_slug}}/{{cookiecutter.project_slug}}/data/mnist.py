@@ -1,4 +1,5 @@
-"""MNIST and FashionMNIST read by torchvision's own classes from local IDX files.
+"""MNIST and FashionMNIST read from their local IDX files (the format torchvision's
+classes read; see idx.py for why not through them).
 
 The project never downloads: without the files it stops with a message that says
 which files to put where.
@@ -11,7 +12,7 @@ import torch
 from ..utils.errors import DataError
 from .base import DATAMODULES, BaseDataModule, check_labels, normalize
 from .datasets import InMemoryDataset
-from .idx import check_idx_pair
+from .idx import read_idx_pair
 from .splits import split_indices
 
 FILES = (
@@ -28,68 +29,54 @@ class DatasetNotFoundError(DataError, FileNotFoundError):
 
 @DATAMODULES.register("mnist")
 class MNISTDataModule(BaseDataModule):
-    """28x28 grayscale digits. ``.data`` is read as one uint8 tensor, scaled and
+    """28x28 grayscale digits. Each split is read as one uint8 tensor, scaled and
     normalized once; training never touches PIL."""
 
-    dataset_name = "MNIST"  # the torchvision.datasets class, and the folder under data.root
+    dataset_name = "MNIST"  # the folder under data.root, as torchvision.datasets names it
     mean, std = 0.1307, 0.3081  # the usual MNIST training-set statistics
+    # As torchvision.datasets.MNIST.classes names them, so checkpoints keep their names.
+    class_names = [
+        "0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
+        "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine",
+    ]  # fmt: skip
 
     def setup(self):
-        self._check_files()
-        train = self._load(train=True)
-        test = self._load(train=False)
-        classes = list(train.classes)
-        for dataset, prefix in ((train, "train"), (test, "t10k")):
-            check_labels(dataset.targets, self._raw / f"{prefix}-labels-idx1-ubyte", len(classes))
+        missing = [name for name in FILES if not (self._raw / name).is_file()]
+        if missing:
+            raise DatasetNotFoundError(
+                f"{self.dataset_name} files not found in {self._raw.resolve()} "
+                f"(missing: {', '.join(missing)}).\n"
+                f"Put these four uncompressed IDX files there: {', '.join(FILES)}.\n"
+                "This project does not download (it must run offline). Copy them from a machine "
+                "with network access, or point data.root=/path/to/dir at a folder that holds "
+                f"{self.dataset_name}/raw/."
+            )
+        train_images, train_targets = read_idx_pair(*(self._raw / name for name in FILES[:2]))
+        test_images, test_targets = read_idx_pair(*(self._raw / name for name in FILES[2:]))
+        if train_images.shape[1:] != test_images.shape[1:]:
+            raise DataError(
+                f"{self._raw / FILES[0]} holds {tuple(train_images.shape[1:])} images but "
+                f"{self._raw / FILES[2]} holds {tuple(test_images.shape[1:])}; every split "
+                "needs the same image size"
+            )
+        for targets, name in ((train_targets, FILES[1]), (test_targets, FILES[3])):
+            check_labels(targets, self._raw / name, len(self.class_names))
         train_idx, val_idx, _ = split_indices(
-            len(train), self.config.val_fraction, 0.0, self.config.split_seed
+            len(train_targets), self.config.val_fraction, 0.0, self.config.split_seed
         )
-        full_train = InMemoryDataset(self._images(train), train.targets.long(), classes)
-        test_set = InMemoryDataset(self._images(test), test.targets.long(), classes)
+        full_train = InMemoryDataset(self._images(train_images), train_targets, self.class_names)
+        test_set = InMemoryDataset(self._images(test_images), test_targets, self.class_names)
         return full_train.subset(train_idx), full_train.subset(val_idx), test_set
 
     @property
     def _raw(self) -> Path:
         return Path(self.config.root) / self.dataset_name / "raw"
 
-    def _check_files(self) -> None:
-        """Header, size and count checks of the IDX files that exist (a missing one is
-        reported by ``_load``); both splits' images must have one size."""
-        sizes = {}
-        for prefix in ("train", "t10k"):
-            images = self._raw / f"{prefix}-images-idx3-ubyte"
-            labels = self._raw / f"{prefix}-labels-idx1-ubyte"
-            if images.exists() and labels.exists():
-                sizes[images] = check_idx_pair(images, labels)
-        if len(set(sizes.values())) > 1:
-            (train, train_size), (test, test_size) = sizes.items()
-            raise DataError(
-                f"{train} holds {train_size[0]}x{train_size[1]} images but {test} holds "
-                f"{test_size[0]}x{test_size[1]}; every split needs the same image size"
-            )
-
-    def _images(self, dataset) -> torch.Tensor:
+    def _images(self, pixels: torch.Tensor) -> torch.Tensor:
         # One float copy, scaled and normalized in place: a new tensor of 60,000 images
         # costs ~0.1 s of fresh pages each time, before the first training step.
-        images = dataset.data.unsqueeze(1).float().div_(255.0)
+        images = pixels.unsqueeze(1).float().div_(255.0)
         return normalize(images, self.mean, self.std, in_place=True)
-
-    def _load(self, train: bool):
-        from torchvision import datasets  # deferred: slow to import, and only these need it
-
-        try:
-            dataset_class = getattr(datasets, self.dataset_name)
-            return dataset_class(self.config.root, train=train, download=False)
-        except RuntimeError as error:
-            if "not found" not in str(error).lower():
-                raise
-            raise DatasetNotFoundError(
-                f"{self.dataset_name} files not found in {self._raw.resolve()}.\n"
-                f"Put these four uncompressed IDX files there: {', '.join(FILES)}.\n"
-                "This project does not download (it must run offline). Copy them from a machine "
-                "with network access, or point data.root=/path/to/dir at a folder that holds "
-                f"{self.dataset_name}/raw/."
-            ) from None
 
 
 @DATAMODULES.register("fashion_mnist")
@@ -98,3 +85,7 @@ class FashionMNISTDataModule(MNISTDataModule):
 
     dataset_name = "FashionMNIST"
     mean, std = 0.2860, 0.3530
+    class_names = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ]  # fmt: skip
