@@ -96,8 +96,9 @@ def test_test_report_has_per_class_scores_and_the_confusion_matrix(script_run):
 
 
 def test_confusion_matrix_numbers_and_labels_are_readable():
-    """Numbers contrast with their cell (white on dark, black on light) at a readable size;
-    a few short class names are not turned sideways."""
+    """Each cell shows its count and its share of the true class, in a colour that contrasts
+    with the cell (white on dark, black on light) at a readable size; a few short class
+    names are not turned sideways."""
     import matplotlib.colors
     import torch
 
@@ -105,17 +106,19 @@ def test_confusion_matrix_numbers_and_labels_are_readable():
 
     matrix = torch.tensor([[50, 0, 1], [2, 40, 0], [0, 3, 45]])
     figure = confusion_figure(matrix, ["cat", "dog", "owl"])
-    for axis in figure.axes[:2]:  # the two panels (then their colour bars)
-        texts = {(t.get_position(), t.get_text()): t for t in axis.texts}
-        assert len(texts) == 9
-        for text in texts.values():
-            assert text.get_fontsize() >= 9
-        diagonal = [t for (pos, _), t in texts.items() if pos[0] == pos[1]]
-        zeros = ("0", "0.00")
-        off = [t for (pos, text), t in texts.items() if pos[0] != pos[1] and text in zeros]
-        assert all(matplotlib.colors.to_hex(t.get_color()) == "#ffffff" for t in diagonal)
-        assert all(matplotlib.colors.to_hex(t.get_color()) == "#000000" for t in off)
-        assert all(label.get_rotation() == 0 for label in axis.get_xticklabels())
+    axis = figure.axes[0]  # the panel (then its colour bar)
+    texts = {tuple(int(v) for v in t.get_position()): t for t in axis.texts}
+    assert len(texts) == 9
+    assert texts[(0, 0)].get_text() == "50\n98%"  # row, col = true cat, predicted cat
+    assert texts[(0, 1)].get_text() == "2\n5%"  # x = predicted cat, y = true dog: 2 of 42
+    for text in texts.values():
+        assert text.get_fontsize() >= 9
+    diagonal = [t for (x, y), t in texts.items() if x == y]
+    zeros = [t for t in texts.values() if t.get_text().startswith("0\n")]
+    assert len(zeros) == 3
+    assert all(matplotlib.colors.to_hex(t.get_color()) == "#ffffff" for t in diagonal)
+    assert all(matplotlib.colors.to_hex(t.get_color()) == "#000000" for t in zeros)
+    assert all(label.get_rotation() == 0 for label in axis.get_xticklabels())
     long_names = [f"class_with_a_long_name_{i}" for i in range(3)]
     figure = confusion_figure(matrix, long_names)
     assert all(label.get_rotation() > 0 for label in figure.axes[0].get_xticklabels())

@@ -1,5 +1,5 @@
 """The test split's confusion matrix: per-class precision and recall, and a PNG of the
-counts beside the row-normalised matrix (rows: true class, columns: predicted)."""
+counts and row shares (rows: true class, columns: predicted)."""
 
 from pathlib import Path
 
@@ -23,52 +23,46 @@ def per_class_scores(matrix: torch.Tensor, classes: list[str], prefix: str) -> d
 
 
 def confusion_figure(matrix: torch.Tensor, classes: list[str]):
+    """One panel: each cell holds its count and its share of the true class (the row),
+    coloured by that share, so the diagonal reads as per-class recall."""
     import matplotlib  # deferred: slow to import
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     counts = matrix.long()
-    normalised = matrix.double() / matrix.sum(dim=1, keepdim=True).clamp_min(1)
-    size = max(4.0, 0.45 * len(classes) + 2)
-    figure = Figure(figsize=(2 * size + 1, size), dpi=DPI)
-    panels = ((counts, "counts"), (normalised, "normalised by true class"))
+    shares = matrix.double() / matrix.sum(dim=1, keepdim=True).clamp_min(1)
+    size = max(4.0, 0.6 * len(classes) + 2)
+    figure = Figure(figsize=(size + 1.5, size), dpi=DPI)
+    axis = figure.subplots()
+    image = axis.imshow(shares.numpy(), cmap="Blues", vmin=0.0, vmax=1.0)
+    axis.set(title="test split: count and share of the true class", xlabel="predicted")
+    axis.set_ylabel("true")
+    ticks = range(len(classes))
     # A few short names fit upright; long or many names are slanted so they do not overlap.
     upright = len(classes) * max(len(str(name)) for name in classes) <= 40
     font = 10 if len(classes) <= 10 else 7
-    for axis, (values, title) in zip(figure.subplots(1, 2), panels, strict=True):
-        image = axis.imshow(values.numpy(), cmap="Blues")
-        axis.set(title=title, xlabel="predicted", ylabel="true")
-        ticks = range(len(classes))
-        if upright:
-            axis.set_xticks(ticks, classes, fontsize=font)
-        else:
-            axis.set_xticks(ticks, classes, rotation=45, ha="right", fontsize=font)
-        axis.set_yticks(ticks, classes, fontsize=font)
-        if len(classes) <= 20:  # numbers stay readable
-            # White on the dark half of the colour map, black on the light half.
-            threshold = (values.max().item() + values.min().item()) / 2
-            for (row, col), value in _cells(values):
-                dark = values[row, col].item() > threshold
+    if upright:
+        axis.set_xticks(ticks, classes, fontsize=font)
+    else:
+        axis.set_xticks(ticks, classes, rotation=45, ha="right", fontsize=font)
+    axis.set_yticks(ticks, classes, fontsize=font)
+    if len(classes) <= 20:  # numbers stay readable
+        for row in range(len(classes)):
+            for col in range(len(classes)):
+                share = shares[row, col].item()
                 axis.text(
                     col,
                     row,
-                    value,
+                    f"{counts[row, col].item()}\n{share:.0%}",
                     ha="center",
                     va="center",
                     fontsize=font if len(classes) <= 10 else 6,
-                    color="white" if dark else "black",
+                    color="white" if share > 0.5 else "black",  # on the dark half of the map
                 )
-        figure.colorbar(image, ax=axis, fraction=0.046)
+    figure.colorbar(image, ax=axis, fraction=0.046, label="share of the true class")
     figure.tight_layout()
     return figure
-
-
-def _cells(values: torch.Tensor):
-    for row in range(values.shape[0]):
-        for col in range(values.shape[1]):
-            value = values[row, col].item()
-            yield (row, col), (f"{value:.2f}" if isinstance(value, float) else str(value))
 
 
 def save_confusion_matrix(matrix: torch.Tensor, classes: list[str], path: Path):

@@ -1,8 +1,17 @@
-"""A matplotlib grid of images titled with predicted and true labels."""
+"""A grid of validation images captioned with predicted and true labels.
+
+Drawn with Pillow on the tiled pixels, not with matplotlib: the grid is drawn during
+training (first epoch, every few epochs), where matplotlib's import and text layout cost
+~0.4 s before the first grid and ~0.08 s per grid; Pillow takes a few milliseconds."""
 
 import math
 
+import numpy as np
 import torch
+
+CELL = 120  # pixels per image side, after scaling up (an 8x8 digit is unreadable as is)
+FONT_SIZE = 11
+RIGHT, WRONG = (0, 128, 0), (200, 0, 0)  # caption colours: green right, red wrong
 
 
 def tile(images: torch.Tensor, columns: int, gap: int, label_band: int) -> torch.Tensor:
@@ -25,40 +34,43 @@ def tile(images: torch.Tensor, columns: int, gap: int, label_band: int) -> torch
 
 def prediction_grid(
     images: torch.Tensor, predictions, targets, classes: list[str], limit: int = 16
-):
-    """Green caption when right, red when wrong: ``pred 3 / true 3``.
-
-    One ``imshow`` of a tiled canvas rather than one subplot per image: drawing 16 axes
-    takes seconds, and this runs every few epochs."""
-    import matplotlib  # deferred: only used when predictions are logged
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+) -> np.ndarray:
+    """The grid as ``(height, width, 3)`` uint8 RGB pixels, eight images a row, each under
+    its caption ``pred 3`` / ``true 3`` (green when right, red when wrong)."""
+    from PIL import Image, ImageDraw, ImageFont  # deferred: only used when grids are logged
 
     count = min(limit, len(images))
     columns = min(8, count)
     images = images[:count].detach().float().cpu()
+    scale = max(1, CELL // max(images.shape[2:]))
+    images = images.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)
     height, width = images.shape[2:]
-    gap, label_band = max(1, width // 14), math.ceil(height * 0.3) + 1
+    gap, label_band = 6, 2 * FONT_SIZE + 8
     canvas = tile(images, columns, gap, label_band)
-    inches_per_pixel = 1.2 / (width + gap)
-    figure = Figure(
-        figsize=(canvas.shape[2] * inches_per_pixel, canvas.shape[1] * inches_per_pixel)
-    )
-    axis = figure.add_axes((0, 0, 1, 1))
-    axis.axis("off")
-    picture = canvas[0] if canvas.shape[0] == 1 else canvas.permute(1, 2, 0)
-    axis.imshow(picture, cmap="gray", vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+    if canvas.shape[0] == 1:  # grayscale: the same value in R, G and B
+        canvas = canvas.expand(3, -1, -1)
+    pixels = (canvas.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+    picture = Image.fromarray(np.ascontiguousarray(pixels))
+    draw, font = ImageDraw.Draw(picture), ImageFont.load_default(size=FONT_SIZE)
     for index in range(count):
         row, col = divmod(index, columns)
         predicted, true = int(predictions[index]), int(targets[index])
-        axis.text(
-            gap + col * (width + gap) + width / 2,
-            row * (label_band + height + gap) + label_band - 0.5,
-            f"pred {classes[predicted]}\ntrue {classes[true]}",
-            ha="center",
-            va="bottom",
-            fontsize=7,
-            color="green" if predicted == true else "red",
-        )
-    return figure
+        left = gap + col * (width + gap)
+        top = row * (label_band + height + gap) + 2
+        for line, name in enumerate((f"pred {classes[predicted]}", f"true {classes[true]}")):
+            draw.text(
+                (left, top + line * (FONT_SIZE + 2)),
+                fit(draw, name, font, width),
+                fill=RIGHT if predicted == true else WRONG,
+                font=font,
+            )
+    return np.asarray(picture)
+
+
+def fit(draw, text: str, font, width: int) -> str:
+    """``text`` cut to ``width`` pixels with an ellipsis (long class names)."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"

@@ -115,13 +115,10 @@ class MLflowLogger(BaseLogger):
         self.log_metrics({panel_name(name): value for name, value in metrics.items()}, step)
 
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
-        import matplotlib.pyplot as plt
-
         from .figures import prediction_grid
 
-        figure = prediction_grid(images, predictions, targets, classes)
-        self.client.log_figure(self.run_id, figure, f"predictions/epoch_{epoch:03d}.png")
-        plt.close(figure)
+        grid = prediction_grid(images, predictions, targets, classes)
+        self.client.log_image(self.run_id, grid, f"predictions/epoch_{epoch:03d}.png")
 
     def log_figure(self, tag: str, figure, step: int) -> None:
         # The pixels the PNG was written from (log_figure would draw the figure again).

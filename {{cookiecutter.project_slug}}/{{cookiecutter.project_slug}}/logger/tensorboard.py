@@ -95,9 +95,8 @@ class TensorBoardLogger(BaseLogger):
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
         from .figures import prediction_grid
 
-        self.writer.add_figure(
-            "val/predictions", prediction_grid(images, predictions, targets, classes), epoch
-        )
+        grid = prediction_grid(images, predictions, targets, classes)
+        self.writer.add_image("val/predictions", grid, epoch, dataformats="HWC")
 
     def log_figure(self, tag: str, figure, step: int) -> None:
         # The pixels the PNG was written from (add_figure would draw the figure again).

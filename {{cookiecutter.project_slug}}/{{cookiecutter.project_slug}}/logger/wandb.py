@@ -91,16 +91,16 @@ class WandbLogger(BaseLogger):
 
         grid = prediction_grid(images, predictions, targets, classes)
         # commit=False: joins the step of this epoch's metrics, logged just before.
-        self.run.log({"val/predictions": self._image(grid, f"epoch {epoch}")}, commit=False)
+        image = self.wandb.Image(grid, caption=f"epoch {epoch}")
+        self.run.log({"val/predictions": image}, commit=False)
 
     def log_figure(self, tag: str, figure, step: int) -> None:
         self.run.log({tag: self._image(figure)}, step=step)
 
-    def _image(self, figure, caption: str | None = None):
+    def _image(self, figure):
         """A matplotlib figure as a ``wandb.Image`` (its pixels, drawn once for every
         tracker; no plotly needed)."""
-        picture = figure_pixels(figure)[..., :3].copy()
-        return self.wandb.Image(picture, caption=caption)
+        return self.wandb.Image(figure_pixels(figure)[..., :3].copy())
 
     def finalize(self) -> None:
         self.run.finish()
