@@ -19,6 +19,7 @@ from {{cookiecutter.project_slug}}.model.transfer import (
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
 from .conftest import IMAGE_ARGS
+from .guard_tools import main_error_line
 
 
 @pytest.fixture
@@ -125,9 +126,8 @@ def test_missing_pretrained_weights_say_where_to_put_them(
     torch_home.mkdir()
     monkeypatch.setenv("TORCH_HOME", str(torch_home))
     expected = torch_home / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
-    assert train.main([*fast_args, *transfer, "model.weights=IMAGENET1K_V1"]) == 1
-    err = capsys.readouterr().err  # in this process: no interpreter start, no torch import
-    assert err.startswith("error: ") and str(expected) in err and "does not download" in err
+    args = [*fast_args, *transfer, "model.weights=IMAGENET1K_V1"]
+    main_error_line(train.main, args, capsys, 1, str(expected), "does not download")
     assert not (tmp_path / "run").exists()  # stopped before writing anything
 
 

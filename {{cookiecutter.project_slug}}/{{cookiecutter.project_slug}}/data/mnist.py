@@ -44,12 +44,10 @@ class MNISTDataModule(BaseDataModule):
         missing = [name for name in FILES if not (self._raw / name).is_file()]
         if missing:
             raise DatasetNotFoundError(
-                f"{self.dataset_name} files not found in {self._raw.resolve()} "
-                f"(missing: {', '.join(missing)}).\n"
-                f"Put these four uncompressed IDX files there: {', '.join(FILES)}.\n"
-                "This project does not download (it must run offline). Copy them from a machine "
-                "with network access, or point data.root=/path/to/dir at a folder that holds "
-                f"{self.dataset_name}/raw/."
+                f"{self.dataset_name} files not found in {self._raw.resolve()} (missing: "
+                f"{', '.join(missing)}); put the four uncompressed IDX files {', '.join(FILES)} "
+                "there (this project does not download: copy them from a machine with network "
+                f"access), or point data.root at a folder that holds {self.dataset_name}/raw/"
             )
         train_images, train_targets = read_idx_pair(*(self._raw / name for name in FILES[:2]))
         test_images, test_targets = read_idx_pair(*(self._raw / name for name in FILES[2:]))

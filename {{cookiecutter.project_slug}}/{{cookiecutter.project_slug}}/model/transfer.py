@@ -56,10 +56,10 @@ def load_cached_weights(weights_name: str) -> dict[str, torch.Tensor]:
         path = cached_weights_path(weights_name)
     if not path.is_file():
         raise WeightsNotFoundError(
-            f"pretrained weights {weights_name} are not in the local cache: {path} is missing.\n"
-            f"This project does not download. Copy resnet18 weights ({path.name}, from "
+            f"pretrained weights {weights_name} are not in the local cache: {path} is missing "
+            f"(this project does not download); copy resnet18 weights ({path.name}, from "
             "https://download.pytorch.org/models/) to that path, or set TORCH_HOME to a folder "
-            "whose hub/checkpoints/ holds it, or train from scratch with model.weights=null."
+            "whose hub/checkpoints/ holds it, or train from scratch with model.weights=null"
         )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
