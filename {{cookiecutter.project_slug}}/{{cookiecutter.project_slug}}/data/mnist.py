@@ -41,7 +41,8 @@ class MNISTDataModule(BaseDataModule):
     ]  # fmt: skip
 
     def setup(self):
-        missing = [name for name in FILES if not (self._raw / name).is_file()]
+        # exists(), not is_file(): a folder where a file belongs gets idx.py's own message.
+        missing = [name for name in FILES if not (self._raw / name).exists()]
         if missing:
             raise DatasetNotFoundError(
                 f"{self.dataset_name} files not found in {self._raw.resolve()} (missing: "
@@ -53,9 +54,9 @@ class MNISTDataModule(BaseDataModule):
         test_images, test_targets = read_idx_pair(*(self._raw / name for name in FILES[2:]))
         if train_images.shape[1:] != test_images.shape[1:]:
             raise DataError(
-                f"{self._raw / FILES[0]} holds {tuple(train_images.shape[1:])} images but "
-                f"{self._raw / FILES[2]} holds {tuple(test_images.shape[1:])}; every split "
-                "needs the same image size"
+                f"{self._raw / FILES[0]} holds {size(train_images)} images but "
+                f"{self._raw / FILES[2]} holds {size(test_images)}; every split needs the same "
+                "image size"
             )
         for targets, name in ((train_targets, FILES[1]), (test_targets, FILES[3])):
             check_labels(targets, self._raw / name, len(self.class_names))
@@ -87,3 +88,8 @@ class FashionMNISTDataModule(MNISTDataModule):
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
     ]  # fmt: skip
+
+
+def size(images: torch.Tensor) -> str:
+    """``28x28`` for (N, 28, 28) images."""
+    return "x".join(str(side) for side in images.shape[1:])
