@@ -46,8 +46,8 @@ def test_mnist_family_reads_idx_files_into_memory(config_factory, name):
 
 
 def test_reading_mnist_does_not_import_torchvision(config_factory):
-    """torchvision's import pulls in torch._dynamo (~1.3 s before the first step); an MNIST
-    run needs none of it. Checked in a fresh interpreter, whose modules are its own."""
+    """An MNIST run needs none of torchvision (its import pulls in torch._dynamo, ~1.2 s
+    in a process that has not imported it yet). Checked in a fresh interpreter."""
     config = config_factory("data.name=mnist")
     code = (
         "import sys\n"
