@@ -11,6 +11,7 @@ already satisfied"), and ``pip install -e ".[dev]"`` really builds and installs 
 project (its build backend from the configured indexes), its dependencies satisfied
 from the test environment."""
 
+import json
 import re
 import shlex
 import sys
@@ -123,3 +124,61 @@ def test_first_hour_as_written(bake, tmp_path):
     newest = max((project / "runs").glob("*/config.yaml"), key=lambda p: p.stat().st_mtime)
     assert (newest.parent / "test_metrics.json").exists()
     assert not (project / "predictions.csv").exists()
+
+
+OWN_DATASET = re.compile(r"^\*\*Your own dataset\*\*(.*?)(?=^## )", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", ["full", "minimal"])
+def test_own_dataset_as_written(bake, profile):
+    """The README's "Your own dataset" steps done literally: the data module file as shown,
+    the two lines it says to add, ruff, then its train, evaluate and predict commands on a
+    NumPy file of three separable classes."""
+    project = bake(profile=profile)
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    section = OWN_DATASET.search(readme)
+    assert section, "README has no 'Your own dataset' steps"
+    section = section.group(1)
+    module = re.search(r"create\s+`(\S+/data/my_data\.py)`:\n\n```python\n(.*?)```", section, re.S)
+    assert module, "the steps show no data module file"
+    (project / module.group(1)).write_text(module.group(2))
+    init = project / "my_pytorch_project" / "data" / "__init__.py"
+    text = init.read_text()
+    anchor = "from .table import CSVDataModule\n"
+    assert anchor in text and "`from .my_data import MyDataModule`\nabove `from .table" in section
+    assert '`"MyDataModule",` to `__all__` above\n`"build_datamodule",`' in section
+    text = text.replace(anchor, "from .my_data import MyDataModule\n" + anchor)
+    text = text.replace(
+        '    "build_datamodule",\n', '    "MyDataModule",\n    "build_datamodule",\n'
+    )
+    init.write_text(text)
+    for args in (("check", "."), ("format", "--check", ".")):
+        result = ruff(*args, cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+    # The user's data: data/my_data.npz (x, y) and new_samples.pt, as the commands name them.
+    write = (
+        "import numpy as np, torch\n"
+        "rng = np.random.default_rng(0)\n"
+        "y = rng.integers(0, 3, 300)\n"
+        "x = rng.normal(size=(300, 4)) + 4.0 * y[:, None]\n"
+        "np.savez('data/my_data.npz', x=x, y=y)\n"
+        "torch.save(torch.tensor(x[:5], dtype=torch.float32), 'new_samples.pt')\n"
+    )
+    (project / "data").mkdir(exist_ok=True)
+    assert run([sys.executable, "-c", write], cwd=project).returncode == 0
+    ran = []
+    for command in commands(section):
+        args = shlex.split(command)
+        assert args[0] == "python", command
+        args = [a.replace("runs/<run>", "runs/mine") for a in args]
+        if args[1] == "train.py":
+            args += ["output_dir=runs/mine", "trainer.progress_bar=false"]
+        result = run([sys.executable, *args[1:]], cwd=project, timeout=600)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+        ran.append((args[1], result.stdout))
+    assert [script for script, _ in ran] == ["train.py", "evaluate.py", "predict.py"]
+    metrics = json.loads((project / "runs" / "mine" / "test_metrics.json").read_text())
+    assert metrics["test_accuracy"] > 0.9  # three well-separated classes
+    rows = (project / "runs" / "mine" / "predictions.csv").read_text().splitlines()
+    assert len(rows) == 1 + 5 and rows[1].startswith("new_samples.pt[0]")
