@@ -51,6 +51,8 @@ FULL_ONLY = [
     PACKAGE / "inference" / "exported.py",
     PACKAGE / "inference" / "demo_page.py",
     PACKAGE / "utils" / "slurm.py",
+    PACKAGE / "utils" / "dist.py",  # minimal runs one process: nothing to share or agree on
+    PACKAGE / "trainer" / "distributed.py",
     PACKAGE / "trainer" / "reshard.py",
     PACKAGE / "trainer" / "strategy.py",
     PACKAGE / "saver" / "sharded.py",

@@ -1,8 +1,6 @@
 """The optimizer step, in fp32: ``backward`` and ``step`` are where the course calls
 ``loss.backward()`` and ``optimizer.step()``, with gradient accumulation and clipping."""
 
-import contextlib
-
 import torch
 from torch import nn
 
@@ -12,13 +10,9 @@ class Precision:
         self.clip_val, self.clip_algorithm = clip_val, clip_algorithm
 
     @classmethod
-    def from_config(cls, cfg, device: torch.device | None = None) -> "Precision":
+    def from_config(cls, cfg) -> "Precision":
         """From the ``trainer.gradient_clip_*`` keys."""
         return cls(cfg.gradient_clip_val, cfg.gradient_clip_algorithm)
-
-    def autocast(self):
-        """The forward pass's context: fp32, so nothing changes."""
-        return contextlib.nullcontext()
 
     def backward(self, loss: torch.Tensor, accumulated_batches: int = 1) -> None:
         """``loss.backward()``, the loss divided by the number of batches whose gradients
@@ -35,12 +29,6 @@ class Precision:
             else:
                 nn.utils.clip_grad_value_(parameters, self.clip_val)
         optimizer.step()
-
-    def state_dict(self) -> dict:
-        return {}  # nothing to save in fp32 (no loss scale)
-
-    def load_state_dict(self, state: dict) -> None:
-        pass
 
 
 def batches_in_step(batch_idx: int, accumulate: int, num_batches: int) -> int:
