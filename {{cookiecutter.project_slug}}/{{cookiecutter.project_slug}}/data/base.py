@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, Sampler
 from ..config import Registry
 from ..config.schema import DataConfig
 from ..utils import {% if cookiecutter.profile == "full" %}DistInfo, {% endif %}seed_worker
-from ..utils.errors import ConfigError, DataError
+from ..utils.errors import ConfigError{% if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}, DataError{% endif %}
 from .batches import batch_size, move_batch
 from .datasets import BaseDataset, collate_batched
 from .samplers import ResumableSampler, {% if cookiecutter.profile == "full" %}ShardSampler, {% endif %}WeightedResumableSampler
@@ -24,6 +24,7 @@ from .splits import pool_and_fold
 
 # @DATAMODULES.register("name") on each data module: the name is data.name.
 DATAMODULES = Registry("data.name")
+{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
 
 
 def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
@@ -36,6 +37,7 @@ def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
             f"{num_classes} classes (labels must be 0..{num_classes - 1}); "
             f"{len(bad)} labels are out of range"
         )
+{%- endif %}
 
 
 def normalize(images: torch.Tensor, mean, std, in_place: bool = False) -> torch.Tensor:
