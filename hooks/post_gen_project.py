@@ -86,8 +86,8 @@ MNIST_FILES = [
 ]
 UNUSED.update({path: MINIMAL and DATASET == "digits" for path in MNIST_FILES})
 
-# Minimal's simpler versions of a few full modules (single process, fp32): each file under
-# _minimal/ replaces the file at the same path. The folder is gone from every bake.
+# Minimal's simpler versions of full modules (today utils/precision.py: the fp32 step): each
+# file under _minimal/ replaces the file at the same path. The folder is gone from every bake.
 MINIMAL_VERSIONS = Path("_minimal")
 
 # CI installs the full profile's extras and runs its slow tests; .github/ is copied without
