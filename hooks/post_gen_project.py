@@ -51,6 +51,8 @@ FULL_ONLY = [
     PACKAGE / "inference" / "exported.py",
     PACKAGE / "inference" / "demo_page.py",
     PACKAGE / "utils" / "slurm.py",
+    PACKAGE / "utils" / "dist.py",  # minimal runs one process: nothing to share or agree on
+    PACKAGE / "trainer" / "distributed.py",
     PACKAGE / "trainer" / "reshard.py",
     PACKAGE / "trainer" / "strategy.py",
     PACKAGE / "saver" / "sharded.py",
@@ -84,10 +86,6 @@ MNIST_FILES = [
 ]
 UNUSED.update({path: MINIMAL and DATASET == "digits" for path in MNIST_FILES})
 
-# Minimal's simpler versions of a few full modules (single process, fp32): each file under
-# _minimal/ replaces the file at the same path. The folder is gone from every bake.
-MINIMAL_VERSIONS = Path("_minimal")
-
 # CI installs the full profile's extras and runs its slow tests; .github/ is copied without
 # rendering (it holds GitHub expressions), so minimal's text is set here: full -> minimal.
 CI_WORKFLOW = Path(".github") / "workflows" / "ci.yml"
@@ -103,13 +101,6 @@ def main() -> None:
             shutil.rmtree(path)
         elif unused:
             path.unlink(missing_ok=True)
-    if MINIMAL:
-        for version in sorted(p for p in MINIMAL_VERSIONS.rglob("*") if p.is_file()):
-            target = version.relative_to(MINIMAL_VERSIONS)
-            if not target.is_file():  # a renamed full module: its minimal version would dangle
-                sys.exit(f"template error: {version} replaces {target}, which does not exist")
-            version.replace(target)
-    shutil.rmtree(MINIMAL_VERSIONS, ignore_errors=True)
     if MINIMAL:
         text = CI_WORKFLOW.read_text(encoding="utf-8")
         for full, minimal in CI_MINIMAL.items():

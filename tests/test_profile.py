@@ -12,8 +12,8 @@ from .conftest import UNRENDERED, ruff, run, suite_passed
 
 # Words that name a left-out feature: none may appear in a minimal bake (code, tests, README,
 # Makefile, configs, pyproject). Removed files are added to this list by name (see below).
-# Not here: torchrun and DDP, still named in comments of the modules that share work between
-# processes (minimal's utils/dist.py and trainer/distributed.py are the one-process versions).
+# Not here: torchrun and DDP, still named in a few comments (minimal has no utils/dist.py or
+# trainer/distributed.py: it runs one process, with nothing to share between processes).
 LEFT_OUT_WORDS = (
     "optuna",
     "runs table",
@@ -60,13 +60,10 @@ def test_minimal_bakes_clean_without_dead_references(bake, dataset):
     project = bake(dataset=dataset, profile="minimal")
     kept = {relative for relative, _ in files(project)}
     assert kept < full_files
-    # minimal's one-process versions (the template's _minimal/ folder) replaced their
-    # namesakes; neither bake keeps the folder
-    assert not (full / "_minimal").exists() and not (project / "_minimal").exists()
-    assert (
-        "def init_distributed(device: str = \"auto\") -> DistInfo:\n    return DistInfo()"
-        in (project / "my_pytorch_project" / "utils" / "dist.py").read_text()
-    )
+    # one process in fp32: no module to share work between processes, no autocast
+    precision = (project / "my_pytorch_project" / "utils" / "precision.py").read_text()
+    assert "class Precision" in precision and "autocast" not in precision
+    assert not (project / "my_pytorch_project" / "utils" / "dist.py").exists()
     removed = full_files - kept
     # Removed files are not named anywhere: top-level scripts by file name, package modules
     # by their dotted import path.

@@ -65,7 +65,7 @@ class DataConfig:
     folds: int = non_negative(0)
     fold: int = non_negative(0)
 {%- endif %}
-    batch_size: int = at_least(1, 64)  # per process under torchrun
+    batch_size: int = at_least(1, 64){% if cookiecutter.profile == "full" %}  # per process under torchrun{% endif %}
     eval_batch_size: int = at_least(1, 256)
     shuffle: bool = True
     num_workers: int = non_negative(0)  # in-memory tensors need no worker processes

@@ -6,7 +6,9 @@ its module here.
 """
 
 from ..config.schema import DataConfig
+{%- if cookiecutter.profile == "full" %}
 from ..utils import DistInfo
+{%- endif %}
 from .base import DATAMODULES, BaseDataModule
 from .datasets import BaseDataset, InMemoryDataset
 {%- if cookiecutter.dataset == "digits" %}
@@ -17,6 +19,7 @@ from .image_folder import ImageFolderDataModule
 from .mnist import DatasetNotFoundError, FashionMNISTDataModule, MNISTDataModule
 {%- endif %}
 from .table import CSVDataModule
+{%- if cookiecutter.profile == "full" %}
 
 
 def build_datamodule(
@@ -24,6 +27,13 @@ def build_datamodule(
 ) -> BaseDataModule:
     """The data module named by ``data.name``."""
     return DATAMODULES.get(config.name)(config, seed=seed, dist_info=dist_info)
+{%- else %}
+
+
+def build_datamodule(config: DataConfig, seed: int = 0) -> BaseDataModule:
+    """The data module named by ``data.name``."""
+    return DATAMODULES.get(config.name)(config, seed=seed)
+{%- endif %}
 
 
 __all__ = [

@@ -13,17 +13,18 @@ from torch.utils.data import DataLoader, Sampler
 
 from ..config import Registry
 from ..config.schema import DataConfig
-from ..utils import DistInfo, seed_worker
-from ..utils.errors import ConfigError, DataError
+from ..utils import {% if cookiecutter.profile == "full" %}DistInfo, {% endif %}seed_worker
+from ..utils.errors import ConfigError{% if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}, DataError{% endif %}
 from .batches import batch_size, move_batch
 from .datasets import BaseDataset, collate_batched
-from .samplers import ResumableSampler, ShardSampler, WeightedResumableSampler
+from .samplers import ResumableSampler, {% if cookiecutter.profile == "full" %}ShardSampler, {% endif %}WeightedResumableSampler
 {%- if cookiecutter.profile == "full" %}
 from .splits import pool_and_fold
 {%- endif %}
 
 # @DATAMODULES.register("name") on each data module: the name is data.name.
 DATAMODULES = Registry("data.name")
+{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
 
 
 def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
@@ -36,6 +37,7 @@ def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
             f"{num_classes} classes (labels must be 0..{num_classes - 1}); "
             f"{len(bad)} labels are out of range"
         )
+{%- endif %}
 
 
 def normalize(images: torch.Tensor, mean, std, in_place: bool = False) -> torch.Tensor:
@@ -60,11 +62,18 @@ class BaseDataModule(abc.ABC):
     std: float | list[float] | None = None
     # True: the training sampler yields (index, epoch) pairs (see ResumableSampler).
     per_sample_epoch: bool = False
+{%- if cookiecutter.profile == "full" %}
 
     def __init__(self, config: DataConfig, seed: int = 0, dist_info: DistInfo | None = None):
         self.config = config
         self.seed = seed
         self.dist_info = dist_info or DistInfo()
+{%- else %}
+
+    def __init__(self, config: DataConfig, seed: int = 0):
+        self.config = config
+        self.seed = seed
+{%- endif %}
         self.train_set, self.val_set, self.test_set = self.setup()
 {%- if cookiecutter.profile == "full" %}
         if config.folds:  # here, so every data module gets k-fold without code of its own
@@ -99,11 +108,18 @@ class BaseDataModule(abc.ABC):
                     f"the {name} split of data.name={self.config.name} is empty; with "
                     f"{setting} it needs more data (or another setting)"
                 )
+{%- if cookiecutter.profile == "full" %}
         per_rank = len(self.train_set) // self.dist_info.world_size
         if self.config.drop_last and per_rank < self.config.batch_size:
             raise ConfigError(
                 f"data.batch_size={self.config.batch_size} with data.drop_last=true leaves no "
                 f"training batch ({per_rank} training samples per process); lower the batch "
+{%- else %}
+        if self.config.drop_last and len(self.train_set) < self.config.batch_size:
+            raise ConfigError(
+                f"data.batch_size={self.config.batch_size} with data.drop_last=true leaves no "
+                f"training batch ({len(self.train_set)} training samples); lower the batch "
+{%- endif %}
                 "size or set data.drop_last=false"
             )
 
@@ -133,11 +149,11 @@ class BaseDataModule(abc.ABC):
         shuffle = self.config.shuffle if shuffle is None else shuffle
         if self.config.sampler == "weighted":
             self._train_sampler = WeightedResumableSampler(
-                self.train_set, self.dist_info, self.seed, self.per_sample_epoch
+                self.train_set, {% if cookiecutter.profile == "full" %}self.dist_info, {% endif %}self.seed, self.per_sample_epoch
             )
         else:
             self._train_sampler = ResumableSampler(
-                self.train_set, self.dist_info, shuffle, self.seed, self.per_sample_epoch
+                self.train_set, {% if cookiecutter.profile == "full" %}self.dist_info, {% endif %}shuffle, self.seed, self.per_sample_epoch
             )
         return self._loader(
             self.train_set,
@@ -186,15 +202,20 @@ class BaseDataModule(abc.ABC):
 {%- endif %}
 
     def _eval_loader(self, dataset: BaseDataset) -> DataLoader:
+{%- if cookiecutter.profile == "full" %}
         sampler = ShardSampler(dataset, self.dist_info)
         generator = torch.Generator().manual_seed(self.seed)
         return self._loader(dataset, self.config.eval_batch_size, sampler, False, generator)
+{%- else %}
+        generator = torch.Generator().manual_seed(self.seed)
+        return self._loader(dataset, self.config.eval_batch_size, None, False, generator)
+{%- endif %}
 
     def _loader(
         self,
         dataset: BaseDataset,
         batch_size: int,
-        sampler: Sampler,
+        sampler: Sampler{% if cookiecutter.profile != "full" %} | None{% endif %},
         drop_last: bool,
         generator: torch.Generator,
     ) -> DataLoader:

@@ -1,5 +1,5 @@
 """Samplers whose order depends only on (seed, epoch), so a run resumed mid-epoch
-replays the same batches; each rank of a torchrun job reads its own shard."""
+replays the same batches{% if cookiecutter.profile == "full" %}; each rank of a torchrun job reads its own shard{% endif %}."""
 
 {% if cookiecutter.profile == "full" -%}
 import math
@@ -7,9 +7,9 @@ import math
 from collections.abc import Iterator, Sequence
 
 import torch
-from torch.utils.data import DistributedSampler, Sampler
+from torch.utils.data import DistributedSampler{% if cookiecutter.profile == "full" %}, Sampler
 
-from ..utils import DistInfo
+from ..utils import DistInfo{% endif %}
 
 
 class ResumableSampler(DistributedSampler):
@@ -22,15 +22,22 @@ class ResumableSampler(DistributedSampler):
     def __init__(
         self,
         dataset: Sequence,
+{%- if cookiecutter.profile == "full" %}
         dist_info: DistInfo,
+{%- endif %}
         shuffle: bool,
         seed: int,
         with_epoch: bool = False,
     ) -> None:
         super().__init__(
             dataset,
+{%- if cookiecutter.profile == "full" %}
             num_replicas=dist_info.world_size,
             rank=dist_info.rank,
+{%- else %}
+            num_replicas=1,
+            rank=0,
+{%- endif %}
             shuffle=shuffle,
             seed=seed,
         )
@@ -117,8 +124,8 @@ class WeightedResumableSampler(ResumableSampler):
     replacement, class c with probability proportional to 1 / (its count), so every
     class is seen about equally often. The draw depends only on (seed, epoch)."""
 
-    def __init__(self, dataset, dist_info: DistInfo, seed: int, with_epoch: bool = False):
-        super().__init__(dataset, dist_info, True, seed, with_epoch)
+    def __init__(self, dataset, {% if cookiecutter.profile == "full" %}dist_info: DistInfo, {% endif %}seed: int, with_epoch: bool = False):
+        super().__init__(dataset, {% if cookiecutter.profile == "full" %}dist_info, {% endif %}True, seed, with_epoch)
         targets = torch.as_tensor(dataset.targets)
         counts = torch.bincount(targets, minlength=len(dataset.classes)).double()
         self.weights = 1.0 / counts[targets]
@@ -127,6 +134,7 @@ class WeightedResumableSampler(ResumableSampler):
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
         drawn = torch.multinomial(self.weights, self.total_size, True, generator=generator)
         return drawn[self.rank : self.total_size : self.num_replicas].tolist()
+{%- if cookiecutter.profile == "full" %}
 
 
 class ShardSampler(Sampler):
@@ -141,3 +149,4 @@ class ShardSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.indices)
+{%- endif %}

@@ -20,14 +20,18 @@ from .mlflow import MLflowLogger
 def build_loggers(
     config: DictConfig,
     run_dir: Path,
+{%- if cookiecutter.profile == "full" %}
     is_main: bool = True,
+{%- endif %}
     resume_epoch: int | None = None,
     resume_step: int | None = None,
 ) -> LoggerCollection:
     """Every registered logger whose ``logger.<name>`` switch is on (console and
-    metrics.csv always). Only rank 0 logs; other ranks get an empty collection."""
+    metrics.csv always).{% if cookiecutter.profile == "full" %} Only rank 0 logs; other ranks get an empty collection.{% endif %}"""
+{%- if cookiecutter.profile == "full" %}
     if not is_main:
         return LoggerCollection([])
+{%- endif %}
     run = RunInfo(Path(run_dir), resume_epoch, resume_step)
     return LoggerCollection(
         [
@@ -36,6 +40,7 @@ def build_loggers(
             if config.logger.get(name, True)
         ]
     )
+{%- if cookiecutter.profile == "full" %}
 
 
 def check_loggers(config: DictConfig, resuming: bool) -> None:
@@ -44,6 +49,7 @@ def check_loggers(config: DictConfig, resuming: bool) -> None:
     for name, logger in LOGGERS.entries.items():
         if config.logger.get(name, True):
             logger.check(config, run_dir, resuming)
+{%- endif %}
 
 
 __all__ = [
@@ -63,7 +69,9 @@ __all__ = [
     "WandbLogger",
 {%- endif %}
     "build_loggers",
+{%- if cookiecutter.profile == "full" %}
     "check_loggers",
+{%- endif %}
     "check_metrics_file",
     "plot_curves",
     "read_metrics",

@@ -38,12 +38,14 @@ class BaseLogger:
     def from_run(cls, config, run: RunInfo) -> "BaseLogger":
         """Build from the config (the ``logger.*`` keys) for this run."""
         return cls()
+{%- if cookiecutter.profile == "full" %}
 
     @classmethod
     def check(cls, config, run_dir: Path | None, resuming: bool) -> None:
         """Raise a UserError if this backend cannot log the run (a tracking store that
         cannot be opened, a resumed run it no longer holds). Called before the run
         directory is claimed, so it must write nothing there."""
+{%- endif %}
 
     def log_hyperparams(self, params: dict[str, Any]) -> None:
         """Called once with the resolved config as a plain dict."""

@@ -1,7 +1,13 @@
+{% if cookiecutter.profile == "full" -%}
 """The run directory, claimed for the life of a run: rank 0 creates (or opens) and locks
 it, every rank learns it or leaves with the reason it cannot be used.
 
     with RunDirClaim(config, dist_info) as claim:
+{%- else -%}
+"""The run directory, claimed for the life of a run: created (or opened) and locked.
+
+    with RunDirClaim(config) as claim:
+{%- endif %}
         trainer = ClassificationTrainer(..., claim.run_dir, ...)
         claim.start()      # from here on the directory is the run's
         ...
@@ -11,19 +17,25 @@ A directory this run created is removed again if the run fails before ``start``.
 import time
 from pathlib import Path
 
-from ..utils import DistInfo, dist
-from ..utils.errors import RunDirError
+{% if cookiecutter.profile == "full" %}from ..utils import DistInfo, dist
+{% endif %}from ..utils.errors import RunDirError
 from ..utils.run_dir import RunLock, check_free, clear_run, create_unique_dir, remove_unused
 
 
 class RunDirClaim:
+{%- if cookiecutter.profile == "full" %}
     def __init__(self, config, info: DistInfo) -> None:
         self.config, self.info = config, info
+{%- else %}
+    def __init__(self, config) -> None:
+        self.config = config
+{%- endif %}
         self.lock: RunLock | None = None
         self.created = self.started = False
         self.run_dir = Path()
 
     def __enter__(self) -> "RunDirClaim":
+{%- if cookiecutter.profile == "full" %}
         claimed, error = None, None
         if self.info.is_main:
             try:
@@ -36,6 +48,9 @@ class RunDirClaim:
         if message is not None:
             raise RunDirError(message)
         self.run_dir = Path(dist.broadcast_object(str(claimed)))
+{%- else %}
+        self.run_dir = self._claim()
+{%- endif %}
         return self
 
     def _claim(self) -> Path:
@@ -60,7 +75,7 @@ class RunDirClaim:
         """The run begins: ``output_dir`` names the directory, ``overwrite=true`` empties it."""
         self.started = True
         self.config.output_dir = str(self.run_dir)
-        if self.config.overwrite and self.info.is_main:
+        if self.config.overwrite{% if cookiecutter.profile == "full" %} and self.info.is_main{% endif %}:
             clear_run(self.run_dir)
 
     def __exit__(self, error_type, *_) -> None:

@@ -7,7 +7,7 @@ import logging
 from ..config import save_config
 from ..data import build_datamodule
 from ..data.summary import describe_splits, small_validation_warning
-from ..logger import build_loggers, check_loggers, setup_logging
+from ..logger import build_loggers, {% if cookiecutter.profile == "full" %}check_loggers, {% endif %}setup_logging
 from ..logger.confusion import confusion_figure
 from ..model import build_model, check_metrics
 from ..model.transfer import frozen_random_warning
@@ -15,22 +15,33 @@ from ..model.transfer import frozen_random_warning
 from ..saver import load_checkpoint
 {%- endif %}
 from ..trainer import ClassificationTrainer, evaluate_test_split
-from ..trainer.distributed import without_ddp
 {%- if cookiecutter.profile == "full" %}
+from ..trainer.distributed import without_ddp
 from ..trainer.strategy import full_weights, load_best_weights
-{%- endif %}
 from ..utils import init_distributed, seed_everything
+{%- else %}
+from ..utils import seed_everything
+{%- endif %}
 from ..utils.run_dir import RunFiles
 from .claim import RunDirClaim
 from .results import report, write_test_results
 from .resume import AUTO, {% if cookiecutter.profile == "full" %}agree_on_resume, {% endif %}check_inputs, check_resume
 
 log = logging.getLogger("train")
+{%- if cookiecutter.profile == "full" %}
 
 
 def fit(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float]:
     """Train and test; the test metrics. ``checkpoint``: the ``resume=`` file, if the
     caller already read it; ``callbacks`` join the trainer's (a search's pruner, for one)."""
+{%- else %}
+
+
+def fit(config, checkpoint: dict | None = None) -> dict[str, float]:
+    """Train and test; the test metrics. ``checkpoint``: the ``resume=`` file, if the
+    caller already read it."""
+{%- endif %}
+{%- if cookiecutter.profile == "full" %}
     info = init_distributed(config.trainer.device)
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
@@ -38,26 +49,44 @@ def fit(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float
     if info.is_main:  # a tracking store that cannot log this run: before the run dir
         check_loggers(config, resuming=config.resume not in (None, AUTO))
     datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
+{%- else %}
+    seed_everything(config.seed, config.trainer.deterministic)
+    # Everything that can reject the inputs runs first, and writes nothing.
+    check_inputs(config)
+    datamodule = build_datamodule(config.data, seed=config.seed)
+{%- endif %}
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
     check_metrics(config.metrics, datamodule.num_classes)  # e.g. top_k above the classes
     resumed = check_resume(config, model, checkpoint)
 {%- if cookiecutter.profile == "full" %}
     agree_on_resume(config, resumed)
 {%- endif %}
+{%- if cookiecutter.profile == "full" %}
     with RunDirClaim(config, info) as claim:
         trainer = ClassificationTrainer(
             model, datamodule, config, claim.run_dir, dist_info=info, callbacks=list(callbacks)
         )
+{%- else %}
+    with RunDirClaim(config) as claim:
+        trainer = ClassificationTrainer(model, datamodule, config, claim.run_dir)
+{%- endif %}
         claim.start()
         return train_and_test(config, trainer, model, resumed)
 
 
 def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, float]:
+{%- if cookiecutter.profile == "full" %}
     info, files = trainer.dist, RunFiles(config.output_dir)
     files.checkpoints.mkdir(parents=True, exist_ok=True)
     setup_logging(files.root, info.is_main)
     if info.is_main:
         save_config(config, files.config)
+{%- else %}
+    files = RunFiles(config.output_dir)
+    files.checkpoints.mkdir(parents=True, exist_ok=True)
+    setup_logging(files.root)
+    save_config(config, files.config)
+{%- endif %}
     state = resumed["trainer"] if resumed else None
     # A new run by resume=auto may follow one that stopped before its first checkpoint:
     # TensorBoard drops that one's events (from step 1 on).
@@ -65,7 +94,9 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     trainer.loggers = build_loggers(
         config,
         files.root,
+{%- if cookiecutter.profile == "full" %}
         info.is_main,
+{%- endif %}
         resume_epoch=state["epoch"] if state else None,
         resume_step=state["global_step"] if state else fresh_step,
     )
@@ -79,8 +110,12 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
         test_metrics = evaluate_best(trainer, files)
     finally:
         trainer.loggers.finalize()
+{%- if cookiecutter.profile == "full" %}
     if info.is_main:
         report(files.root, test_metrics)
+{%- else %}
+    report(files.root, test_metrics)
+{%- endif %}
     return test_metrics
 
 
@@ -108,21 +143,33 @@ def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, 
 {%- else %}
     metrics, matrix = test_split(trainer, loader, classes)
 {%- endif %}
+{%- if cookiecutter.profile == "full" %}
     if trainer.dist.is_main:
         figure = confusion_figure(matrix, classes)
         write_test_results(metrics, figure, files.test_metrics)
         trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
+{%- else %}
+    figure = confusion_figure(matrix, classes)
+    write_test_results(metrics, figure, files.test_metrics)
+    trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
+{%- endif %}
     return metrics
 
 
 def test_split(trainer: ClassificationTrainer, loader, classes: list[str]):
     """(metrics, confusion matrix) of the test split."""
     return evaluate_test_split(
+{%- if cookiecutter.profile == "full" %}
         without_ddp(trainer.model),  # each rank tests its shard; the metrics are over all
+{%- else %}
+        trainer.model,
+{%- endif %}
         loader,
         trainer.config,
         classes,
         trainer.device,
+{%- if cookiecutter.profile == "full" %}
         trainer.precision.autocast,
+{%- endif %}
         (trainer.transfer_batch_to_device, trainer.get_batch_size),  # as training moved them
     )

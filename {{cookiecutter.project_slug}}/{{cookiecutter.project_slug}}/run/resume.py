@@ -15,7 +15,9 @@ from ..saver import (
     newest_checkpoint,
     require_training_checkpoint,
 )
+{%- if cookiecutter.profile == "full" %}
 from ..utils import dist
+{%- endif %}
 from ..utils.errors import RunDirError
 from ..utils.run_dir import CHECKPOINTS, RunFiles, check_output_dir
 
@@ -90,8 +92,12 @@ def check_nothing_to_redo(files: RunFiles) -> None:
 
 
 def announce(message: str) -> None:
+{%- if cookiecutter.profile == "full" %}
     if dist.is_main_process():
         print(message, flush=True)
+{%- else %}
+    print(message, flush=True)
+{%- endif %}
 
 
 def check_inputs(config) -> None:

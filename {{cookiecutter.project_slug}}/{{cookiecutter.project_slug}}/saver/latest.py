@@ -94,7 +94,7 @@ def newest_checkpoint(
 ) -> tuple[Path, Progress] | None:
     """The checkpoint in ``directory`` furthest into training, or None if there is none.
     Equal progress (``last.pt`` and ``best.pt`` written at the same epoch end) prefers
-    ``last.pt``, then the name, so every rank picks the same file. With ``configured``
+    ``last.pt``, then the name{% if cookiecutter.profile == "full" %}, so every rank picks the same file{% endif %}. With ``configured``
     (this command's config as a dict), only checkpoints of that model and data count;
     if there are checkpoints but none of them is this run's, CheckpointError."""
     read = {

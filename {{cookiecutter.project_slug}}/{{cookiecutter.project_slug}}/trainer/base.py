@@ -4,10 +4,14 @@ Read ``fit`` top to bottom: for each epoch, ``train_epoch`` (forward and loss in
 ``training_step``, then backward, step, zero_grad), then ``validate``, then the
 scheduler, logging and the callbacks (early stopping, checkpoints, extra logging).
 The hooks a subclass fills in are declared in hooks.py; the machinery has its own
-small parts: ``precision`` (autocast, loss scaling, clipping), ``stop`` (Ctrl-C and
-SIGTERM), ``distributed`` (DDP), ``callbacks``.
+small parts: ``precision`` ({% if cookiecutter.profile == "full" %}autocast, loss scaling, {% endif %}clipping), ``stop`` (Ctrl-C and
+SIGTERM), {% if cookiecutter.profile == "full" %}``distributed`` (DDP), {% endif %}``callbacks``.
+{%- if cookiecutter.profile == "full" %}
 ``self.model`` is what trains (compiled, DDP-wrapped); ``self.module`` is the plain
 ``nn.Module`` inside it, whose weights are saved.
+{%- else %}
+``self.model`` and ``self.module`` are the same ``nn.Module``, on the run's device.
+{%- endif %}
 """
 
 import logging
@@ -20,7 +24,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from ..logger import LoggerCollection
-from ..utils import DistInfo, MetricTracker
+from ..utils import {% if cookiecutter.profile == "full" %}DistInfo, {% endif %}MetricTracker
 from ..utils.device import prepare_device
 from ..utils.precision import Precision, batches_in_step
 from ..utils.run_dir import RunFiles
@@ -32,7 +36,9 @@ from .callbacks import (
     ModelCheckpoint,
     overriding,
 )
+{%- if cookiecutter.profile == "full" %}
 from .distributed import sync_gradients, wrap_model
+{%- endif %}
 from .evaluation import run_evaluation
 from .graceful_stop import GracefulStop, TrainingInterrupted
 from .hooks import TrainerHooks
@@ -59,17 +65,28 @@ class BaseTrainer(TrainerHooks):
         datamodule: "BaseDataModule",
         config: DictConfig,
         run_dir: Path | str,
+{%- if cookiecutter.profile == "full" %}
         dist_info: DistInfo | None = None,
+{%- endif %}
         callbacks: list[Callback] = (),
     ) -> None:
         self.config, cfg = config, config.trainer
+{%- if cookiecutter.profile == "full" %}
         self.dist = dist_info or DistInfo()
+{%- endif %}
         self.datamodule = datamodule
         self.loggers = LoggerCollection([])  # train.py sets the run's loggers
+{%- if cookiecutter.profile == "full" %}
         self.device = prepare_device(cfg, self.dist)
         self.precision = Precision.from_config(cfg, self.device)
         self.module, self.model = wrap_model(model, self.device, self.dist, cfg)
         self.stop = GracefulStop(self.dist)
+{%- else %}
+        self.device = prepare_device(cfg)
+        self.precision = Precision.from_config(cfg)
+        self.module = self.model = model.to(self.device)
+        self.stop = GracefulStop()
+{%- endif %}
         self.early_stopping = EarlyStopping(**cfg.early_stopping)
         checkpoints = RunFiles(run_dir).checkpoints
         self.checkpoint = ModelCheckpoint(checkpoints, cfg.checkpoint, enabled=not cfg.fast_dev_run)
@@ -112,7 +129,7 @@ class BaseTrainer(TrainerHooks):
                 metrics = {"epoch": epoch, **train_metrics, **val_metrics, "lr": self.step_lr}
                 metrics["epoch_time"] = time.perf_counter() - started
                 self.end_epoch(epoch, metrics)
-                if self.stop.requested(sync=True):
+                if self.stop.requested({% if cookiecutter.profile == "full" %}sync=True{% endif %}):
                     self.interrupt()
         return self.last_metrics
 
@@ -122,15 +139,19 @@ class BaseTrainer(TrainerHooks):
         start = self.state.batch_in_epoch
         self.datamodule.set_epoch(epoch, start)
         last = self.num_train_batches - 1
-        show = self.config.trainer.progress_bar and self.dist.is_main
+        show = self.config.trainer.progress_bar{% if cookiecutter.profile == "full" %} and self.dist.is_main{% endif %}
         bar = progress_bar(self.num_train_batches, start, f"epoch {epoch}/{self.epochs}", show)
         for batch_idx, batch in enumerate(loader, start=start):
             if batch_idx > last:
                 break
             batch = self.transfer_batch_to_device(batch)
             update = (batch_idx + 1) % self.accumulate == 0 or batch_idx == last
+{%- if cookiecutter.profile == "full" %}
             with sync_gradients(self.model, update), self.precision.autocast():
                 outputs = self.training_step(batch, batch_idx)  # outputs = model(x); loss = ...
+{%- else %}
+            outputs = self.training_step(batch, batch_idx)  # outputs = model(x); loss = ...
+{%- endif %}
             loss = outputs["loss"]
             if self.skip_nonfinite and skip_nonfinite_batch(self, loss, epoch, batch_idx):
                 continue
@@ -145,8 +166,12 @@ class BaseTrainer(TrainerHooks):
                     callback.on_before_zero_grad(self)
                 self.optimizer.zero_grad(set_to_none=True)  # optimizer.zero_grad()
                 self.after_optimizer_step(loss, bar, mid_epoch=batch_idx < last)
+{%- if cookiecutter.profile == "full" %}
                 at_log_step = self.state.global_step % self.log_every == 0
                 if batch_idx < last and self.stop.requested(sync=at_log_step):
+{%- else %}
+                if batch_idx < last and self.stop.requested():
+{%- endif %}
                     self.interrupt()
         bar.close()
         self.raise_if_nonfinite()
@@ -160,13 +185,14 @@ class BaseTrainer(TrainerHooks):
 
     def validate(self, loader) -> dict[str, float]:
         self.model.eval()
+{%- if cookiecutter.profile == "full" %}
         limit, autocast = self.num_val_batches, self.precision.autocast
         batches = (self.transfer_batch_to_device, self.get_batch_size)
-{%- if cookiecutter.profile == "full" %}
         with full_weights(self.model):  # trainer.strategy=fsdp: gathered once, not per batch
             metrics = run_evaluation(self.validation_step, loader, batches, "val", limit, autocast)
 {%- else %}
-        metrics = run_evaluation(self.validation_step, loader, batches, "val", limit, autocast)
+        batches = (self.transfer_batch_to_device, self.get_batch_size)
+        metrics = run_evaluation(self.validation_step, loader, batches, "val", self.num_val_batches)
 {%- endif %}
         extra = self.on_validation_epoch_end()
         return metrics | {f"val_{name}": value for name, value in extra.items()}

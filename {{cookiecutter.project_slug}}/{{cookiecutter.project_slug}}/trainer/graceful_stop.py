@@ -13,10 +13,14 @@ import logging
 import os
 import signal
 import threading
+{%- if cookiecutter.profile == "full" %}
 import time
+{%- endif %}
 from pathlib import Path
+{%- if cookiecutter.profile == "full" %}
 
-from ..utils import DistInfo{% if cookiecutter.profile == "full" %}, dist{% endif %}
+from ..utils import DistInfo, dist
+{%- endif %}
 
 log = logging.getLogger(__name__)
 {%- if cookiecutter.profile == "full" %}
@@ -57,12 +61,15 @@ def catch_usr1_early() -> None:
 
 
 class GracefulStop:
-    def __init__(self, dist_info: DistInfo) -> None:
 {%- if cookiecutter.profile == "full" %}
+    def __init__(self, dist_info: DistInfo) -> None:
         self.distributed = dist_info.enabled
-{%- endif %}
         self.signum: int | None = None
         self._first_time = 0.0  # when the first signal arrived (time.monotonic)
+{%- else %}
+    def __init__(self) -> None:
+        self.signum: int | None = None
+{%- endif %}
         self._pid = os.getpid()  # the process whose handlers these are (not a forked worker)
 {%- if cookiecutter.profile == "full" %}
         if _early:
@@ -70,9 +77,9 @@ class GracefulStop:
             _early.clear()
             log.warning("SIGUSR1 received while starting: stopping after the first step")
 {%- endif %}
+{%- if cookiecutter.profile == "full" %}
 
     def requested(self, sync: bool) -> bool:
-{%- if cookiecutter.profile == "full" %}
         """Whether to stop here. One process: as soon as a signal arrived. Under torchrun
         the request is all-reduced, and only at ``sync`` points that all ranks reach
         together (log steps and epoch ends): no extra per-step host sync."""
@@ -83,8 +90,9 @@ class GracefulStop:
             return self.signum is not None
         return False
 {%- else %}
-        """Whether to stop here: as soon as a signal arrived (``sync``: a point where a
-        multi-process run would agree on it; one process needs no agreement)."""
+
+    def requested(self) -> bool:
+        """Whether to stop here: as soon as a signal arrived."""
         return self.signum is not None
 {%- endif %}
 
@@ -115,7 +123,11 @@ class GracefulStop:
                 return
 {%- endif %}
             raise KeyboardInterrupt
+{%- if cookiecutter.profile == "full" %}
         self.signum, self._first_time = signum, time.monotonic()
+{%- else %}
+        self.signum = signum
+{%- endif %}
         log.warning(
             "%s received: finishing the current step, then saving last.pt "
             "(press Ctrl-C again to quit at once)",

@@ -30,7 +30,7 @@ class TrainerHooks(abc.ABC):
         return {}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Add this trainer's own state to a checkpoint being saved (on every rank)."""
+        """Add this trainer's own state to a checkpoint being saved{% if cookiecutter.profile == "full" %} (on every rank){% endif %}."""
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Restore what ``on_save_checkpoint`` added."""

@@ -1,5 +1,5 @@
 """The state of torchmetrics metrics in a checkpoint, as tensors (``torch.load
-(weights_only=True)`` reads it); under torchrun, the state of all ranks together."""
+(weights_only=True)`` reads it){% if cookiecutter.profile == "full" %}; under torchrun, the state of all ranks together{% endif %}."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -7,9 +7,10 @@ if TYPE_CHECKING:
     from torchmetrics import MetricCollection
 
 
-def metric_states(metrics: "MetricCollection", distributed: bool) -> dict[str, Any]:
-    """Every metric's state; all ranks' merged when ``distributed`` (a collective)."""
+def metric_states(metrics: "MetricCollection"{% if cookiecutter.profile == "full" %}, distributed: bool{% endif %}) -> dict[str, Any]:
+    """Every metric's state{% if cookiecutter.profile == "full" %}; all ranks' merged when ``distributed`` (a collective){% endif %}."""
     metrics.persistent(True)  # states are then part of state_dict()
+{%- if cookiecutter.profile == "full" %}
     if distributed:
         for metric in metrics.values():
             metric.sync()
@@ -19,6 +20,9 @@ def metric_states(metrics: "MetricCollection", distributed: bool) -> dict[str, A
         if distributed:
             for metric in metrics.values():
                 metric.unsync()
+{%- else %}
+    return {name: _cpu(value) for name, value in metrics.state_dict().items()}
+{%- endif %}
 
 
 def load_metric_states(metrics: "MetricCollection", states: dict[str, Any]) -> None:

@@ -1,9 +1,11 @@
 """The trainer's checkpoint: its own counters plus each part's ``state_dict``, as tensors
 and plain Python types only (``torch.load(weights_only=True)`` reads it).
+{%- if cookiecutter.profile == "full" %}
 
 Under torchrun every rank draws its own random numbers (dropout, augmentation), so the
 checkpoint holds every rank's RNG state (``rng_per_rank``, gathered to rank 0) and each
-rank restores its own: a resumed multi-process run is as exact as a single process."""
+rank restores its own: a resumed multi-process run is as exact as a single process.
+{%- endif %}"""
 
 import logging
 from dataclasses import asdict, dataclass
@@ -12,10 +14,12 @@ from typing import Any
 
 from ..config import to_plain_dict
 from ..saver import load_checkpoint
-from ..utils import DistInfo, dist, get_rng_state, set_rng_state
 {%- if cookiecutter.profile == "full" %}
+from ..utils import DistInfo, dist, get_rng_state, set_rng_state
 from .reshard import share_out_resumed_epoch
 from .strategy import load_model_and_optimizer, model_and_optimizer_state
+{%- else %}
+from ..utils import get_rng_state, set_rng_state
 {%- endif %}
 
 log = logging.getLogger(__name__)
@@ -39,7 +43,9 @@ class TrainState:
 def collect_state(trainer) -> dict[str, Any]:
     mid_epoch = trainer.state.batch_in_epoch > 0
     scheduler = trainer.scheduler
+{%- if cookiecutter.profile == "full" %}
     rng = get_rng_state()  # this process's; every rank's under torchrun: checkpoint_state
+{%- endif %}
     checkpoint = {
         "format_version": 1,
 {%- if cookiecutter.profile == "full" %}
@@ -49,12 +55,18 @@ def collect_state(trainer) -> dict[str, Any]:
         "optimizer": trainer.optimizer.state_dict(),
 {%- endif %}
         "lr_scheduler": scheduler.scheduler.state_dict() if scheduler else None,
+{%- if cookiecutter.profile == "full" %}
         "grad_scaler": trainer.precision.state_dict(),
+{%- endif %}
         "trainer": asdict(trainer.state),
         "train_tracker": trainer.train_tracker.state_dict() if mid_epoch else None,
         "callbacks": callback_states(trainer.callbacks),
+{%- if cookiecutter.profile == "full" %}
         "rng": rng,
         "rng_per_rank": [rng],
+{%- else %}
+        "rng": get_rng_state(),
+{%- endif %}
         "config": to_plain_dict(trainer.config),
         "classes": list(trainer.datamodule.classes),
         "preprocessing": trainer.datamodule.preprocessing(),  # for predict.py
@@ -78,6 +90,9 @@ def callback_states(callbacks) -> dict[str, Any]:
             )
         states[callback.state_key] = state
     return states
+
+
+{%- if cookiecutter.profile == "full" %}
 
 
 def checkpoint_state(trainer) -> dict[str, Any]:
@@ -104,6 +119,7 @@ def own_rng_state(state: dict[str, Any], info: DistInfo, quiet: bool = False) ->
             *(len(per_rank), info.world_size),
         )
     return state["rng"]
+{%- endif %}
 
 
 def restore_state(trainer, state: dict[str, Any]) -> None:
@@ -115,10 +131,16 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
 {%- endif %}
     if trainer.scheduler is not None and state["lr_scheduler"] is not None:
         trainer.scheduler.scheduler.load_state_dict(state["lr_scheduler"])
+{%- if cookiecutter.profile == "full" %}
     trainer.precision.load_state_dict(state["grad_scaler"])
+{%- endif %}
     trainer.state = TrainState(**state["trainer"])
+{%- if cookiecutter.profile == "full" %}
     # Under torchrun the saved sums are already over all ranks: only rank 0 takes them.
     if state["train_tracker"] is not None and trainer.dist.is_main:
+{%- else %}
+    if state["train_tracker"] is not None:
+{%- endif %}
         trainer.train_tracker.load_state_dict(state["train_tracker"], trainer.device)
     # Checkpoints written before the ``callbacks`` entry kept each state at the top level.
     saved = state.get("callbacks", state)
@@ -133,7 +155,7 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
     set_rng_state(own_rng_state(state, trainer.dist, quiet=said))
 {%- else %}
     # Last: building the objects above must not shift it.
-    set_rng_state(own_rng_state(state, trainer.dist))
+    set_rng_state(state["rng"])
 {%- endif %}
 
 

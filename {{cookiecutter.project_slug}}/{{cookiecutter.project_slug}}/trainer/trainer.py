@@ -64,14 +64,16 @@ class ClassificationTrainer(BaseTrainer):
         return computed(self.val_metrics)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Mid-epoch, the training metrics' states so far (of all ranks)."""
+        """Mid-epoch, the training metrics' states so far{% if cookiecutter.profile == "full" %} (of all ranks){% endif %}."""
         if self.train_metrics is not None and self.state.batch_in_epoch > 0:
-            checkpoint["train_metrics"] = metric_states(self.train_metrics, self.dist.enabled)
+            checkpoint["train_metrics"] = metric_states(self.train_metrics{% if cookiecutter.profile == "full" %}, self.dist.enabled{% endif %})
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+{%- if cookiecutter.profile == "full" %}
         # Saved over all ranks: only rank 0 takes them, as with the loss sums.
+{%- endif %}
         saved = checkpoint.get("train_metrics")
-        if saved and self.train_metrics is not None and self.dist.is_main:
+        if saved and self.train_metrics is not None{% if cookiecutter.profile == "full" %} and self.dist.is_main{% endif %}:
             load_metric_states(self.train_metrics, saved)
 
 

@@ -1,8 +1,10 @@
 """Epoch averages weighted by batch size, accumulated on the device without host syncs."""
 
 import torch
+{%- if cookiecutter.profile == "full" %}
 
 from . import dist
+{%- endif %}
 
 
 class MetricTracker:
@@ -10,7 +12,7 @@ class MetricTracker:
 
     ``update`` is called every step, so it only queues in-place device ops: no
     ``.item()`` and no new tensors after the first step. ``compute`` does the one
-    host transfer (and the one all-reduce under torchrun).
+    host transfer{% if cookiecutter.profile == "full" %} (and the one all-reduce under torchrun){% endif %}.
     """
 
     def __init__(self) -> None:
@@ -31,6 +33,7 @@ class MetricTracker:
         self.count += batch_size
 
     def compute(self) -> dict[str, float]:
+{%- if cookiecutter.profile == "full" %}
         """Averages over every sample seen (on every rank)."""
         names, packed = self._summed_over_ranks()
         if packed is None:
@@ -63,6 +66,13 @@ class MetricTracker:
         count = torch.tensor(float(self.count), device=device)
         packed = torch.stack([*(self._sums.get(name, zero) for name in names), count])
         return names, dist.all_reduce_sum(packed)
+{%- else %}
+        """Averages over every sample seen."""
+        if not self._sums:
+            return {}
+        totals = torch.stack(list(self._sums.values())).tolist()
+        return {name: total / self.count for name, total in zip(self._sums, totals, strict=True)}
+{%- endif %}
 
     def state_dict(self) -> dict:
         return {"sums": {k: v.detach().cpu() for k, v in self._sums.items()}, "count": self.count}
@@ -72,6 +82,6 @@ class MetricTracker:
         self.count = int(state["count"])
 
     def total(self, name: str) -> float | None:
-        """The running sum of one metric on this rank (one host sync), or None if unseen."""
+        """The running sum of one metric{% if cookiecutter.profile == "full" %} on this rank{% endif %} (one host sync), or None if unseen."""
         value = self._sums.get(name)
         return None if value is None else value.item()

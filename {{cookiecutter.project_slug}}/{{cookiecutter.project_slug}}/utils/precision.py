@@ -1,3 +1,4 @@
+{% if cookiecutter.profile == "full" -%}
 """Precision: autocast for the forward pass, a GradScaler for fp16, and the optimizer
 step with gradient clipping. The loop calls ``backward`` and ``step`` where the course
 calls ``loss.backward()`` and ``optimizer.step()``."""
@@ -40,22 +41,48 @@ class Precision:
         if self.dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device_type, dtype=self.dtype)
+{%- else -%}
+"""The optimizer step, in fp32: ``backward`` and ``step`` are where the course calls
+``loss.backward()`` and ``optimizer.step()``, with gradient accumulation and clipping."""
+
+import torch
+from torch import nn
+
+
+class Precision:
+    def __init__(self, clip_val: float = 0.0, clip_algorithm: str = "norm") -> None:
+        self.clip_val, self.clip_algorithm = clip_val, clip_algorithm
+
+    @classmethod
+    def from_config(cls, cfg) -> "Precision":
+        """From the ``trainer.gradient_clip_*`` keys."""
+        return cls(cfg.gradient_clip_val, cfg.gradient_clip_algorithm)
+{%- endif %}
 
     def backward(self, loss: torch.Tensor, accumulated_batches: int = 1) -> None:
         """``loss.backward()``, the loss divided by the number of batches whose gradients
         add up to one optimizer step (so the step sees their mean)."""
         if accumulated_batches > 1:  # x / 1 == x: skip the extra kernel when not needed
             loss = loss / accumulated_batches
+{%- if cookiecutter.profile == "full" %}
         self.scaler.scale(loss).backward()
 
     def step(self, optimizer: torch.optim.Optimizer, parameters) -> None:
         """``optimizer.step()``, after unscaling and clipping the gradients if asked."""
         if self.clip_val > 0:
             self.scaler.unscale_(optimizer)
+{%- else %}
+        loss.backward()
+
+    def step(self, optimizer: torch.optim.Optimizer, parameters) -> None:
+        """``optimizer.step()``, after clipping the gradients if asked."""
+        if self.clip_val > 0:
+{%- endif %}
             if self.clip_algorithm == "norm":
                 nn.utils.clip_grad_norm_(parameters, self.clip_val)
             else:
                 nn.utils.clip_grad_value_(parameters, self.clip_val)
+{%- if cookiecutter.profile == "full" %}
         self.scaler.step(optimizer)
         self.scaler.update()
 
@@ -64,6 +91,9 @@ class Precision:
 
     def load_state_dict(self, state: dict) -> None:
         self.scaler.load_state_dict(state)
+{%- else %}
+        optimizer.step()
+{%- endif %}
 
 
 def batches_in_step(batch_idx: int, accumulate: int, num_batches: int) -> int:

@@ -146,7 +146,7 @@ def remove_unused(path: Path) -> None:
 
 
 class RunLock:
-    """``with RunLock(run_dir):`` one process (one torchrun rank 0) per run directory."""
+    """``with RunLock(run_dir):`` one process{% if cookiecutter.profile == "full" %} (one torchrun rank 0){% endif %} per run directory."""
 
     def __init__(self, run_dir: Path) -> None:
         self.path = Path(run_dir) / LOCK_NAME

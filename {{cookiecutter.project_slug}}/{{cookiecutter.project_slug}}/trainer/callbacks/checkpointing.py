@@ -7,10 +7,8 @@ from pathlib import Path
 from ...saver import CheckpointManager
 {%- if cookiecutter.profile == "full" %}
 from ...saver.sharded import finish_pending, remove_stale_folders, save_sharded
-{%- endif %}
 from ...utils import dist
 from ..state import checkpoint_state
-{%- if cookiecutter.profile == "full" %}
 from ..strategy import is_sharded
 {%- endif %}
 from .base import Callback
@@ -23,21 +21,30 @@ class ModelCheckpoint(Callback):
         """``config``: the ``trainer.checkpoint`` section."""
         self.enabled = enabled
         self.every_n_steps = config.every_n_steps
+{%- if cookiecutter.profile == "full" %}
         own = ("every_n_steps", "async_save")  # the callback's; the rest is the manager's
         self.async_save = config.get("async_save", False)
         self.manager = CheckpointManager(
             directory, **{k: v for k, v in config.items() if k not in own}
         )
+{%- else %}
+        self.manager = CheckpointManager(
+            directory, **{k: v for k, v in config.items() if k != "every_n_steps"}
+        )
+{%- endif %}
 
     @property
     def last_path(self) -> Path:
         return self.manager.last_path
 
     def on_train_start(self, trainer, resumed: bool) -> None:
+{%- if cookiecutter.profile == "full" %}
         if self.enabled and trainer.dist.is_main:
             self.manager.remove_stale(resumed=resumed)
-{%- if cookiecutter.profile == "full" %}
             remove_stale_folders(self.manager.directory)
+{%- else %}
+        if self.enabled:
+            self.manager.remove_stale(resumed=resumed)
 {%- endif %}
 
     def on_optimizer_step(self, trainer, mid_epoch: bool) -> None:
@@ -54,13 +61,18 @@ class ModelCheckpoint(Callback):
         if not self.enabled:
             return
         writes, evicted = self.manager.plan(epoch, metrics)
+{%- if cookiecutter.profile == "full" %}
         state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
         self.write(trainer, state, writes, evicted)
         dist.barrier()  # no rank goes on (or reads a checkpoint) before it is written
+{%- else %}
+        self.manager.write(trainer.state_dict(), writes, evicted)
+{%- endif %}
 
     def save(self, trainer, path: Path) -> Path:
         """A mid-epoch checkpoint (every N steps, or on a graceful stop)."""
         trainer.raise_if_nonfinite()  # never save NaN weights as last.pt
+{%- if cookiecutter.profile == "full" %}
         tracker = trainer.train_tracker
         if trainer.dist.enabled:
             # Mid-epoch saves hold the running sums of all ranks; rank 0 restores them.
@@ -72,19 +84,23 @@ class ModelCheckpoint(Callback):
             trainer.train_tracker = tracker
         dist.barrier()
         return path
+{%- else %}
+        self.manager.write(trainer.state_dict(), [path], [])
+        return path
+{%- endif %}
+{%- if cookiecutter.profile == "full" %}
 
     def write(self, trainer, state: dict, writes: list[Path], evicted: list[Path]) -> list[Path]:
-        """Rank 0 writes the files{% if cookiecutter.profile == "full" %} (every rank its shards under ``trainer.strategy=fsdp``){% endif %}."""
-{%- if cookiecutter.profile == "full" %}
+        """Rank 0 writes the files (every rank its shards under ``trainer.strategy=fsdp``)."""
         if is_sharded(trainer.module):
             # In the background unless the run ends here (last epoch, early stop, signal).
             done = trainer.state.epoch >= trainer.epochs or trainer.state.should_stop
             background = self.async_save and not (done or trainer.stop.signum)
             return save_sharded(state, writes, evicted, background)
-{%- endif %}
         if trainer.dist.is_main:
             self.manager.write(state, writes, evicted)
         return writes
+{%- endif %}
 
     def save_on_interrupt(self, trainer) -> Path | None:
         return self.save(trainer, self.last_path) if self.enabled else None

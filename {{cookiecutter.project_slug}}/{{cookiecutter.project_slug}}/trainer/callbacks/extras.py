@@ -19,7 +19,7 @@ class LoggingExtras(Callback):
 
     def on_train_start(self, trainer, resumed: bool) -> None:
         """The resolved config and the model graph, once per run (a resumed run has them)."""
-        if resumed or not trainer.dist.is_main:
+        if resumed{% if cookiecutter.profile == "full" %} or not trainer.dist.is_main{% endif %}:
             return
 {%- if cookiecutter.profile == "full" %}
         if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
@@ -48,7 +48,7 @@ class LoggingExtras(Callback):
         if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
             return
 {%- endif %}
-        if trainer.dist.is_main and trainer.loggers.wants_predictions:
+        if {% if cookiecutter.profile == "full" %}trainer.dist.is_main and {% endif %}trainer.loggers.wants_predictions:
             last = epoch == trainer.epochs or trainer.state.should_stop
             every = self.images_every
             if every > 0 and (epoch == 1 or epoch % every == 0 or last):
@@ -64,7 +64,7 @@ class LoggingExtras(Callback):
         if images.dim() != 4:  # (N, C, H, W) images only
             return
         targets = torch.stack([torch.as_tensor(target) for _, target in samples])
-        with evaluating(trainer.module), trainer.precision.autocast():
+        with evaluating(trainer.module){% if cookiecutter.profile == "full" %}, trainer.precision.autocast(){% endif %}:
             logits = trainer.module(images.to(trainer.device))
         predictions = logits.argmax(dim=1).cpu()
         classes = trainer.datamodule.classes
