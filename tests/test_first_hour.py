@@ -178,6 +178,10 @@ def test_own_dataset_as_written(bake, profile):
         assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
         ran.append((args[1], result.stdout))
     assert [script for script, _ in ran] == ["train.py", "evaluate.py", "predict.py"]
+    # The project's own data tests still pass: they skip the new module, saying why.
+    result = run([sys.executable, "-m", "pytest", "-q", "-rs", "tests/test_data.py"], cwd=project)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "data.name=my_data: add its small test data to SOURCES" in result.stdout
     metrics = json.loads((project / "runs" / "mine" / "test_metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.9  # three well-separated classes
     rows = (project / "runs" / "mine" / "predictions.csv").read_text().splitlines()

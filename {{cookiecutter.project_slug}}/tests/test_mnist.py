@@ -1,6 +1,6 @@
-"""MNIST and FashionMNIST read from local IDX files (never downloaded), and
-what the shared tests check on them: fixed splits, DataLoader settings, the experiment files
-that name them. (A minimal digits project leaves MNIST out, and this file with it.)"""
+"""MNIST and FashionMNIST read from local IDX files (never downloaded), and the experiment
+files that name them. (A minimal digits project leaves MNIST out, and this file with it; the
+contract every data module keeps, MNIST's included, is checked in test_data.py.)"""
 
 import subprocess
 import sys
@@ -63,35 +63,6 @@ def test_reading_mnist_does_not_import_torchvision(config_factory):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-
-
-def test_splits_are_fixed_and_disjoint(config_factory):
-    config = config_factory("data.name=mnist")
-    first = build_datamodule(config.data, seed=1)
-    second = build_datamodule(config.data, seed=2)  # the training seed does not move the split
-    assert torch.equal(first.val_set.inputs, second.val_set.inputs)
-    train_rows = {tuple(row.tolist()) for row in first.train_set.inputs.flatten(1)[:, 100:140]}
-    val_rows = {tuple(row.tolist()) for row in first.val_set.inputs.flatten(1)[:, 100:140]}
-    assert not train_rows & val_rows
-
-
-def test_dataloaders_follow_config(config_factory):
-    config = config_factory("data.name=mnist", "data.batch_size=100", "data.drop_last=true")
-    datamodule = build_datamodule(config.data)
-    loader = datamodule.train_dataloader()
-    batches = list(loader)
-    assert len(batches) == 540 // 100  # drop_last drops the short batch
-    assert all(inputs.shape == (100, 1, 28, 28) for inputs, _ in batches)
-    assert loader.num_workers == 0 and loader.pin_memory is False  # no CUDA here
-
-
-def test_worker_processes_give_the_same_batches(config_factory):
-    config = config_factory("data.name=mnist", "data.num_workers=2", "data.shuffle=false")
-    datamodule = build_datamodule(config.data)
-    with_workers = [targets for _, targets in datamodule.val_dataloader()]
-    config.data.num_workers = 0
-    without = [targets for _, targets in build_datamodule(config.data).val_dataloader()]
-    assert all(torch.equal(a, b) for a, b in zip(with_workers, without, strict=True))
 
 
 def test_missing_files_raise_a_message_saying_where_to_put_them(tmp_path, config_factory):
