@@ -37,6 +37,21 @@ def commands(section: str) -> list[str]:
     return [line for line in lines if line]
 
 
+def edit(path: Path, *replacements: tuple[str, str]) -> None:
+    """The README's "add this line there" steps: each ``old`` must be in the file."""
+    text = path.read_text()
+    for old, new in replacements:
+        assert old in text, (path, old)
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+
+
+def assert_ruff_clean(project: Path) -> None:
+    for args in (("check", "."), ("format", "--check", ".")):
+        result = ruff(*args, cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
 # Shows the new venv the test environment's packages (see the module docstring).
 SHARE_PACKAGES = (
     "python -c 'import pathlib, sys, sysconfig; "
@@ -87,16 +102,14 @@ def test_first_hour_as_written(bake, tmp_path):
     )
     assert model_file, "First hour shows no model file"
     (project / model_file.group(1)).write_text(model_file.group(2))
-    init = project / "my_pytorch_project" / "model" / "__init__.py"
-    text = init.read_text()
     anchor = "from .models import MLP, SmallCNN\n"
-    assert anchor in text and "`from .tiny_net import TinyNet`" in section
-    text = text.replace(anchor, anchor + "from .tiny_net import TinyNet\n")
-    text = text.replace("__all__ = [\n", '__all__ = [\n    "TinyNet",\n')
-    init.write_text(text)
-    for args in (("check", "."), ("format", "--check", ".")):
-        result = ruff(*args, cwd=project)
-        assert result.returncode == 0, result.stdout + result.stderr
+    assert "`from .tiny_net import TinyNet`" in section
+    edit(
+        project / "my_pytorch_project" / "model" / "__init__.py",
+        (anchor, anchor + "from .tiny_net import TinyNet\n"),
+        ("__all__ = [\n", '__all__ = [\n    "TinyNet",\n'),
+    )
+    assert_ruff_clean(project)
 
     steps = commands(section)
     setup = [c for c in steps if c.startswith(("pip ", "python -m venv"))]
@@ -143,19 +156,15 @@ def test_own_dataset_as_written(bake, profile):
     module = re.search(r"create\s+`(\S+/data/my_data\.py)`:\n\n```python\n(.*?)```", section, re.S)
     assert module, "the steps show no data module file"
     (project / module.group(1)).write_text(module.group(2))
-    init = project / "my_pytorch_project" / "data" / "__init__.py"
-    text = init.read_text()
     anchor = "from .table import CSVDataModule\n"
-    assert anchor in text and "`from .my_data import MyDataModule`\nabove `from .table" in section
+    assert "`from .my_data import MyDataModule`\nabove `from .table" in section
     assert '`"MyDataModule",` to `__all__` above\n`"build_datamodule",`' in section
-    text = text.replace(anchor, "from .my_data import MyDataModule\n" + anchor)
-    text = text.replace(
-        '    "build_datamodule",\n', '    "MyDataModule",\n    "build_datamodule",\n'
+    edit(
+        project / "my_pytorch_project" / "data" / "__init__.py",
+        (anchor, "from .my_data import MyDataModule\n" + anchor),
+        ('    "build_datamodule",\n', '    "MyDataModule",\n    "build_datamodule",\n'),
     )
-    init.write_text(text)
-    for args in (("check", "."), ("format", "--check", ".")):
-        result = ruff(*args, cwd=project)
-        assert result.returncode == 0, result.stdout + result.stderr
+    assert_ruff_clean(project)
     # The user's data: data/my_data.npz (x, y) and new_samples.pt, as the commands name them.
     write = (
         "import numpy as np, torch\n"
