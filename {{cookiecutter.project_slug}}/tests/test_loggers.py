@@ -227,3 +227,18 @@ class BaseLoggerStub(BaseLogger):
 
     def log_metrics(self, metrics, step):
         pass
+
+
+def test_prediction_grid_captions_any_class_name():
+    """The grid is RGB pixels with a caption per image; a class name with a newline or a
+    tab, a non-Latin one or a very long one still gives one caption line per label."""
+    from {{cookiecutter.project_slug}}.logger.figures import CELL, prediction_grid
+
+    names = ["cat", "line\nbreak\tand tab", "고양이", "a" * 200]
+    images = torch.rand(5, 1, 8, 8)  # tiny digits-like images, scaled up to CELL
+    grid = prediction_grid(
+        images, torch.tensor([0, 1, 2, 3, 0]), torch.tensor([0, 1, 1, 3, 2]), names
+    )
+    assert grid.dtype.name == "uint8" and grid.ndim == 3 and grid.shape[2] == 3
+    assert grid.shape[1] > 5 * CELL  # one row of five images, each CELL pixels wide
+    assert (grid[..., 0] != grid[..., 1]).any()  # coloured captions on the gray images

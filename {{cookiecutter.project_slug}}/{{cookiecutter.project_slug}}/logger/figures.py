@@ -68,7 +68,9 @@ def prediction_grid(
 
 
 def fit(draw, text: str, font, width: int) -> str:
-    """``text`` cut to ``width`` pixels with an ellipsis (long class names)."""
+    """``text`` on one line (a class name may hold a newline or a tab), cut to ``width``
+    pixels with an ellipsis (long class names)."""
+    text = " ".join(text.split())
     if draw.textlength(text, font=font) <= width:
         return text
     while text and draw.textlength(text + "…", font=font) > width:
