@@ -228,6 +228,8 @@ class BaseLoggerStub(BaseLogger):
     def log_metrics(self, metrics, step):
         pass
 
+{%- if cookiecutter.logger != "none" %}
+
 
 def test_prediction_grid_captions_any_class_name():
     """The grid is RGB pixels with a caption per image; a class name with a newline or a
@@ -242,3 +244,4 @@ def test_prediction_grid_captions_any_class_name():
     assert grid.dtype.name == "uint8" and grid.ndim == 3 and grid.shape[2] == 3
     assert grid.shape[1] > 5 * CELL  # one row of five images, each CELL pixels wide
     assert (grid[..., 0] != grid[..., 1]).any()  # coloured captions on the gray images
+{%- endif %}
