@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     exit_code = main()
+{%- if cookiecutter.profile == "full" %}
+    if dist.launched_by_torchrun():
+        dist.end_worker(exit_code)  # see there: torch's threads and the interpreter's teardown
+{%- endif %}
     # Every output is written and closed by now. The interpreter's last garbage collection
     # would walk every object torch created (~0.5 s of each run's exit here) only to free
     # memory the OS takes back anyway: frozen objects are left out. atexit handlers, the

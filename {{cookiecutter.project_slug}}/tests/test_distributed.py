@@ -216,6 +216,31 @@ def test_a_failing_rank_ends_the_job(tmp_path, fast_args):
     assert read_rows(tmp_path / "run" / "metrics.csv") == []  # no epoch was finished
 
 
+END_WORKER = """
+import atexit
+from {{cookiecutter.project_slug}}.utils import dist
+atexit.register(print, "atexit handler ran")
+print("buffered output", end="")
+dist.end_worker(3)
+"""
+
+
+def test_a_worker_ends_with_its_code_after_atexit_and_flush():
+    """``end_worker`` (how train.py ends under torchrun) skips the interpreter's teardown,
+    not what it is there for: the atexit handlers run, buffered output is written (stdout
+    is a pipe here, so it is block-buffered), and the exit code is the run's."""
+    result = subprocess.run(
+        [sys.executable, "-c", END_WORKER],
+        cwd=PROJECT_ROOT,
+        env=script_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == "buffered outputatexit handler ran\n"
+
+
 def test_sync_batchnorm_without_cuda_is_a_config_error(config_factory):
     """On CPU, SyncBatchNorm would fail at the first training batch; the trainer refuses
     the config up front instead (rank and world size as torchrun would set them)."""

@@ -1,8 +1,10 @@
 """Distributed helpers. Everything degrades to a no-op in a single ``python train.py``."""
 
+import atexit
 import os
+import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 import torch.distributed as dist
@@ -30,13 +32,12 @@ def init_distributed(device: str = "auto") -> DistInfo:
     (CPU, or ``trainer.device=cpu`` on a GPU machine). Without torchrun this returns a
     single-process DistInfo and touches nothing.
     """
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size <= 1:
+    if not launched_by_torchrun():
         return DistInfo()
     info = DistInfo(
         rank=int(os.environ["RANK"]),
         local_rank=int(os.environ.get("LOCAL_RANK", "0")),
-        world_size=world_size,
+        world_size=int(os.environ["WORLD_SIZE"]),
     )
     if not dist.is_initialized():
         wants_cuda = device in ("auto", "cuda") or device.startswith("cuda:")
@@ -75,6 +76,10 @@ def _restart_store() -> dict[str, Any]:
     return {"store": dist.PrefixStore(prefix, store), "rank": rank, "world_size": world_size}
 
 
+def launched_by_torchrun() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
 def is_main_process() -> bool:
     """Rank 0, or the only process; readable before and after the process group exists."""
     return int(os.environ.get("RANK", "0")) == 0
@@ -83,6 +88,19 @@ def is_main_process() -> bool:
 def cleanup() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def end_worker(exit_code: int) -> NoReturn:
+    """End a torchrun worker whose outputs are closed: the atexit handlers run (log
+    handlers, trackers), stdout and stderr are flushed, then the process ends without
+    the interpreter's teardown. torch keeps its C++ threads (gloo's, and the autograd
+    threads FSDP starts) alive past ``destroy_process_group``, and the teardown racing
+    them aborted a finished rank in our CI ("terminate called without an active
+    exception"): a run that trained and saved everything, reported as failed."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)
 
 
 def is_enabled() -> bool:
