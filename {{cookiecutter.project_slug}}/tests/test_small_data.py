@@ -3,6 +3,7 @@ warns (saying what to do) when the validation split is too small for the monitor
 to mean anything."""
 
 import logging
+import re
 
 import pytest
 
@@ -48,8 +49,37 @@ def test_a_small_validation_split_warns_and_says_what_to_do(image_root):
     assert warning is not None
     assert f"{len(dm.val_set)} samples" in warning
     assert "val_loss" in warning  # the monitored value, by name
-    for advice in ("data.val_fraction",{% if cookiecutter.profile == "full" %} "data.folds",{% endif %} "trainer.early_stopping.patience"):
-        assert advice in warning
+    # 34 images to cut validation from: no fraction up to a half holds out 50.
+    assert "Add data (no data.val_fraction up to 0.5 holds out enough)" in warning
+    assert f"patience={config.trainer.early_stopping.patience} now" in warning
+{%- if cookiecutter.profile == "full" %}
+    assert "k-fold (data.folds=5 data.fold=0..4)" in warning
+{%- endif %}
+
+
+def test_the_advised_val_fraction_holds_out_enough(tmp_path):
+    """180 images (a student's first set): the warning names the smallest val_fraction
+    that holds out enough, and with it the warning is gone (one hundredth less: not)."""
+    write_images(tmp_path, per_class=60)
+    config, dm = image_datamodule(tmp_path)
+    warning = small_validation_warning(dm, config)
+    advised = re.search(r"data.val_fraction=0.2 now; (0\.\d+) is enough", warning or "")
+    assert advised, warning
+    fraction = float(advised[1])
+    config, dm = image_datamodule(tmp_path, f"data.val_fraction={fraction}")
+    assert len(dm.val_set) >= MIN_VAL_SAMPLES
+    assert small_validation_warning(dm, config) is None
+    config, dm = image_datamodule(tmp_path, f"data.val_fraction={fraction - 0.01:.2f}")
+    assert small_validation_warning(dm, config) is not None
+{%- if cookiecutter.profile == "full" %}
+
+
+def test_with_k_fold_the_warning_advises_fewer_folds(image_root):
+    config, dm = image_datamodule(image_root, "data.folds=10", "data.fold=0")
+    warning = small_validation_warning(dm, config)
+    assert warning is not None and "Use fewer folds (data.folds=10 now)" in warning
+    assert "val_fraction" not in warning and "data.folds=5" not in warning
+{%- endif %}
 
 
 def test_a_class_with_few_validation_samples_warns(tmp_path):

@@ -10,6 +10,8 @@ SPLITS = ("train", "val", "test")
 # Under these, the monitored validation value is mostly noise.
 MIN_VAL_SAMPLES = 50
 MIN_VAL_PER_CLASS = 5
+# Holding out more than this leaves too little to learn from: advise other ways then.
+MAX_VAL_FRACTION = 0.5
 
 
 def class_counts(dataset, num_classes: int) -> list[int] | None:
@@ -57,15 +59,49 @@ def small_validation_warning(datamodule: BaseDataModule, config) -> str | None:
             problems.append(f"fewer than {MIN_VAL_PER_CLASS} of some classes ({', '.join(rare)})")
     if not problems:
         return None
+    pool = [len(datamodule.train_set) + len(val)]  # what val_fraction cuts from
+    per_class = class_counts(datamodule.train_set, datamodule.num_classes)
+    if per_class is not None and counts is not None:
+        pool = [a + b for a, b in zip(per_class, counts, strict=True)]
+    data, patience = config.data, config.trainer.early_stopping.patience
+    enough = val_fraction_for(pool)
+{%- if cookiecutter.profile == "full" %}
+    if data.folds > 2:
+        advice = [f"use fewer folds (data.folds={data.folds} now)"]
+    elif data.folds:
+        advice = ["add data (2 folds hold out half of it already)"]
+    elif enough is not None:
+{%- else %}
+    if enough is not None:
+{%- endif %}
+        advice = [f"hold out more (data.val_fraction={data.val_fraction} now; {enough} is enough)"]
+    else:
+        advice = [f"add data (no data.val_fraction up to {MAX_VAL_FRACTION} holds out enough)"]
+{%- if cookiecutter.profile == "full" %}
+    if not data.folds:
+        advice.append("use k-fold (data.folds=5 data.fold=0..4)")
+{%- endif %}
+    advice.append(f"wait longer before stopping (trainer.early_stopping.patience={patience} now)")
     return (
         f"the validation split has {' and '.join(problems)}: {' and '.join(monitors)} on it "
-        "is mostly noise, so early stopping and best.pt follow chance. Hold out more "
-{%- if cookiecutter.profile == "full" %}
-        f"(data.val_fraction={config.data.val_fraction} now; e.g. 0.2-0.3), use k-fold "
-        "(data.folds=5 data.fold=0..4), or wait longer before stopping "
-{%- else %}
-        f"(data.val_fraction={config.data.val_fraction} now; e.g. 0.2-0.3), or wait longer "
-        "before stopping "
-{%- endif %}
-        f"(trainer.early_stopping.patience={config.trainer.early_stopping.patience} now)"
+        "is mostly noise, so early stopping and best.pt follow chance. "
+        + capitalized(", ".join(advice[:-1]) + ", or " + advice[-1])
     )
+
+
+def capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def val_fraction_for(pool: list[int]) -> float | None:
+    """The smallest ``data.val_fraction``, in hundredths up to MAX_VAL_FRACTION, that
+    holds out MIN_VAL_SAMPLES in all and MIN_VAL_PER_CLASS of each class of ``pool``
+    (samples per class of train + val; one number when the classes are unknown), as the
+    splits round; None if none does."""
+    for hundredths in range(1, round(MAX_VAL_FRACTION * 100) + 1):
+        fraction = hundredths / 100
+        if round(sum(pool) * fraction) >= MIN_VAL_SAMPLES and all(
+            round(n * fraction) >= MIN_VAL_PER_CLASS for n in pool
+        ):
+            return fraction
+    return None
