@@ -164,9 +164,11 @@ def test_time_limit_signal_saves_requeues_and_the_job_finishes_exactly(slurm, co
     assert saved["epoch"] == 0 and 0 < saved["batch_in_epoch"] < 16, saved  # mid-epoch
     eligible = time.mktime(datetime.fromisoformat(pending["EligibleTime"]).timetuple())
 
-    # SLURM holds a requeued job (its begin time) for a while: start it now, and give
-    # the rest of training a limit its signal will not cut.
-    slurm.run("scontrol", "update", f"jobid={job_id}", "starttime=now", "timelimit=10")
+    # SLURM holds a requeued job until the credential of its first start has expired
+    # (cred_expire: 10 s on this cluster, 120 s by default), then starts it by itself.
+    # Releasing it sooner (starttime=now) can fail the launch. Meanwhile the rest of
+    # training gets a time limit its signal will not cut.
+    slurm.run("scontrol", "update", f"jobid={job_id}", "timelimit=10")
     done = slurm.wait_job(
         job_id,
         lambda job: job["JobState"] not in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING"),
@@ -175,7 +177,8 @@ def test_time_limit_signal_saves_requeues_and_the_job_finishes_exactly(slurm, co
         output=out,
     )
     text = out.read_text()
-    assert done["JobState"] == "COMPLETED" and done["ExitCode"] == "0:0", (done, text[-5000:])
+    finished = done["JobState"] == "COMPLETED" and done["ExitCode"] == "0:0"
+    assert finished, f"{done}\n{text[-5000:]}\n{slurm.logs(40)}"  # the daemons' view too
     assert f"continuing from {run_dir / 'checkpoints' / 'last.pt'}" in text, text[-5000:]
     expected, got = final_weights(tmp_path / "ref"), final_weights(run_dir)
     assert expected.keys() == got.keys()
@@ -185,8 +188,8 @@ def test_time_limit_signal_saves_requeues_and_the_job_finishes_exactly(slurm, co
     signal_at = min(float(t) for t in re.findall(USR1 + r"([\d.]+)", text))
     again_at = min(float(t) for t in re.findall(r"training again at ([\d.]+)", text))
     print(
-        f"SLURM USR1 -> job back in the queue: {requeued_at - signal_at:.1f} s; SLURM "
-        f"would hold it {eligible - requeued_at:.0f} s more; released by the test -> "
-        f"training again: {again_at - requeued_at:.1f} s; USR1 -> training again "
-        f"(without the hold): {again_at - signal_at:.1f} s"
+        f"SLURM USR1 -> job back in the queue: {requeued_at - signal_at:.1f} s; held "
+        f"{eligible - requeued_at:.0f} s more (cred_expire); back in the queue -> "
+        f"training again: {again_at - requeued_at:.1f} s; USR1 -> training again: "
+        f"{again_at - signal_at:.1f} s"
     )
