@@ -49,7 +49,7 @@ def test_a_small_validation_split_warns_and_says_what_to_do(image_root):
     assert warning is not None
     assert f"{len(dm.val_set)} samples" in warning
     assert "val_loss" in warning  # the monitored value, by name
-    # 34 images to cut validation from: no fraction up to a half holds out 50.
+    # 33 images to cut validation from: no fraction up to a half holds out 50.
     assert "Add data (no data.val_fraction up to 0.5 holds out enough)" in warning
     assert f"patience={config.trainer.early_stopping.patience} now" in warning
 {%- if cookiecutter.profile == "full" %}
