@@ -129,6 +129,23 @@ def test_webp_images_are_predicted_as_training_reads_them(trained, tmp_path, cap
         assert_matches(read_rows(output), "x.webp", probs, datamodule.classes)
 
 
+def test_a_folder_says_what_it_skipped(trained, tmp_path, capsys):
+    """A folder's other entries (notes, sub-folders) are not predicted, and predict.py says
+    so, naming them: a silent skip hides images saved with the wrong suffix."""
+    model, checkpoint, datamodule = trained
+    pixels = to_uint8(datamodule.test_set.inputs[:1], datamodule)[0]
+    folder = tmp_path / "mixed"
+    (folder / "more_images").mkdir(parents=True)
+    Image.fromarray(pixels, mode="L").save(folder / "x.png")
+    (folder / "notes.txt").write_text("hi")
+    output = tmp_path / "p.csv"
+    argv = [f"checkpoint={checkpoint}", f"input={folder}", f"output={output}"]
+    assert predict.main(argv) == 0, capsys.readouterr().err
+    assert list(read_rows(output)) == ["x.png"]
+    err = capsys.readouterr().err
+    assert "skipped 2 entries" in err and "more_images/" in err and "notes.txt" in err, err
+
+
 def test_checkpoint_without_preprocessing_recomputes_it_from_the_data(trained, tmp_path):
     """Checkpoints written before ``preprocessing`` was stored: the data module supplies it."""
     model, checkpoint, datamodule = trained

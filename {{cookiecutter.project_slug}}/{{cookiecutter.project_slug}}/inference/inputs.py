@@ -5,6 +5,7 @@ written."""
 
 import csv
 import io
+import sys
 import warnings
 from pathlib import Path
 
@@ -43,9 +44,18 @@ def collect_inputs(path: Path) -> list[Path]:
         if path.suffix.lower() not in suffixes:
             raise PredictInputError(f"input {path}: unsupported file type; use {list(suffixes)}")
         return [path]
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+    entries = sorted(path.iterdir())
+    files = [p for p in entries if p.is_file() and p.suffix.lower() in suffixes]
     if not files:
         raise PredictInputError(f"input folder {path} holds no {'/'.join(suffixes)} files")
+    if skipped := [p.name + ("/" if p.is_dir() else "") for p in entries if p not in files]:
+        # Said, not silent: an image saved as .bmp or in a sub-folder would go unpredicted.
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        print(
+            f"note: input folder {path}: skipped {len(skipped)} entries that are not "
+            f"{'/'.join(suffixes)} files ({', '.join(skipped[:3])}{more})",
+            file=sys.stderr,
+        )
     return files
 
 
