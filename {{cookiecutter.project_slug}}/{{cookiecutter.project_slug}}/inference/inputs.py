@@ -44,11 +44,15 @@ def collect_inputs(path: Path) -> list[Path]:
         if path.suffix.lower() not in suffixes:
             raise PredictInputError(f"input {path}: unsupported file type; use {list(suffixes)}")
         return [path]
-    entries = sorted(path.iterdir())
-    files = [p for p in entries if p.is_file() and p.suffix.lower() in suffixes]
+    files, skipped = [], []
+    for entry in sorted(path.iterdir()):
+        if entry.is_file() and entry.suffix.lower() in suffixes:
+            files.append(entry)
+        else:
+            skipped.append(entry.name + ("/" if entry.is_dir() else ""))
     if not files:
         raise PredictInputError(f"input folder {path} holds no {'/'.join(suffixes)} files")
-    if skipped := [p.name + ("/" if p.is_dir() else "") for p in entries if p not in files]:
+    if skipped:
         # Said, not silent: an image saved as .bmp or in a sub-folder would go unpredicted.
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
         print(
