@@ -131,19 +131,28 @@ def test_webp_images_are_predicted_as_training_reads_them(trained, tmp_path, cap
 
 def test_a_folder_says_what_it_skipped(trained, tmp_path, capsys):
     """A folder's other entries (notes, sub-folders) are not predicted, and predict.py says
-    so, naming them: a silent skip hides images saved with the wrong suffix."""
+    so, naming them: a silent skip hides images saved with the wrong suffix. Hidden files
+    are passed over as training passes them over: a folder copied from a Mac holds
+    ``.DS_Store`` and an AppleDouble ``._x.png`` beside each image, which is no image."""
     model, checkpoint, datamodule = trained
     pixels = to_uint8(datamodule.test_set.inputs[:1], datamodule)[0]
     folder = tmp_path / "mixed"
     (folder / "more_images").mkdir(parents=True)
     Image.fromarray(pixels, mode="L").save(folder / "x.png")
     (folder / "notes.txt").write_text("hi")
+    (folder / "._x.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     output = tmp_path / "p.csv"
     argv = [f"checkpoint={checkpoint}", f"input={folder}", f"output={output}"]
     assert predict.main(argv) == 0, capsys.readouterr().err
     assert list(read_rows(output)) == ["x.png"]
     err = capsys.readouterr().err
-    assert "skipped 2 entries" in err and "more_images/" in err and "notes.txt" in err, err
+    assert "skipped 2 entries that are not" in err, err
+    assert "more_images/" in err and "notes.txt" in err and ".DS_Store" not in err, err
+    (folder / "notes.txt").unlink()
+    argv = [*argv, "overwrite=true"]
+    assert predict.main(argv) == 0, capsys.readouterr().err
+    assert "skipped 1 entry that is not" in capsys.readouterr().err
 
 
 def test_checkpoint_without_preprocessing_recomputes_it_from_the_data(trained, tmp_path):

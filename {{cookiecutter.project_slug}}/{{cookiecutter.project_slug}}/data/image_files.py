@@ -4,11 +4,7 @@ and non-images refused or, with ``data.skip_bad_images``, left out and counted).
 from pathlib import Path
 
 from ..utils.errors import DataError
-from .images import IMAGE_SUFFIXES, BadImageError, check_image_file
-
-
-def _visible(path: Path) -> bool:
-    return not path.name.startswith(".")
+from .images import IMAGE_SUFFIXES, BadImageError, check_image_file, visible
 
 
 def class_folders(folder: Path, classes: list[str] | None) -> tuple[list[str], list[str]]:
@@ -16,7 +12,7 @@ def class_folders(folder: Path, classes: list[str] | None) -> tuple[list[str], l
     (two or more), else ``classes``, which must hold every folder found."""
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder")
-    found = sorted(d.name for d in folder.iterdir() if d.is_dir() and _visible(d))
+    found = sorted(d.name for d in folder.iterdir() if d.is_dir() and visible(d))
     if not found:
         raise DataError(
             f"{folder} holds no class folders; put images in {folder}/<class>/<image>, "
@@ -52,7 +48,7 @@ def scan_split(
     files, targets, skipped = [], [], []
     for name in found:
         count = 0
-        for path in sorted(p for p in (folder / name).rglob("*") if p.is_file() and _visible(p)):
+        for path in sorted(p for p in (folder / name).rglob("*") if p.is_file() and visible(p)):
             try:
                 if path.suffix.lower() not in IMAGE_SUFFIXES:
                     raise BadImageError(

@@ -14,7 +14,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..data.base import normalize
-from ..data.images import IMAGE_SUFFIXES, check_pixel_count, prepare_image
+from ..data.images import IMAGE_SUFFIXES, check_pixel_count, prepare_image, visible
 from ..saver import check_output_file, output_destination, write_output
 from ..utils.errors import UserError, first_line
 {%- if cookiecutter.profile == "full" %}
@@ -45,7 +45,7 @@ def collect_inputs(path: Path) -> list[Path]:
             raise PredictInputError(f"input {path}: unsupported file type; use {list(suffixes)}")
         return [path]
     files, skipped = [], []
-    for entry in sorted(path.iterdir()):
+    for entry in sorted(filter(visible, path.iterdir())):
         if entry.is_file() and entry.suffix.lower() in suffixes:
             files.append(entry)
         else:
@@ -55,8 +55,9 @@ def collect_inputs(path: Path) -> list[Path]:
     if skipped:
         # Said, not silent: an image saved as .bmp or in a sub-folder would go unpredicted.
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        entries = "1 entry that is" if len(skipped) == 1 else f"{len(skipped)} entries that are"
         print(
-            f"note: input folder {path}: skipped {len(skipped)} entries that are not "
+            f"note: input folder {path}: skipped {entries} not "
             f"{'/'.join(suffixes)} files ({', '.join(skipped[:3])}{more})",
             file=sys.stderr,
         )
