@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # What the imports made lives until exit: later collections leave it out (see
+    # {{cookiecutter.project_slug}}/utils/lasting.py). Only here: a test calling main()
+    # keeps its own collector as it was.
+    gc.freeze()
     exit_code = main()
 {%- if cookiecutter.profile == "full" %}
     if dist.launched_by_torchrun():

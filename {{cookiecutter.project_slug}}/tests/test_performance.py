@@ -132,6 +132,48 @@ def test_torchmetrics_loads_at_the_first_validation_without_scipy_signal(tmp_pat
     ]
 
 
+def test_a_first_import_runs_with_the_collector_off(tmp_path):
+    """utils/lasting.first_import (train.py's whole-process time: benchmarks/README.md):
+    a module's first import runs with the garbage collector off, and it is on again after,
+    also when the import fails; once the module is imported nothing changes; a collector
+    the caller had off stays off. Nothing is frozen mid-run (it kept memory alive)."""
+    (tmp_path / "probe_a.py").write_text("TABLE = [[i] for i in range(1000)]\n")
+    code = (
+        "import gc, json, sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from {{cookiecutter.project_slug}}.utils.lasting import first_import\n"
+        "seen = []\n"
+        "def note():\n"
+        "    seen.append([gc.isenabled(), gc.get_freeze_count()])\n"
+        "note()\n"
+        "with first_import('probe_a'):\n"
+        "    note()\n"
+        "    import probe_a\n"
+        "note()\n"
+        "with first_import('probe_a'):\n"
+        "    note()\n"
+        "try:\n"
+        "    with first_import('no_such_probe'):\n"
+        "        import no_such_probe\n"
+        "except ImportError:\n"
+        "    note()\n"
+        "gc.disable()\n"
+        "with first_import('json.tool'):\n"
+        "    import json.tool\n"
+        "note()\n"
+        "print(json.dumps(seen))\n"
+    )
+    seen = json.loads(run_python(code).stdout.splitlines()[-1])
+    assert seen == [
+        [True, 0],  # before
+        [False, 0],  # during the first import: collector off
+        [True, 0],  # after: on again, nothing frozen
+        [True, 0],  # an imported module: nothing changes
+        [True, 0],  # a failed import: on again
+        [False, 0],  # the caller's collector was off: it stays off
+    ]
+
+
 def test_metric_checks_do_not_import_torchmetrics():
     """The config's and the data's metric checks run every factory up to building its
     metric: bad options still fail, before the run starts, without torchmetrics (~1 s)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..config import Registry
 from ..config.metric_spec import check_metric_options, metric_spec, stop_if_checking_options
 from ..utils.errors import ConfigError
+from ..utils.lasting import first_import
 
 if TYPE_CHECKING:
     from torchmetrics import Metric, MetricCollection
@@ -79,7 +80,8 @@ def import_torchmetrics():
     imports.package_available = lambda name: name != "scipy" and available(name)
     imports.RequirementCache.__bool__ = lambda self: self.requirement != "scipy" and cached(self)
     try:
-        import torchmetrics
+        with first_import("torchmetrics"):
+            import torchmetrics
     finally:
         imports.package_available, imports.RequirementCache.__bool__ = available, cached
     return torchmetrics

@@ -8,6 +8,7 @@ from torch.optim import lr_scheduler as sched
 
 from ..config import Registry
 from ..config.schema import LRSchedulerConfig, OptimizerConfig
+from ..utils.lasting import first_import
 
 
 @dataclass
@@ -33,7 +34,8 @@ SCHEDULERS = Registry("lr_scheduler.name")
 
 def build_optimizer(params, config: OptimizerConfig) -> torch.optim.Optimizer:
     params = [p for p in params if p.requires_grad]  # frozen layers are not optimized
-    return OPTIMIZERS.get(config.name)(params, config)
+    with first_import("torch._dynamo"):  # a torch optimizer's first construction imports it
+        return OPTIMIZERS.get(config.name)(params, config)
 
 
 @OPTIMIZERS.register("adam")
