@@ -60,6 +60,24 @@ def test_train_val_test_folders_are_used_as_given(tmp_path):
         datamodule(tmp_path)
 
 
+def test_hidden_files_and_folders_are_not_data(tmp_path):
+    """What a Mac, Jupyter or a thumbnailer leaves in an image folder is passed over, not
+    refused and not trained on: ``.DS_Store``, AppleDouble ``._x.png`` files (no image),
+    hidden folders beside the classes and inside them (predict.py applies the same rule)."""
+    root = write_images(tmp_path / "pictures", per_class=5)
+    images = sorted(str(p) for p in root.glob("*/*.*"))
+    for name in IMAGE_CLASSES:
+        (root / name / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+        (root / name / "._000.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+        (root / name / ".thumbnails").mkdir()
+        shutil.copy(root / name / "000.png", root / name / ".thumbnails" / "000.png")
+    (root / ".ipynb_checkpoints").mkdir()
+    shutil.copy(next(root.glob("*/000.png")), root / ".ipynb_checkpoints" / "x.png")
+    dm = datamodule(root)
+    assert dm.classes == sorted(IMAGE_CLASSES)
+    assert sorted(sum(split_files(dm).values(), [])) == images
+
+
 @pytest.mark.parametrize(("mode", "file_format"), [*IMAGE_KINDS, ("RGBA", "WEBP")])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_every_mode_decodes_to_the_configured_channels(tmp_path, mode, file_format, channels):

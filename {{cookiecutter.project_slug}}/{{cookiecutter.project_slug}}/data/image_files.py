@@ -1,5 +1,6 @@
-"""The files of an image folder: one split folder scanned class by class (hidden files
-and non-images refused or, with ``data.skip_bad_images``, left out and counted)."""
+"""The files of an image folder: one split folder scanned class by class (hidden files and
+folders passed over; non-images refused or, with ``data.skip_bad_images``, left out and
+counted)."""
 
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def scan_split(
     files, targets, skipped = [], [], []
     for name in found:
         count = 0
-        for path in sorted(p for p in (folder / name).rglob("*") if p.is_file() and visible(p)):
+        found_files = (folder / name).rglob("*")
+        for path in sorted(p for p in found_files if p.is_file() and visible(p, folder / name)):
             try:
                 if path.suffix.lower() not in IMAGE_SUFFIXES:
                     raise BadImageError(

@@ -7,8 +7,8 @@ passes walked them again and again: ~0.4 s of a 3-epoch MNIST run (benchmarks/RE
 whole process). train.py freezes what its imports made (``gc.freeze()``: a generation no
 pass walks; reference counting still frees those objects), and the big libraries that are
 imported later, on first use, are imported with the collector off: an import makes
-lasting objects, not garbage worth a pass. What exists mid-run is not frozen: that kept
-~140 MB more at the MNIST run's peak (data reachable only through cycles, later).
+lasting objects, not garbage worth a pass. What exists mid-run is not frozen: doing so
+raised the MNIST run's peak memory by ~140 MB (benchmarks/README.md).
 """
 
 import gc
