@@ -20,7 +20,7 @@ PACKAGE = Path(SLUG)
 
 UNUSED = {
     PACKAGE / "logger" / "tensorboard.py": LOGGER != "tensorboard",
-    PACKAGE / "logger" / "figures.py": LOGGER == "none",
+    PACKAGE / "logger" / "figures.py": LOGGER == "none" or MINIMAL,  # minimal: no prediction grid
     PACKAGE / "logger" / "wandb.py": LOGGER != "wandb",
     PACKAGE / "logger" / "mlflow.py": LOGGER != "mlflow",
     PACKAGE / "data" / "digits.py": DATASET != "digits",

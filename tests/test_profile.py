@@ -38,6 +38,18 @@ LEFT_OUT_WORDS = (
     "requeue",
     "k-fold",
     "data.folds",
+    # TensorBoard beyond the course's add_scalar: the graph, histograms, prediction grids
+    "histogram",
+    "log_graph",
+    "images_every_n_epochs",
+    "prediction grid",
+    # LR schedulers beyond none, step and cosine (each stepped once per epoch)
+    "warmup",
+    "warm-up",
+    "onecycle",
+    "multistep",
+    "plateau",
+    "lr_scheduler.interval",
     # the README sections minimal leaves out, by title
     "many runs",
     "export and deploy",

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+{%- if cookiecutter.profile == "full" %}
 import torch
+{%- endif %}
 
 from {{cookiecutter.project_slug}}.config import ConfigError
 from {{cookiecutter.project_slug}}.config.checks import TRACKER
@@ -43,8 +45,10 @@ print(json.dumps({"code": code, "loaded": sorted(
 
 class RecordingLogger(BaseLogger):
     """A user's own backend: records every call it receives."""
+{%- if cookiecutter.profile == "full" %}
 
     wants_predictions = True
+{%- endif %}
 
     def __init__(self) -> None:
         self.calls: list[tuple] = []
@@ -57,6 +61,7 @@ class RecordingLogger(BaseLogger):
 
     def log_epoch(self, epoch, metrics, step):
         self.calls.append(("epoch", epoch, dict(metrics), step))
+{%- if cookiecutter.profile == "full" %}
 
     def log_model(self, model, example_input):
         model(example_input)  # as graph tracing does: must not move BatchNorm stats or the RNG
@@ -69,6 +74,7 @@ class RecordingLogger(BaseLogger):
 
     def log_predictions(self, images, predictions, targets, classes, epoch):
         self.calls.append(("predictions", epoch, len(images), len(predictions), len(classes)))
+{%- endif %}
 
     def named(self, kind: str) -> list[tuple]:
         return [call for call in self.calls if call[0] == kind]
@@ -137,13 +143,20 @@ def test_a_tracker_the_project_lacks_is_a_config_error(config_factory, tracker):
 
 
 def test_a_custom_logger_receives_every_hook(config_factory, tmp_path):
+{%- if cookiecutter.profile == "full" %}
     """Added to the collection, a user's logger gets the config and graph input once, each
     epoch's metrics, histograms while gradients still exist, and prediction samples
     at the first epoch, every ``images_every_n_epochs`` epochs and at the last."""
+{%- else %}
+    """Added to the collection, a user's logger gets the config once, each epoch's
+    metrics and the per-step loss every ``log_every_n_steps`` steps."""
+{%- endif %}
     config = config_factory(
         "trainer.log_every_n_steps=2",
+{%- if cookiecutter.profile == "full" %}
         "logger.histogram_every_n_epochs=2",
         "logger.images_every_n_epochs=3",
+{%- endif %}
         "trainer.epochs=4",
         "trainer.limit_train_batches=5",
         "trainer.early_stopping.enabled=false",
@@ -155,14 +168,17 @@ def test_a_custom_logger_receives_every_hook(config_factory, tmp_path):
 
     [(_, params)] = recorder.named("hyperparams")
     assert params["optimizer"]["lr"] == config.optimizer.lr
+{%- if cookiecutter.profile == "full" %}
     [(_, input_shape, training)] = recorder.named("model")
     assert input_shape == (1, *trainer.datamodule.input_shape) and training is False
+{%- endif %}
     epochs = recorder.named("epoch")
     assert [call[1] for call in epochs] == [1, 2, 3, 4]
     assert epochs[-1][3] == trainer.state.global_step
     assert {"train_loss", "val_loss", "val_accuracy", "lr"} <= set(epochs[-1][2])
     steps = [call[2] for call in recorder.named("metrics")]
     assert steps == list(range(2, trainer.state.global_step + 1, 2))
+{%- if cookiecutter.profile == "full" %}
     assert recorder.named("histograms") == [("histograms", 2, True), ("histograms", 4, True)]
     count = min(16, len(trainer.datamodule.val_set))
     assert recorder.named("predictions") == [
@@ -185,9 +201,10 @@ def test_early_stopped_run_still_logs_its_final_predictions(config_factory, tmp_
     trainer.fit()
     assert trainer.state.epoch == 3 and trainer.state.should_stop
     assert [call[1] for call in recorder.named("predictions")] == [1, 3]
+{%- endif %}
 
 
-def test_resumed_run_does_not_log_config_or_graph_again(config_factory, tmp_path):
+def test_resumed_run_does_not_log_config_{% if cookiecutter.profile == "full" %}or_graph_{% endif %}again(config_factory, tmp_path):
     config = config_factory("trainer.epochs=1")
     first = make_trainer(config, tmp_path / "run", RecordingLogger())
     (tmp_path / "run" / "checkpoints").mkdir(parents=True)
@@ -197,8 +214,9 @@ def test_resumed_run_does_not_log_config_or_graph_again(config_factory, tmp_path
     make_trainer(config, tmp_path / "run", recorder).fit(
         resume_from=tmp_path / "run" / "checkpoints" / "last.pt"
     )
-    assert recorder.named("hyperparams") == [] and recorder.named("model") == []
+    assert recorder.named("hyperparams") == []{% if cookiecutter.profile == "full" %} and recorder.named("model") == []{% endif %}
     assert [call[1] for call in recorder.named("epoch")] == [2]
+{%- if cookiecutter.profile == "full" %}
 
 
 def test_logging_leaves_training_unchanged(config_factory, tmp_path):
@@ -227,8 +245,8 @@ class BaseLoggerStub(BaseLogger):
 
     def log_metrics(self, metrics, step):
         pass
-
-{%- if cookiecutter.logger != "none" %}
+{%- endif %}
+{%- if cookiecutter.logger != "none" and cookiecutter.profile == "full" %}
 
 
 def test_prediction_grid_captions_any_class_name():

@@ -223,7 +223,7 @@ def test_the_first_training_step_runs_before_torchmetrics_and_matplotlib_load(tm
     )
     args = [*FAST, f"data.root={data_root}", f"output_dir={run_dir}", "trainer.epochs=1"]
     args += ["trainer.limit_train_batches=2", "logger.curves=true"]
-    if TRACKER == "tensorboard":  # the prediction grids and the confusion matrix image
+    if TRACKER == "tensorboard":  # {% if cookiecutter.profile == "full" %}the prediction grids and {% endif %}the confusion matrix image
         args.append("logger.tensorboard=true")
     done = run_python(probe, *args, env=script_env(), timeout=300)
     [line] = [line for line in done.stdout.splitlines() if line.startswith("LOADED_AT_FIRST")]

@@ -35,8 +35,8 @@ def validate(config: DictConfig) -> None:
             f"trainer.device={config.trainer.device!r} is not allowed; "
             "use auto, cpu, mps, cuda or cuda:N"
         )
-    _validate_training_controls(config)
 {%- if cookiecutter.profile == "full" %}
+    _validate_training_controls(config)
     _validate_folds(config)
 {%- endif %}
     check_transform_lists(config.data)
@@ -161,8 +161,10 @@ def _validate_monitors(config: DictConfig) -> None:
         "trainer.early_stopping.monitor": config.trainer.early_stopping.monitor,
         "trainer.checkpoint.monitor": config.trainer.checkpoint.monitor,
     }
+{%- if cookiecutter.profile == "full" %}
     if config.lr_scheduler.name == "plateau":
         monitors["lr_scheduler.monitor"] = config.lr_scheduler.monitor
+{%- endif %}
     for key, value in monitors.items():
         if value not in allowed:
             hint = ""
@@ -194,6 +196,7 @@ def _validate_tracker(config: DictConfig) -> None:
                 f"logger.{tracker}=true, but this project was generated with logger={TRACKER}, "
                 f"so it has no {tracker} logger"
             )
+{%- if cookiecutter.profile == "full" %}
 
 
 def _validate_training_controls(config: DictConfig) -> None:
@@ -209,3 +212,4 @@ def _validate_training_controls(config: DictConfig) -> None:
         raise ConfigError(
             "lr_scheduler.name=onecycle has its own warm-up phase; set lr_scheduler.warmup=0"
         )
+{%- endif %}

@@ -112,6 +112,7 @@ class OptimizerConfig:
 
 @dataclass
 class LRSchedulerConfig:
+{%- if cookiecutter.profile == "full" %}
     name: str = "none"  # none | step | multistep | exponential | cosine | plateau | onecycle
     interval: str = one_of("epoch", "step")  # when scheduler.step() is called
     warmup: int = non_negative(0)  # linear warm-up length, in units of `interval`
@@ -119,13 +120,20 @@ class LRSchedulerConfig:
     step_size: int = at_least(1, 10)  # step
     milestones: List[int] = at_least(1, [10, 20])  # multistep
     gamma: float = positive(0.1)  # step | multistep | exponential
+{%- else %}
+    name: str = "none"  # none | step | cosine; stepped at the end of every epoch
+    step_size: int = at_least(1, 10)  # step
+    gamma: float = positive(0.1)  # step
+{%- endif %}
     t_max: int = non_negative(0)  # cosine; 0 = the whole run
     eta_min: float = non_negative(0.0)  # cosine
+{%- if cookiecutter.profile == "full" %}
     max_lr: float = positive(0.01)  # onecycle
     monitor: str = "val_loss"  # plateau
     mode: str = one_of("min", "max")  # plateau
     factor: float = fraction(0.1)  # plateau
     patience: int = non_negative(3)  # plateau
+{%- endif %}
 
 
 @dataclass
@@ -204,7 +212,7 @@ class LoggerConfig:
     wandb: bool = False
     mlflow: bool = False
 {%- endif %}
-{%- if cookiecutter.logger == "tensorboard" %}
+{%- if cookiecutter.logger == "tensorboard" and cookiecutter.profile == "full" %}
     log_graph: bool = True  # the model graph, drawn once at the start
 {%- elif cookiecutter.logger == "wandb" %}
     wandb_project: str = "my_project"
@@ -215,11 +223,13 @@ class LoggerConfig:
     mlflow_tracking_uri: Optional[str] = None
 {%- endif %}
     curves: bool = True  # curves.png at the end of training
+{%- if cookiecutter.profile == "full" %}
     # Weight/gradient histograms for loggers that draw them; 0 = off.
     histogram_every_n_epochs: int = non_negative(5)
     # Grid of validation predictions at the first epoch, every N epochs and at the last;
     # 0 = off. Drawing the figure takes a moment: every epoch would slow small runs.
     images_every_n_epochs: int = non_negative(5)
+{%- endif %}
 
 
 @dataclass

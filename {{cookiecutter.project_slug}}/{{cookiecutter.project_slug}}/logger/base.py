@@ -4,8 +4,10 @@ loggers, and a collection that fans out to them."""
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+{%- if cookiecutter.profile == "full" %}
 
 import torch
+{%- endif %}
 
 from ..config import Registry
 
@@ -31,8 +33,10 @@ def panel_name(name: str) -> str:
 
 class BaseLogger:
     """A backend implements the hooks it needs; each one is optional."""
+{%- if cookiecutter.profile == "full" %}
 
     wants_predictions = False  # set True to receive ``log_predictions`` (costs a forward pass)
+{%- endif %}
 
     @classmethod
     def from_run(cls, config, run: RunInfo) -> "BaseLogger":
@@ -55,18 +59,22 @@ class BaseLogger:
 
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
         """End-of-epoch metrics (``train_loss``, ``val_accuracy``, ``lr``...)."""
+{%- if cookiecutter.profile == "full" %}
 
     def log_model(self, model: torch.nn.Module, example_input: torch.Tensor) -> None:
         """Called once before training (e.g. to draw the graph)."""
 
     def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
         """Called every ``logger.histogram_every_n_epochs`` epochs."""
+{%- endif %}
 
     def log_figure(self, tag: str, figure, step: int) -> None:
         """A matplotlib figure (the test confusion matrix)."""
+{%- if cookiecutter.profile == "full" %}
 
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
         """Validation samples with predicted and true labels (image datasets)."""
+{%- endif %}
 
     def finalize(self) -> None:
         """Flush and close; called at the end of ``fit`` (also after an error)."""
@@ -77,10 +85,12 @@ class LoggerCollection(BaseLogger):
 
     def __init__(self, loggers: list[BaseLogger]) -> None:
         self.loggers = list(loggers)
+{%- if cookiecutter.profile == "full" %}
 
     @property
     def wants_predictions(self) -> bool:  # type: ignore[override]
         return any(logger.wants_predictions for logger in self.loggers)
+{%- endif %}
 
     def log_hyperparams(self, params: dict[str, Any]) -> None:
         for logger in self.loggers:
@@ -93,6 +103,7 @@ class LoggerCollection(BaseLogger):
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
         for logger in self.loggers:
             logger.log_epoch(epoch, metrics, step)
+{%- if cookiecutter.profile == "full" %}
 
     def log_model(self, model: torch.nn.Module, example_input: torch.Tensor) -> None:
         for logger in self.loggers:
@@ -101,15 +112,18 @@ class LoggerCollection(BaseLogger):
     def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
         for logger in self.loggers:
             logger.log_histograms(model, epoch)
+{%- endif %}
 
     def log_figure(self, tag: str, figure, step: int) -> None:
         for logger in self.loggers:
             logger.log_figure(tag, figure, step)
+{%- if cookiecutter.profile == "full" %}
 
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
         for logger in self.loggers:
             if logger.wants_predictions:
                 logger.log_predictions(images, predictions, targets, classes, epoch)
+{%- endif %}
 
     def finalize(self) -> None:
         for logger in self.loggers:

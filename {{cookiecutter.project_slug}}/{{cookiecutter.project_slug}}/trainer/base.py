@@ -91,7 +91,7 @@ class BaseTrainer(TrainerHooks):
         checkpoints = RunFiles(run_dir).checkpoints
         self.checkpoint = ModelCheckpoint(checkpoints, cfg.checkpoint, enabled=not cfg.fast_dev_run)
         # The checkpoint policy runs last, so the state it saves holds every decision.
-        self.callbacks = [self.early_stopping, LoggingExtras(config.logger), *callbacks]
+        self.callbacks = [self.early_stopping, LoggingExtras({% if cookiecutter.profile == "full" %}config.logger{% endif %}), *callbacks]
         self.callbacks.append(self.checkpoint)
         self.hooks = {hook: overriding(self.callbacks, hook) for hook in HOOKS}
         self.epochs = 1 if cfg.fast_dev_run else cfg.epochs
@@ -201,8 +201,10 @@ class BaseTrainer(TrainerHooks):
         self.state.global_step += 1
         step = self.state.global_step
         self.step_lr = self.optimizer.param_groups[0]["lr"]  # the LR this step used
+{%- if cookiecutter.profile == "full" %}
         if self.scheduler is not None:
             self.scheduler.after_optimizer_step()
+{%- endif %}
         if step % self.log_every == 0:  # the only per-step host sync
             self.raise_if_nonfinite()
             value = loss.item()

@@ -13,6 +13,7 @@ from ..utils.lasting import first_import
 
 @dataclass
 class SchedulerSpec:
+{%- if cookiecutter.profile == "full" %}
     """A scheduler and when the trainer steps it."""
 
     scheduler: sched.LRScheduler | sched.ReduceLROnPlateau
@@ -26,6 +27,14 @@ class SchedulerSpec:
     def after_epoch(self, metrics: dict[str, float]) -> None:
         if self.interval == "epoch":
             self.scheduler.step(*([metrics[self.monitor]] if self.monitor else []))
+{%- else %}
+    """A scheduler, stepped at the end of every epoch."""
+
+    scheduler: sched.LRScheduler
+
+    def after_epoch(self, metrics: dict[str, float]) -> None:
+        self.scheduler.step()
+{%- endif %}
 
 
 OPTIMIZERS = Registry("optimizer.name")
@@ -65,6 +74,7 @@ def build_scheduler(
     epochs: int,
     steps_per_epoch: int,
 ) -> SchedulerSpec | None:
+{%- if cookiecutter.profile == "full" %}
     """The main scheduler, preceded by ``warmup`` units of linear warm-up when asked."""
     interval = "step" if config.name == "onecycle" else config.interval
     length = epochs * steps_per_epoch if interval == "step" else epochs
@@ -92,11 +102,21 @@ def _main_scheduler(optimizer, config: LRSchedulerConfig, length: int):
 # Each takes (optimizer, lr_scheduler config, length of the run in its interval's units).
 SCHEDULERS.register("none")(lambda optimizer, config, length: None)
 SCHEDULERS.register("plateau")(None)  # built in build_scheduler: it steps on a metric
+{%- else %}
+    """The named scheduler over the run's epochs (None for ``none``)."""
+    scheduler = SCHEDULERS.get(config.name)(optimizer, config, epochs)
+    return SchedulerSpec(scheduler) if scheduler is not None else None
+
+
+# Each takes (optimizer, lr_scheduler config, length of the run in epochs).
+SCHEDULERS.register("none")(lambda optimizer, config, length: None)
+{%- endif %}
 
 
 @SCHEDULERS.register("step")
 def step(optimizer, config, length):
     return sched.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
+{%- if cookiecutter.profile == "full" %}
 
 
 @SCHEDULERS.register("multistep")
@@ -107,16 +127,19 @@ def multistep(optimizer, config, length):
 @SCHEDULERS.register("exponential")
 def exponential(optimizer, config, length):
     return sched.ExponentialLR(optimizer, gamma=config.gamma)
+{%- endif %}
 
 
 @SCHEDULERS.register("cosine")
 def cosine(optimizer, config, length):
     return sched.CosineAnnealingLR(optimizer, T_max=config.t_max or length, eta_min=config.eta_min)
+{%- if cookiecutter.profile == "full" %}
 
 
 @SCHEDULERS.register("onecycle")
 def onecycle(optimizer, config, length):
     return sched.OneCycleLR(optimizer, max_lr=config.max_lr, total_steps=max(1, length))
+{%- endif %}
 
 
 def steps_per_epoch(num_batches: int, accumulate_grad_batches: int) -> int:

@@ -1,3 +1,4 @@
+{% if cookiecutter.profile == "full" -%}
 """What a run logs besides its metrics: the config and the model graph at the start,
 weight and gradient histograms every ``logger.histogram_every_n_epochs`` epochs, and a
 grid of validation predictions at the first epoch, every
@@ -6,25 +7,28 @@ grid of validation predictions at the first epoch, every
 import torch
 
 from ...config import to_plain_dict
-{%- if cookiecutter.profile == "full" %}
 from ..strategy import is_sharded
-{%- endif %}
 from .base import Callback
+{%- else -%}
+"""What a run logs besides its metrics: the resolved config, once at the start."""
+
+from ...config import to_plain_dict
+from .base import Callback
+{%- endif %}
 
 
 class LoggingExtras(Callback):
+{%- if cookiecutter.profile == "full" %}
     def __init__(self, logger_config) -> None:
         self.histogram_every = logger_config.histogram_every_n_epochs
         self.images_every = logger_config.images_every_n_epochs
 
     def on_train_start(self, trainer, resumed: bool) -> None:
         """The resolved config and the model graph, once per run (a resumed run has them)."""
-        if resumed{% if cookiecutter.profile == "full" %} or not trainer.dist.is_main{% endif %}:
+        if resumed or not trainer.dist.is_main:
             return
-{%- if cookiecutter.profile == "full" %}
         if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
             return
-{%- endif %}
         trainer.loggers.log_hyperparams(to_plain_dict(trainer.config))
         example = example_input(trainer.datamodule.val_set, trainer.device)
         if example is not None:
@@ -34,21 +38,17 @@ class LoggingExtras(Callback):
 
     def on_before_zero_grad(self, trainer) -> None:
         """Histograms after the epoch's last step: gradients unscaled and clipped."""
-{%- if cookiecutter.profile == "full" %}
         if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
             return
-{%- endif %}
         epoch = trainer.state.epoch + 1
         last_batch = trainer.state.batch_in_epoch == trainer.num_train_batches
         if last_batch and self.histogram_every and epoch % self.histogram_every == 0:
             trainer.loggers.log_histograms(trainer.module, epoch)
 
     def on_epoch_end(self, trainer, epoch: int, metrics: dict[str, float]) -> None:
-{%- if cookiecutter.profile == "full" %}
         if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
             return
-{%- endif %}
-        if {% if cookiecutter.profile == "full" %}trainer.dist.is_main and {% endif %}trainer.loggers.wants_predictions:
+        if trainer.dist.is_main and trainer.loggers.wants_predictions:
             last = epoch == trainer.epochs or trainer.state.should_stop
             every = self.images_every
             if every > 0 and (epoch == 1 or epoch % every == 0 or last):
@@ -64,7 +64,7 @@ class LoggingExtras(Callback):
         if images.dim() != 4:  # (N, C, H, W) images only
             return
         targets = torch.stack([torch.as_tensor(target) for _, target in samples])
-        with evaluating(trainer.module){% if cookiecutter.profile == "full" %}, trainer.precision.autocast(){% endif %}:
+        with evaluating(trainer.module), trainer.precision.autocast():
             logits = trainer.module(images.to(trainer.device))
         predictions = logits.argmax(dim=1).cpu()
         classes = trainer.datamodule.classes
@@ -90,3 +90,8 @@ class evaluating:  # noqa: N801 - used like a function: ``with evaluating(module
 
     def __exit__(self, *exc_info) -> None:
         self.module.train(self.training)
+{%- else %}
+    def on_train_start(self, trainer, resumed: bool) -> None:
+        if not resumed:  # a resumed run has it
+            trainer.loggers.log_hyperparams(to_plain_dict(trainer.config))
+{%- endif %}
