@@ -50,6 +50,10 @@ LEFT_OUT_WORDS = (
     "multistep",
     "plateau",
     "lr_scheduler.interval",
+    # checkpoints beyond best.pt and last.pt
+    "epoch=nnn",
+    "save_top_k",
+    "every_n_epochs",
     # the README sections minimal leaves out, by title
     "many runs",
     "export and deploy",

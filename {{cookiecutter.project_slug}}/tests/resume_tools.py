@@ -28,7 +28,9 @@ RESUME_ARGS = [
     "trainer.limit_train_batches=8",
     "model.dropout=0.3",
     "trainer.checkpoint.every_n_steps=3",
+{%- if cookiecutter.profile == "full" %}
     "trainer.checkpoint.save_top_k=2",
+{%- endif %}
     "trainer.early_stopping.enabled=false",
     "lr_scheduler.name=cosine",
     "trainer.train_metrics=true",  # mid-epoch checkpoints then hold several running sums

@@ -1,5 +1,5 @@
 """Checkpoints are safe to write (atomic), safe to read (weights_only, clear errors,
-pickled code refused) and kept by an independent best / top-k / last / periodic policy."""
+pickled code refused) and kept by {% if cookiecutter.profile == "full" %}an independent best / top-k / last / periodic policy{% else %}a best / last policy{% endif %}."""
 
 import os
 import signal
@@ -44,13 +44,15 @@ def assert_plain(value, where: str = "checkpoint") -> None:
 
 @pytest.fixture
 def trained_run(config_factory) -> Path:
-    """Four short epochs in-process: top-2 by val_loss, periodic every 3 epochs."""
+    """Four short epochs in-process{% if cookiecutter.profile == "full" %}: top-2 by val_loss, periodic every 3 epochs{% endif %}."""
     config = config_factory(
         "trainer.epochs=4",
         "trainer.limit_train_batches=4",
         "trainer.early_stopping.enabled=false",
+{%- if cookiecutter.profile == "full" %}
         "trainer.checkpoint.save_top_k=2",
         "trainer.checkpoint.every_n_epochs=3",
+{%- endif %}
     )
     datamodule = build_datamodule(config.data, seed=config.seed)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
@@ -68,15 +70,21 @@ def test_policy_files_match_metrics_csv(trained_run):
     rows, _ = read_metrics(trained_run / "metrics.csv")
     by_loss = sorted(rows, key=lambda row: float(row["val_loss"]))
     best_epoch = int(by_loss[0]["epoch"])
+{%- if cookiecutter.profile == "full" %}
     top2 = {int(row["epoch"]) for row in by_loss[:2]}
+{%- endif %}
 
     assert load_checkpoint(checkpoints / "best.pt")["trainer"]["epoch"] == best_epoch
     assert load_checkpoint(checkpoints / "last.pt")["trainer"]["epoch"] == 4
+{%- if cookiecutter.profile == "full" %}
     assert load_checkpoint(checkpoints / "epoch=003.pt")["trainer"]["epoch"] == 3
     top_k = sorted(checkpoints.glob("epoch=*-val_loss=*.pt"))
     assert {int(p.name[6:9]) for p in top_k} == top2  # older top-k files were removed
     names = {p.name for p in checkpoints.iterdir()}
     assert names == {"best.pt", "last.pt", "epoch=003.pt", *(p.name for p in top_k)}
+{%- else %}
+    assert {p.name for p in checkpoints.iterdir()} == {"best.pt", "last.pt"}
+{%- endif %}
 
 
 def test_checkpoint_is_tensors_and_plain_types_only(trained_run):
@@ -86,6 +94,7 @@ def test_checkpoint_is_tensors_and_plain_types_only(trained_run):
         assert isinstance(state["config"], dict)
         for key in ("model", "optimizer", "lr_scheduler",{% if cookiecutter.profile == "full" %} "grad_scaler",{% endif %} "trainer", "rng"):
             assert key in state, f"{path.name} lacks {key}"
+{%- if cookiecutter.profile == "full" %}
 
 
 def test_manager_policies_are_independent(tmp_path):
@@ -106,6 +115,20 @@ def test_manager_policies_are_independent(tmp_path):
         "epoch=004.pt",
         "last.pt",
     ]
+{%- else %}
+
+
+def test_manager_keeps_the_best_and_the_last(tmp_path):
+    """Scores 0.5, 0.3, 0.4, 0.2, 0.6 (min): best.pt follows the monitor, last.pt every
+    epoch, and nothing else is written."""
+    manager = CheckpointManager(tmp_path, "val_loss", "min")
+    best_epochs = []
+    for epoch, score in enumerate([0.5, 0.3, 0.4, 0.2, 0.6], start=1):
+        manager.write({"epoch": epoch}, manager.plan(epoch, {"val_loss": score}))
+        best_epochs.append(load_checkpoint(manager.best_path)["epoch"])
+    assert best_epochs == [1, 2, 2, 4, 4]
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["best.pt", "last.pt"]
+{%- endif %}
     assert load_checkpoint(manager.last_path)["epoch"] == 5
     assert not list(tmp_path.glob(".*.tmp")), "normal writes leave no temp files"
 

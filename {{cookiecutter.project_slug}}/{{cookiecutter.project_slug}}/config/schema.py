@@ -150,13 +150,17 @@ class CheckpointConfig:
     monitor: str = "val_loss"
     mode: str = one_of("min", "max")
     save_best: bool = True  # checkpoints/best.pt
+{%- if cookiecutter.profile == "full" %}
     save_top_k: int = at_least(
         -1, 1
     )  # epoch=NNN-<monitor>=X.pt files kept by the monitor; 0 none, -1 all
+{%- endif %}
     save_last: bool = True  # checkpoints/last.pt after every epoch
+{%- if cookiecutter.profile == "full" %}
     every_n_epochs: int = non_negative(
         0
     )  # also keep checkpoints/epoch=NNN.pt every n epochs; 0 = off
+{%- endif %}
     every_n_steps: int = non_negative(
         0
     )  # refresh last.pt every n optimizer steps (long epochs); 0 = off

@@ -1,3 +1,4 @@
+{%- if cookiecutter.profile == "full" -%}
 """Which checkpoint files a run keeps: best, top-k, last and periodic, each policy on its
 own; the files themselves are written atomically by ``checkpoint.write_atomic``."""
 
@@ -107,3 +108,82 @@ class CheckpointManager:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best_score = state["best_score"]
         self.top_k = [(float(score), str(name)) for score, name in state["top_k"]]
+{%- else -%}
+"""Which checkpoint files a run keeps: ``best.pt`` and ``last.pt``; the files themselves
+are written atomically by ``checkpoint.write_atomic``."""
+
+from pathlib import Path
+from typing import Any
+
+from ..utils.compare import is_better
+from ..utils.run_dir import BEST, LAST
+from .checkpoint import serialize, write_atomic
+
+
+class CheckpointManager:
+    """Decides which files to write at the end of an epoch:
+
+    - ``best.pt``: whenever the monitored metric improves (``save_best``);
+    - ``last.pt``: every epoch (``save_last``), and mid-epoch every ``every_n_steps``.
+    """
+
+    def __init__(
+        self,
+        directory: Path | str,
+        monitor: str = "val_loss",
+        mode: str = "min",
+        save_best: bool = True,
+        save_last: bool = True,
+    ) -> None:
+        self.directory = Path(directory)
+        self.monitor, self.mode = monitor, mode
+        self.save_best, self.save_last = save_best, save_last
+        self.best_score: float | None = None
+
+    @property
+    def last_path(self) -> Path:
+        return self.directory / LAST
+
+    @property
+    def best_path(self) -> Path:
+        return self.directory / BEST
+
+    def is_better(self, score: float, reference: float | None) -> bool:
+        return is_better(score, reference, self.mode)
+
+    def plan(self, epoch: int, metrics: dict[str, float]) -> list[Path]:
+        """Update the best score with this epoch's; return the files to write.
+
+        Call it before building the checkpoint so the saved state already includes
+        this epoch's decision.
+        """
+        writes: list[Path] = []
+        score = metrics.get(self.monitor)
+        if score is None:
+            raise KeyError(f"checkpoint monitor {self.monitor!r} not in metrics {sorted(metrics)}")
+        if self.is_better(score, self.best_score):
+            self.best_score = score
+            if self.save_best:
+                writes.append(self.best_path)
+        if self.save_last:
+            writes.append(self.last_path)
+        return writes
+
+    def write(self, state: dict[str, Any], writes: list[Path]) -> None:
+        data = serialize(state) if writes else b""  # serialize once, write to every file
+        for path in writes:
+            write_atomic(data, path)
+
+    def remove_stale(self) -> list[Path]:
+        """Delete the temporary files of a write a killed run left unfinished."""
+        stale = list(self.directory.glob(".*.pt.*.tmp"))
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return stale
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_score": self.best_score}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_score = state["best_score"]
+{%- endif %}

@@ -44,7 +44,7 @@ class ModelCheckpoint(Callback):
             remove_stale_folders(self.manager.directory)
 {%- else %}
         if self.enabled:
-            self.manager.remove_stale(resumed=resumed)
+            self.manager.remove_stale()
 {%- endif %}
 
     def on_optimizer_step(self, trainer, mid_epoch: bool) -> None:
@@ -60,13 +60,14 @@ class ModelCheckpoint(Callback):
         """Runs last, so the saved state holds every other decision of this epoch."""
         if not self.enabled:
             return
-        writes, evicted = self.manager.plan(epoch, metrics)
 {%- if cookiecutter.profile == "full" %}
+        writes, evicted = self.manager.plan(epoch, metrics)
         state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
         self.write(trainer, state, writes, evicted)
         dist.barrier()  # no rank goes on (or reads a checkpoint) before it is written
 {%- else %}
-        self.manager.write(trainer.state_dict(), writes, evicted)
+        writes = self.manager.plan(epoch, metrics)
+        self.manager.write(trainer.state_dict(), writes)
 {%- endif %}
 
     def save(self, trainer, path: Path) -> Path:
@@ -85,7 +86,7 @@ class ModelCheckpoint(Callback):
         dist.barrier()
         return path
 {%- else %}
-        self.manager.write(trainer.state_dict(), [path], [])
+        self.manager.write(trainer.state_dict(), [path])
         return path
 {%- endif %}
 {%- if cookiecutter.profile == "full" %}
