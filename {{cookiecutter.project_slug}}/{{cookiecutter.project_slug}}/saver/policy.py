@@ -1,8 +1,12 @@
-{%- if cookiecutter.profile == "full" -%}
+{% if cookiecutter.profile == "full" -%}
 """Which checkpoint files a run keeps: best, top-k, last and periodic, each policy on its
 own; the files themselves are written atomically by ``checkpoint.write_atomic``."""
 
 import math
+{%- else -%}
+"""Which checkpoint files a run keeps: ``best.pt`` and ``last.pt``; the files themselves
+are written atomically by ``checkpoint.write_atomic``."""
+{% endif %}
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +16,16 @@ from .checkpoint import serialize, write_atomic
 
 
 class CheckpointManager:
-    """Decides which files to write at the end of an epoch. Each policy is independent:
+    """Decides which files to write at the end of an epoch{% if cookiecutter.profile == "full" %}. Each policy is independent:{% else %}:{% endif %}
 
     - ``best.pt``: whenever the monitored metric improves (``save_best``);
+{%- if cookiecutter.profile == "full" %}
     - ``epoch=NNN-<monitor>=X.pt``: the ``save_top_k`` best epochs by the monitor;
     - ``last.pt``: every epoch (``save_last``), and mid-epoch every ``every_n_steps``;
     - ``epoch=NNN.pt``: every ``every_n_epochs`` epochs, kept.
+{%- else %}
+    - ``last.pt``: every epoch (``save_last``), and mid-epoch every ``every_n_steps``.
+{%- endif %}
     """
 
     def __init__(
@@ -26,6 +34,7 @@ class CheckpointManager:
         monitor: str = "val_loss",
         mode: str = "min",
         save_best: bool = True,
+{%- if cookiecutter.profile == "full" %}
         save_top_k: int = 1,
         save_last: bool = True,
         every_n_epochs: int = 0,
@@ -36,6 +45,14 @@ class CheckpointManager:
         self.save_last, self.every_n_epochs = save_last, every_n_epochs
         self.best_score: float | None = None
         self.top_k: list[tuple[float, str]] = []  # (score, file name), best first
+{%- else %}
+        save_last: bool = True,
+    ) -> None:
+        self.directory = Path(directory)
+        self.monitor, self.mode = monitor, mode
+        self.save_best, self.save_last = save_best, save_last
+        self.best_score: float | None = None
+{%- endif %}
 
     @property
     def last_path(self) -> Path:
@@ -47,6 +64,7 @@ class CheckpointManager:
 
     def is_better(self, score: float, reference: float | None) -> bool:
         return is_better(score, reference, self.mode)
+{%- if cookiecutter.profile == "full" %}
 
     def plan(self, epoch: int, metrics: dict[str, float]) -> tuple[list[Path], list[Path]]:
         """Update the bookkeeping for this epoch; return (files to write, files to delete).
@@ -54,6 +72,15 @@ class CheckpointManager:
         Call it before building the checkpoint so the saved state already includes
         this epoch's decision; write the files, then delete the evicted ones.
         """
+{%- else %}
+
+    def plan(self, epoch: int, metrics: dict[str, float]) -> list[Path]:
+        """Update the best score with this epoch's; return the files to write.
+
+        Call it before building the checkpoint so the saved state already includes
+        this epoch's decision.
+        """
+{%- endif %}
         writes: list[Path] = []
         score = metrics.get(self.monitor)
         if score is None:
@@ -62,6 +89,7 @@ class CheckpointManager:
             writes.append(self.best_path)
         if self.is_better(score, self.best_score):
             self.best_score = score
+{%- if cookiecutter.profile == "full" %}
         evicted = self._update_top_k(epoch, score, writes)
         if self.every_n_epochs and epoch % self.every_n_epochs == 0:
             writes.append(self.directory / f"epoch={epoch:03d}.pt")
@@ -83,9 +111,17 @@ class CheckpointManager:
         return [path for path in evicted if path.name != name]
 
     def write(self, state: dict[str, Any], writes: list[Path], evicted: list[Path]) -> None:
+{%- else %}
+        if self.save_last:
+            writes.append(self.last_path)
+        return writes
+
+    def write(self, state: dict[str, Any], writes: list[Path]) -> None:
+{%- endif %}
         data = serialize(state) if writes else b""  # serialize once, write to every file
         for path in writes:
             write_atomic(data, path)
+{%- if cookiecutter.profile == "full" %}
         for path in evicted:  # only after the new files are safely on disk
             path.unlink(missing_ok=True)
 
@@ -98,92 +134,25 @@ class CheckpointManager:
             kept = {name for _, name in self.top_k}
             pattern = f"epoch=[0-9][0-9][0-9]*-{self.monitor}=*.pt"
             stale += [p for p in self.directory.glob(pattern) if p.name not in kept]
-        for path in stale:
-            path.unlink(missing_ok=True)
-        return stale
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"best_score": self.best_score, "top_k": [list(item) for item in self.top_k]}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best_score = state["best_score"]
-        self.top_k = [(float(score), str(name)) for score, name in state["top_k"]]
-{%- else -%}
-"""Which checkpoint files a run keeps: ``best.pt`` and ``last.pt``; the files themselves
-are written atomically by ``checkpoint.write_atomic``."""
-
-from pathlib import Path
-from typing import Any
-
-from ..utils.compare import is_better
-from ..utils.run_dir import BEST, LAST
-from .checkpoint import serialize, write_atomic
-
-
-class CheckpointManager:
-    """Decides which files to write at the end of an epoch:
-
-    - ``best.pt``: whenever the monitored metric improves (``save_best``);
-    - ``last.pt``: every epoch (``save_last``), and mid-epoch every ``every_n_steps``.
-    """
-
-    def __init__(
-        self,
-        directory: Path | str,
-        monitor: str = "val_loss",
-        mode: str = "min",
-        save_best: bool = True,
-        save_last: bool = True,
-    ) -> None:
-        self.directory = Path(directory)
-        self.monitor, self.mode = monitor, mode
-        self.save_best, self.save_last = save_best, save_last
-        self.best_score: float | None = None
-
-    @property
-    def last_path(self) -> Path:
-        return self.directory / LAST
-
-    @property
-    def best_path(self) -> Path:
-        return self.directory / BEST
-
-    def is_better(self, score: float, reference: float | None) -> bool:
-        return is_better(score, reference, self.mode)
-
-    def plan(self, epoch: int, metrics: dict[str, float]) -> list[Path]:
-        """Update the best score with this epoch's; return the files to write.
-
-        Call it before building the checkpoint so the saved state already includes
-        this epoch's decision.
-        """
-        writes: list[Path] = []
-        score = metrics.get(self.monitor)
-        if score is None:
-            raise KeyError(f"checkpoint monitor {self.monitor!r} not in metrics {sorted(metrics)}")
-        if self.is_better(score, self.best_score):
-            self.best_score = score
-            if self.save_best:
-                writes.append(self.best_path)
-        if self.save_last:
-            writes.append(self.last_path)
-        return writes
-
-    def write(self, state: dict[str, Any], writes: list[Path]) -> None:
-        data = serialize(state) if writes else b""  # serialize once, write to every file
-        for path in writes:
-            write_atomic(data, path)
+{%- else %}
 
     def remove_stale(self) -> list[Path]:
         """Delete the temporary files of a write a killed run left unfinished."""
         stale = list(self.directory.glob(".*.pt.*.tmp"))
+{%- endif %}
         for path in stale:
             path.unlink(missing_ok=True)
         return stale
 
     def state_dict(self) -> dict[str, Any]:
+{%- if cookiecutter.profile == "full" %}
+        return {"best_score": self.best_score, "top_k": [list(item) for item in self.top_k]}
+{%- else %}
         return {"best_score": self.best_score}
+{%- endif %}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best_score = state["best_score"]
+{%- if cookiecutter.profile == "full" %}
+        self.top_k = [(float(score), str(name)) for score, name in state["top_k"]]
 {%- endif %}
