@@ -36,22 +36,23 @@ class CheckpointManager:
         save_best: bool = True,
 {%- if cookiecutter.profile == "full" %}
         save_top_k: int = 1,
+{%- endif %}
         save_last: bool = True,
+{%- if cookiecutter.profile == "full" %}
         every_n_epochs: int = 0,
+{%- endif %}
     ) -> None:
         self.directory = Path(directory)
         self.monitor, self.mode = monitor, mode
+{%- if cookiecutter.profile == "full" %}
         self.save_best, self.save_top_k = save_best, save_top_k
         self.save_last, self.every_n_epochs = save_last, every_n_epochs
-        self.best_score: float | None = None
-        self.top_k: list[tuple[float, str]] = []  # (score, file name), best first
 {%- else %}
-        save_last: bool = True,
-    ) -> None:
-        self.directory = Path(directory)
-        self.monitor, self.mode = monitor, mode
         self.save_best, self.save_last = save_best, save_last
+{%- endif %}
         self.best_score: float | None = None
+{%- if cookiecutter.profile == "full" %}
+        self.top_k: list[tuple[float, str]] = []  # (score, file name), best first
 {%- endif %}
 
     @property
@@ -93,8 +94,10 @@ class CheckpointManager:
         evicted = self._update_top_k(epoch, score, writes)
         if self.every_n_epochs and epoch % self.every_n_epochs == 0:
             writes.append(self.directory / f"epoch={epoch:03d}.pt")
+{%- endif %}
         if self.save_last:
             writes.append(self.last_path)
+{%- if cookiecutter.profile == "full" %}
         return writes, evicted
 
     def _update_top_k(self, epoch: int, score: float, writes: list[Path]) -> list[Path]:
@@ -112,8 +115,6 @@ class CheckpointManager:
 
     def write(self, state: dict[str, Any], writes: list[Path], evicted: list[Path]) -> None:
 {%- else %}
-        if self.save_last:
-            writes.append(self.last_path)
         return writes
 
     def write(self, state: dict[str, Any], writes: list[Path]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from .optim import SchedulerSpec, build_optimizer, build_scheduler, steps_per_epoch
+from .optim import SchedulerSpec, build_optimizer, build_scheduler{% if cookiecutter.profile == "full" %}, steps_per_epoch{% endif %}
 
 
 class TrainerHooks(abc.ABC):
@@ -37,8 +37,12 @@ class TrainerHooks(abc.ABC):
 
     def configure_optimizers(self) -> tuple[torch.optim.Optimizer, SchedulerSpec | None]:
         optimizer = build_optimizer(self.module.parameters(), self.config.optimizer)
+{%- if cookiecutter.profile == "full" %}
         steps = steps_per_epoch(self.num_train_batches, self.accumulate)
         scheduler = build_scheduler(optimizer, self.config.lr_scheduler, self.epochs, steps)
+{%- else %}
+        scheduler = build_scheduler(optimizer, self.config.lr_scheduler, self.epochs)
+{%- endif %}
         return optimizer, scheduler
 
     def transfer_batch_to_device(self, batch: Any) -> Any:

@@ -1,6 +1,7 @@
 """Optimizers and LR schedulers built from ``optimizer.*`` and ``lr_scheduler.*``."""
-
+{% if cookiecutter.profile == "full" %}
 import math
+{%- endif %}
 from dataclasses import dataclass
 
 import torch
@@ -72,7 +73,9 @@ def build_scheduler(
     optimizer: torch.optim.Optimizer,
     config: LRSchedulerConfig,
     epochs: int,
+{%- if cookiecutter.profile == "full" %}
     steps_per_epoch: int,
+{%- endif %}
 ) -> SchedulerSpec | None:
 {%- if cookiecutter.profile == "full" %}
     """The main scheduler, preceded by ``warmup`` units of linear warm-up when asked."""
@@ -97,19 +100,17 @@ def build_scheduler(
 def _main_scheduler(optimizer, config: LRSchedulerConfig, length: int):
     """The named scheduler over ``length`` epochs or steps (None for ``none``)."""
     return SCHEDULERS.get(config.name)(optimizer, config, length)
-
-
-# Each takes (optimizer, lr_scheduler config, length of the run in its interval's units).
-SCHEDULERS.register("none")(lambda optimizer, config, length: None)
-SCHEDULERS.register("plateau")(None)  # built in build_scheduler: it steps on a metric
 {%- else %}
     """The named scheduler over the run's epochs (None for ``none``)."""
     scheduler = SCHEDULERS.get(config.name)(optimizer, config, epochs)
     return SchedulerSpec(scheduler) if scheduler is not None else None
+{%- endif %}
 
 
-# Each takes (optimizer, lr_scheduler config, length of the run in epochs).
+# Each takes (optimizer, lr_scheduler config, length of the run in {% if cookiecutter.profile == "full" %}its interval's units{% else %}epochs{% endif %}).
 SCHEDULERS.register("none")(lambda optimizer, config, length: None)
+{%- if cookiecutter.profile == "full" %}
+SCHEDULERS.register("plateau")(None)  # built in build_scheduler: it steps on a metric
 {%- endif %}
 
 
@@ -139,8 +140,8 @@ def cosine(optimizer, config, length):
 @SCHEDULERS.register("onecycle")
 def onecycle(optimizer, config, length):
     return sched.OneCycleLR(optimizer, max_lr=config.max_lr, total_steps=max(1, length))
-{%- endif %}
 
 
 def steps_per_epoch(num_batches: int, accumulate_grad_batches: int) -> int:
     return math.ceil(num_batches / accumulate_grad_batches)
+{%- endif %}

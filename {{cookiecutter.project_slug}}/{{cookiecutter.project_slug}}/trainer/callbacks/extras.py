@@ -5,16 +5,15 @@ grid of validation predictions at the first epoch, every
 ``logger.images_every_n_epochs`` epochs and at the last."""
 
 import torch
-
-from ...config import to_plain_dict
-from ..strategy import is_sharded
-from .base import Callback
 {%- else -%}
 """What a run logs besides its metrics: the resolved config, once at the start."""
+{%- endif %}
 
 from ...config import to_plain_dict
-from .base import Callback
+{%- if cookiecutter.profile == "full" %}
+from ..strategy import is_sharded
 {%- endif %}
+from .base import Callback
 
 
 class LoggingExtras(Callback):
