@@ -163,8 +163,12 @@ def test_a_full_disk_names_the_file_and_keeps_the_last_good_checkpoint(tmp_path,
     ]
     assert train.main([*common, f"output_dir={tmp_path / 'probe'}", "trainer.epochs=1"]) == 0
     size = (tmp_path / "probe" / "checkpoints" / "last.pt").stat().st_size * 5 // 2
-    args = [*common, f"output_dir={disk}/run", "trainer.epochs=30"]
-    args.append("trainer.early_stopping.enabled=false")
+    args = [
+        *common,
+        f"output_dir={disk}/run",
+        "trainer.epochs=30",
+        "trainer.early_stopping.enabled=false",
+    ]
 {%- endif %}
     result = train_on_own_tmpfs(disk, f"size={size}", args, then=f'cp -r "{disk}/run" "{kept}";')
     assert result.returncode == 1, result.stderr[-3000:]

@@ -290,27 +290,27 @@ def test_every_scheduler_steps_and_its_state_survives_weights_only(name, warmup,
         with pytest.raises(ConfigError):
             config_factory(f"lr_scheduler.name={name}", f"lr_scheduler.warmup={warmup}")
         return
-    config = config_factory(
-        f"lr_scheduler.name={name}",
-        f"lr_scheduler.warmup={warmup}",
-        "lr_scheduler.step_size=2",
-        "lr_scheduler.milestones=[2,4]",
-        "lr_scheduler.gamma=0.5",
-        "lr_scheduler.patience=1",
-        "optimizer.lr=0.1",
-    )
 {%- else %}
 
 
 @pytest.mark.parametrize("name", SCHEDULERS)
 def test_every_scheduler_steps_and_its_state_survives_weights_only(name, config_factory):
+{%- endif %}
     config = config_factory(
         f"lr_scheduler.name={name}",
+{%- if cookiecutter.profile == "full" %}
+        f"lr_scheduler.warmup={warmup}",
+{%- endif %}
         "lr_scheduler.step_size=2",
+{%- if cookiecutter.profile == "full" %}
+        "lr_scheduler.milestones=[2,4]",
+{%- endif %}
         "lr_scheduler.gamma=0.5",
+{%- if cookiecutter.profile == "full" %}
+        "lr_scheduler.patience=1",
+{%- endif %}
         "optimizer.lr=0.1",
     )
-{%- endif %}
 
     def build():
         model = nn.Linear(2, 2)
