@@ -14,17 +14,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from {{cookiecutter.project_slug}}.experiments.runs_report import (
-    csv_text,
-    plot,
-    sort_rows,
-)
+from {{cookiecutter.project_slug}}.experiments.runs_report import plot, sort_rows
 from {{cookiecutter.project_slug}}.experiments.runs_table import (
     find_runs,
     read_run,
     table_rows,
 )
 from {{cookiecutter.project_slug}}.experiments.table import format_table
+from {{cookiecutter.project_slug}}.utils.csv_output import dicts_text
 from {{cookiecutter.project_slug}}.utils.errors import ConfigError, error_boundary
 
 
@@ -70,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = sorted_rows
     columns = list(dict.fromkeys(key for row in rows for key in row))
     if args.csv:
-        text = csv_text(rows, columns)
+        text = dicts_text(columns, rows)
         if args.csv == "-":
             sys.stdout.write(text)
         else:

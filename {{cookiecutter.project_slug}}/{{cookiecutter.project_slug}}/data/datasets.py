@@ -6,6 +6,8 @@ import abc
 import torch
 from torch.utils.data import Dataset
 
+from ..utils.errors import DataError
+
 
 class BaseDataset(Dataset, abc.ABC):
     """A map-style dataset (``__len__`` + ``__getitem__``) with class names."""
@@ -17,6 +19,15 @@ class BaseDataset(Dataset, abc.ABC):
 
     @abc.abstractmethod
     def __getitem__(self, index: int): ...
+
+
+def check_two_classes(source, found: list[str], what: str, how: str) -> None:
+    """Every data source's rule, checked before a run directory exists: a classifier needs
+    two classes or more (with one, training "succeeds" and the metrics fail)."""
+    if len(found) < 2:
+        raise DataError(
+            f"{source} holds one {what} ({found[0]}); a classifier needs two or more: {how}"
+        )
 
 
 class InMemoryDataset(BaseDataset):

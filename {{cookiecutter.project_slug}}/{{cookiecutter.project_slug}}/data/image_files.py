@@ -5,6 +5,7 @@ counted)."""
 from pathlib import Path
 
 from ..utils.errors import DataError
+from .datasets import check_two_classes
 from .images import IMAGE_SUFFIXES, BadImageError, check_image_file, visible
 
 
@@ -20,11 +21,8 @@ def class_folders(folder: Path, classes: list[str] | None) -> tuple[list[str], l
             "one folder per class"
         )
     if classes is None:
-        if len(found) < 2:
-            raise DataError(
-                f"{folder} holds one class folder ({found[0]}); a classifier needs two or more: "
-                f"put each class's images in its own folder, {folder}/<class>/<image>"
-            )
+        how = f"put each class's images in its own folder, {folder}/<class>/<image>"
+        check_two_classes(folder, found, "class folder", how)
         classes = found
     unknown = [name for name in found if name not in classes]
     if unknown:

@@ -1,20 +1,10 @@
-"""runs.py's outputs beyond the table: its rows sorted by a column, as CSV, and one
-metrics.csv column plotted per epoch for every run."""
+"""runs.py's outputs beyond the table: its rows sorted by a column, and one metrics.csv
+column plotted per epoch for every run (the CSV: ``utils.csv_output.dicts_text``)."""
 
-import csv
-import io
 from pathlib import Path
 
 from ..utils.errors import ConfigError
 from .runs_table import number
-
-
-def csv_text(rows: list[dict], columns: list[str]) -> str:
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=columns, restval="")
-    writer.writeheader()
-    writer.writerows(rows)
-    return text.getvalue()
 
 
 def sort_rows(rows: list[dict], column: str, descending: bool) -> list[dict]:

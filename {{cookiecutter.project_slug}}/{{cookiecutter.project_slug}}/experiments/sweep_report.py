@@ -1,13 +1,13 @@
 """What a sweep leaves next to its trials: the best trial's config (a file ``train.py -c``
 accepts), a CSV of every trial, and Optuna's matplotlib plots."""
 
-import csv
 import warnings
 from pathlib import Path
 
 import optuna
 from omegaconf import OmegaConf
 
+from ..utils.csv_output import write_dicts
 from ..utils.errors import first_line
 from ..utils.run_dir import RunFiles
 from .search_space import SweepSpec
@@ -40,9 +40,7 @@ def write_reports(study: optuna.Study, spec: SweepSpec, sweep_dir: Path) -> list
     rows = trial_rows(study, spec)
     columns = list(dict.fromkeys(key for row in rows for key in row))
     with (sweep_dir / "trials.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_dicts(handle, columns, rows)
     lines = format_table(rows, [c for c in columns if c != "run_dir"])
     done = [
         t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE

@@ -3,7 +3,6 @@ feature rows, or a folder of them) prepared exactly like the training data, run 
 predictor, and the predictions written as CSV. Every input is checked before anything is
 written."""
 
-import csv
 import io
 import sys
 import warnings
@@ -15,8 +14,10 @@ from PIL import Image, UnidentifiedImageError
 
 from ..data.base import normalize
 from ..data.images import IMAGE_SUFFIXES, check_pixel_count, prepare_image, visible
+from ..data.table_file import read_csv_table
 from ..saver import check_output_file, output_destination, write_output
-from ..utils.errors import UserError, first_line
+from ..utils.csv_output import write_rows
+from ..utils.errors import DataError, UserError, first_line
 {%- if cookiecutter.profile == "full" %}
 from .exported import load_predictor  # a checkpoint, or a file export.py wrote
 {%- endif %}
@@ -130,38 +131,20 @@ def load_tensor(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tenso
 
 def load_table(path: Path, preprocessing: dict) -> tuple[list[str], torch.Tensor]:
     """Rows of a CSV with the feature columns the checkpoint records (any order; other
-    columns, such as the label, ignored), standardized like the training data; each is
-    named ``file.csv:<line>``."""
+    columns, such as the label, ignored), read by the training data's rules and
+    standardized like the training data; each is named ``file.csv:<line>``."""
     features = preprocessing.get("features")
     if not features:
         raise PredictInputError(
             f"{path}: this model was not trained on a table (data.name=csv); "
             f"give it {'/'.join(IMAGE_SUFFIXES + TENSOR_SUFFIXES)} files"
         )
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle)]
-    header = [name.strip() for name in rows[0]] if rows else []
-    missing = [name for name in features if name not in header]
-    if missing:
-        raise PredictInputError(f"{path} lacks the feature columns {missing} (it has {header})")
-    for line, row in enumerate(rows[1:], start=2):
-        if row and len(row) != len(header):
-            raise PredictInputError(
-                f"{path}, line {line}: {len(row)} values under {len(header)} columns; "
-                "every row needs one value per column"
-            )
-    picked = [[row[header.index(name)] for name in features] for row in rows[1:] if row]
-    lines = [line for line, row in enumerate(rows[1:], start=2) if row]
-    if not picked:
-        raise PredictInputError(f"{path} has no rows to predict")
     try:
-        values = torch.tensor([[float(cell) for cell in row] for row in picked])
-    except ValueError as error:
-        raise PredictInputError(f"{path}: every feature must be a number ({error})") from None
-    if not bool(torch.isfinite(values).all()):
-        raise PredictInputError(f"{path} holds NaN or inf values; inputs must be finite")
+        table = read_csv_table(path, features=list(features))
+    except DataError as error:
+        raise PredictInputError(str(error)) from None
     mean, std = torch.tensor(preprocessing["mean"]), torch.tensor(preprocessing["std"])
-    return [f"{path.name}:{line}" for line in lines], (values - mean) / std
+    return [f"{path.name}:{line}" for line in table.lines], (table.values - mean) / std
 
 
 def load_inputs(files: list[Path], preprocessing: dict) -> tuple[list[str], torch.Tensor]:
@@ -193,9 +176,7 @@ def classify(predictor: Predictor, files: list[Path]) -> tuple[list[str], torch.
 
 def write_csv(path: Path, rows: list[tuple[str, str, float]]) -> None:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(["file", "class", "probability"])
-    writer.writerows((name, label, f"{p:.6f}") for name, label, p in rows)
+    write_rows(buffer, ["file", "class", "probability"], ((n, c, f"{p:.6f}") for n, c, p in rows))
     write_output(path, buffer.getvalue())
 
 

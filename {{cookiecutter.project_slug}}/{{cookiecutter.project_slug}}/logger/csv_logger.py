@@ -3,6 +3,7 @@
 import csv
 from pathlib import Path
 
+from ..utils.csv_output import write_dicts
 from ..utils.errors import RunDirError, first_line
 from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo
@@ -31,10 +32,7 @@ class CSVLogger(BaseLogger):
         if self.fieldnames is None:
             self.fieldnames = list(metrics)
         with self.path.open("a", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=self.fieldnames, extrasaction="ignore")
-            if new_file:
-                writer.writeheader()
-            writer.writerow(metrics)
+            write_dicts(handle, self.fieldnames, [metrics], header=new_file)
 
     def _truncate_after(self, epoch: int) -> None:
         rows, fieldnames = check_metrics_file(self.path)
@@ -42,9 +40,7 @@ class CSVLogger(BaseLogger):
         kept = [row for row in rows if int(row["epoch"]) <= epoch]
         with self.path.open("w", newline="", encoding="utf-8") as handle:
             if fieldnames:
-                writer = csv.DictWriter(handle, fieldnames=fieldnames)
-                writer.writeheader()
-                writer.writerows(kept)
+                write_dicts(handle, fieldnames, kept)
 
 
 def read_metrics(path: Path | str) -> tuple[list[dict[str, str]], list[str]]:
