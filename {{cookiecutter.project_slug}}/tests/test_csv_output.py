@@ -1,6 +1,6 @@
-"""Every CSV the project writes for people to open (predictions.csv, metrics.csv, the runs
-and sweep tables) goes through one writer that neutralises spreadsheet formulas (OWASP's
-CSV-injection rule: a leading single quote) and leaves numbers as numbers."""
+"""Every CSV the project writes for people to open (predictions.csv, metrics.csv, tables
+of runs and trials) goes through one writer that neutralises spreadsheet formulas
+(OWASP's CSV-injection rule: a leading single quote) and leaves numbers as numbers."""
 
 import csv
 import re
@@ -62,8 +62,8 @@ def test_metrics_csv_neutralises_text_and_reads_numbers_back(tmp_path):
 
 
 def test_every_csv_writer_is_the_safe_one():
-    """One writer: no module but utils/csv_output.py builds a csv writer (demo_page's one-row
-    file is predict.py's input, read back by the project, never opened in a spreadsheet)."""
+    """One writer: no module but utils/csv_output.py builds a csv writer (where the web demo
+    is baked, its one-row file is predict.py's input, read back by the project itself)."""
     allowed = {"utils/csv_output.py", "inference/demo_page.py"}
     writers = re.compile(r"csv\.writer\(|csv\.DictWriter\(|\.to_csv\(")
     found = [

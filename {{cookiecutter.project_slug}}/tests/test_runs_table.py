@@ -68,3 +68,18 @@ def test_bad_options_are_one_line(tmp_path, capsys):
     assert (tmp_path / "taken.csv").read_text() == "mine"
     assert runs.main([str(tmp_path / "nowhere")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_the_csv_neutralises_a_run_named_like_a_formula(tmp_path, script_run, capsys):
+    """A run folder named ``=HYPERLINK(...)`` is text in runs.py --csv, not a formula;
+    the numbers beside it stay numbers."""
+    import shutil
+
+    hostile = "=HYPERLINK(\"x\";\"y\")"
+    shutil.copytree(script_run, tmp_path / hostile)
+    out = tmp_path / "runs.csv"
+    assert runs.main([str(tmp_path), "--csv", str(out)]) == 0, capsys.readouterr().err
+    with out.open(newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["run"] == "'" + hostile
+    assert float(row["best"]) >= 0

@@ -1,5 +1,5 @@
 """The one way this project writes a CSV meant to be opened by people (predictions.csv,
-metrics.csv, the runs and sweep tables): cells that a spreadsheet would run as a formula
+metrics.csv, tables of runs and trials): cells that a spreadsheet would run as a formula
 are neutralised by OWASP's CSV-injection rule, and numbers stay numbers.
 
 A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
