@@ -2,6 +2,7 @@
 
 import csv
 import io
+import shutil
 import signal
 
 import pytest
@@ -73,9 +74,7 @@ def test_bad_options_are_one_line(tmp_path, capsys):
 def test_the_csv_neutralises_a_run_named_like_a_formula(tmp_path, script_run, capsys):
     """A run folder named ``=HYPERLINK(...)`` is text in runs.py --csv, not a formula;
     the numbers beside it stay numbers."""
-    import shutil
-
-    hostile = "=HYPERLINK(\"x\";\"y\")"
+    hostile = '=HYPERLINK("x";"y")'
     shutil.copytree(script_run, tmp_path / hostile)
     out = tmp_path / "runs.csv"
     assert runs.main([str(tmp_path), "--csv", str(out)]) == 0, capsys.readouterr().err
