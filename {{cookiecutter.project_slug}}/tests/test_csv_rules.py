@@ -133,3 +133,15 @@ def test_predict_names_a_huge_feature_cell(tmp_path):
     with pytest.raises(PredictInputError, match=r"NaN or inf") as error:
         load_table(path, preprocessing)
     assert f"{path}, line 3:" in str(error.value) and "column 'b'" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "row", ['3,4,"never closed\n5,6,x', '3,4,"y"z'], ids=["unclosed_quote", "text_after_quote"]
+)
+def test_a_malformed_quote_is_refused_with_the_line_it_starts_on(tmp_path, row):
+    """Not silently a class named ``never closed\\n5,6,x`` (the rest of the file)."""
+    path = tmp_path / "t.csv"
+    path.write_text(f"a,b,label\n1,2,x\n{row}\n7,8,y\n")
+    with pytest.raises(DataError, match=r"not valid CSV") as error:
+        datamodule(path)
+    assert f"{path}, line 3:" in str(error.value)

@@ -60,8 +60,27 @@ def unlimited_cells():
             csv.field_size_limit(previous)
 
 
-def read_header(path: Path, reader) -> list[str]:
-    header = [name.strip() for name in next(reader, [])]
+def records(path: Path, reader):
+    """(the line a record starts on, its cells) of every record, blank lines as ``[]``; a
+    malformed one (a quote never closed, text after a closing quote) is one error."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise DataError(
+                f"{path}, line {start}: not valid CSV ({first_line(error)}); a quoted cell "
+                "must end with a quote followed by a comma or the end of the line"
+            ) from None
+        yield start, row
+
+
+def read_header(path: Path, rows) -> list[str]:
+    """The first non-blank record, as column names; each name once."""
+    header = next((row for _, row in rows if row), [])
+    header = [name.strip() for name in header]
     if not header:
         raise DataError(f"{path} is empty; a header row of column names comes first")
     seen = set()
@@ -82,15 +101,10 @@ def read_csv_table(
     numbers, and the ``label_column`` cells as text. Other columns are not converted."""
     try:
         with unlimited_cells(), path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            try:
-                header = read_header(path, reader)
-                features, picks, label_at = choose_columns(path, header, label_column, features)
-                return read_rows(path, reader, header, features, picks, label_at)
-            except csv.Error as error:
-                raise DataError(
-                    f"{path}, line {reader.line_num}: not valid CSV ({first_line(error)})"
-                ) from None
+            rows = records(path, csv.reader(handle, strict=True))
+            header = read_header(path, rows)
+            features, picks, label_at = choose_columns(path, header, label_column, features)
+            return read_rows(path, rows, header, features, picks, label_at)
     except UnicodeDecodeError as error:
         raise DataError(f"{path} is not UTF-8 text ({first_line(error)})") from None
 
@@ -112,12 +126,10 @@ def choose_columns(path, header, label_column, features):
     return features, [header.index(name) for name in features], label_at
 
 
-def read_rows(path, reader, header, features, picks, label_at) -> Table:
+def read_rows(path, rows, header, features, picks, label_at) -> Table:
     blocks, block, filled = [], np.empty((CHUNK_ROWS, len(picks)), np.float32), 0
     labels, lines, interned = [], array("q"), {}
-    previous = reader.line_num
-    for row in reader:
-        line, previous = previous + 1, reader.line_num
+    for line, row in rows:
         if not row:
             continue  # a blank line
         if len(row) != len(header):
