@@ -144,7 +144,7 @@ def read_rows(path, rows, header, features, picks, label_at) -> Table:
             at = next(i for i in picks if not is_float(row[i]))
             raise DataError(
                 f"{path}, line {line}: {shown(row[at])} in column {header[at]!r} is not a "
-                "number (every column but the label is a numeric feature)"
+                "number (feature columns hold numbers only)"
             ) from None
         if label_at is not None:
             cell = row[label_at]
