@@ -26,7 +26,7 @@ import torch
 from ..utils.errors import DataError, first_line
 
 SHOWN_CHARS = 40  # of a bad cell in an error line (a cell can be megabytes)
-CHUNK_ROWS = 8192  # rows converted per block of the growing array
+BLOCK_BYTES = 8 << 20  # the array grows by blocks of this size (any column count)
 EXACT_INTEGERS = 2**53  # floats name integers exactly up to here
 
 
@@ -127,35 +127,35 @@ def choose_columns(path, header, label_column, features):
 
 
 def read_rows(path, rows, header, features, picks, label_at) -> Table:
-    blocks, block, filled = [], np.empty((CHUNK_ROWS, len(picks)), np.float32), 0
+    block_rows = max(1, BLOCK_BYTES // (4 * max(1, len(picks))))
+    blocks, block, filled = [], np.empty((block_rows, len(picks)), np.float32), 0
     labels, lines, interned = [], array("q"), {}
-    for line, row in rows:
-        if not row:
-            continue  # a blank line
-        if len(row) != len(header):
-            raise DataError(
-                f"{path}, line {line}: {len(row)} values under {len(header)} columns; "
-                "every row needs one value per column"
-            )
-        try:
-            with np.errstate(over="ignore"):  # beyond float32: inf, refused below
+    with np.errstate(over="ignore"):  # beyond float32: inf, refused by check_finite
+        for line, row in rows:
+            if not row:
+                continue  # a blank line
+            if len(row) != len(header):
+                raise DataError(
+                    f"{path}, line {line}: {len(row)} values under {len(header)} columns; "
+                    "every row needs one value per column"
+                )
+            try:
                 block[filled] = [float(row[i]) for i in picks]
-        except ValueError:
-            at = next(i for i in picks if not is_float(row[i]))
-            raise DataError(
-                f"{path}, line {line}: {shown(row[at])} in column {header[at]!r} is not a "
-                "number (feature columns hold numbers only)"
-            ) from None
-        if label_at is not None:
-            cell = row[label_at]
-            labels.append(interned.setdefault(cell, cell))  # one string per class
-        lines.append(line)
-        filled += 1
-        if filled == CHUNK_ROWS:
-            blocks.append(block)
-            block, filled = np.empty_like(block), 0
-    blocks.append(block[:filled])
-    values = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+            except ValueError:
+                at = next(i for i in picks if not is_float(row[i]))
+                raise DataError(
+                    f"{path}, line {line}: {shown(row[at])} in column {header[at]!r} is not a "
+                    "number (feature columns hold numbers only)"
+                ) from None
+            if label_at is not None:
+                cell = row[label_at]
+                labels.append(interned.setdefault(cell, cell))  # one string per class
+            lines.append(line)
+            filled += 1
+            if filled == block_rows:
+                blocks.append(block)
+                block, filled = np.empty_like(block), 0
+    values = np.concatenate([*blocks, block[:filled]])  # a copy: no spare rows kept
     if not len(values):
         raise DataError(f"{path} has a header but no data rows")
     check_finite(path, values, features, lines)
