@@ -1,7 +1,7 @@
 """Reading a CSV table, the one set of rules for training (data.name=csv) and predict.py:
 
-- the first row names the columns; a name given twice is refused (which column would a
-  feature be?);
+- the first non-blank row names the columns; a name given twice is refused (which
+  column would a feature be?); a malformed quote is refused at the line it opens on;
 - rows are streamed by the csv module straight into a float32 array (no list of every
   cell's text: memory is about the array's size), each refused with its file and line
   when it has the wrong number of values or a feature that is not a finite number;
