@@ -419,3 +419,60 @@ def test_slurm_usr1_saves_requeues_and_the_requeued_job_continues_exactly(
     assert again.returncode == 0, output(again)
     assert f"continuing from {run_dir / 'checkpoints' / 'last.pt'}" in again.stdout
     assert_same_run(ddp_reference, run_dir)
+
+
+# nvidia-smi on a node without a GPU (or without the driver): no "GPU 0: ..." lines.
+FAKE_NVIDIA_SMI_NO_GPU = """#!/bin/sh
+echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." >&2
+exit 9
+"""
+
+
+def cpu_node_job(tmp_path: Path, **env: str) -> tuple[Path, dict[str, str]]:
+    """``slurm_job`` on a node whose nvidia-smi lists no GPU, NPROC_PER_NODE as given."""
+    submit, job_env = slurm_job(tmp_path, tmp_path / "run")
+    del job_env["NPROC_PER_NODE"]  # the script's default unless the test sets it
+    smi = tmp_path / "bin" / "nvidia-smi"
+    smi.write_text(FAKE_NVIDIA_SMI_NO_GPU)
+    smi.chmod(0o755)
+    return submit, {**job_env, **env}
+
+
+def sbatch(submit: Path, env: dict[str, str], *args):
+    """``bash slurm/train.sbatch args...`` from the submit folder, to the end."""
+    command = ["bash", str(PROJECT_ROOT / "slurm" / "train.sbatch"), *map(str, args)]
+    return subprocess.run(
+        command, cwd=submit, env=script_env(env), capture_output=True, text=True, timeout=TIMEOUT
+    )
+
+
+def test_slurm_script_on_a_cpu_node_trains_with_one_process(tmp_path, data_root):
+    """The default NPROC_PER_NODE on a node without GPUs: torchrun's "gpu" would fail
+    with a traceback (Cuda is not available); the script says it runs one CPU process
+    per node and how to run more, and the job trains."""
+    submit, env = cpu_node_job(tmp_path)
+    job = sbatch(submit, env, *FAST, f"data.root={data_root}", "trainer.fast_dev_run=true", *QUICK)
+    assert job.returncode == 0, output(job)
+    note = "no GPU on this node (nvidia-smi lists none): 1 CPU process per node; "
+    assert job.stdout.count(note + "set NPROC_PER_NODE=N for N processes") == 1, output(job)
+    assert "Cuda is not available" not in output(job)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("gpu", "NPROC_PER_NODE=gpu, but nvidia-smi lists no GPU on this node; set NPROC_PER_NODE"),
+        ("0", "NPROC_PER_NODE=0 is not a number of processes; use e.g. NPROC_PER_NODE=2"),
+        ("two", "NPROC_PER_NODE=two is not a number of processes; use e.g. NPROC_PER_NODE=2"),
+    ],
+)
+def test_slurm_script_given_a_process_count_it_cannot_run_says_what_to_set(
+    tmp_path, value, expected
+):
+    """NPROC_PER_NODE=gpu on a node without GPUs, or not a count: one line naming what to
+    set instead, exit 2, before torchrun starts (no traceback)."""
+    submit, env = cpu_node_job(tmp_path, NPROC_PER_NODE=value)
+    job = sbatch(submit, env)
+    assert job.returncode == 2, output(job)
+    (line,) = job.stderr.strip().splitlines()
+    assert line.startswith(f"error: {expected}"), output(job)
