@@ -144,9 +144,16 @@ def test_elastic_restart_after_a_rank_is_killed_is_exact(tmp_path, fast_args, dd
     print(f"from SIGKILL to the restarted group's first step: {again - killed:.1f} s")
 
 
-def two_nodes(*args, env: dict[str, str] | None = None, options: tuple[str, ...] = ()):
+def two_nodes(
+    *args,
+    env: dict[str, str] | None = None,
+    options: tuple[str, ...] = (),
+    node_args: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+    timeout: float = TIMEOUT,
+):
     """Two torchrun agents meeting at 127.0.0.1 (c10d rendezvous), one process each: a
-    two-node job on one machine. Both run to the end; returns their completed processes."""
+    two-node job on one machine; ``node_args``: each agent's own last arguments. Both
+    run to the end; returns their completed processes."""
     endpoint = f"127.0.0.1:{free_port()}"
     command = [
         *(sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc-per-node=1"),
@@ -156,19 +163,19 @@ def two_nodes(*args, env: dict[str, str] | None = None, options: tuple[str, ...]
     ]
     agents = [
         subprocess.Popen(
-            command,
+            [*command, *extra],
             cwd=PROJECT_ROOT,
             env=script_env(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for extra in node_args
     ]
     done = []
     try:
         for agent in agents:
-            stdout, stderr = agent.communicate(timeout=TIMEOUT)
+            stdout, stderr = agent.communicate(timeout=timeout)
             done.append(subprocess.CompletedProcess(command, agent.returncode, stdout, stderr))
     finally:  # a hang: no process is left behind
         for agent in agents:
@@ -183,6 +190,30 @@ def test_two_torchrun_agents_match_one_two_process_torchrun(tmp_path, fast_args,
     for agent in agents:
         assert agent.returncode == 0, output(agent)
     assert_same_run(ddp_reference, tmp_path / "run")
+
+
+def test_two_nodes_started_with_different_configs_stop_naming_the_first_difference(
+    tmp_path, fast_args
+):
+    """Two agents whose command lines differ in trainer.epochs (a gloo job would hang in
+    a collective until its 30-minute timeout): every process stops at start with one
+    line naming the first key that differs and both values, exit 2, and no run
+    directory is written. (The ranks are the rendezvous's choice: either order.)"""
+    agents = two_nodes(
+        TRAIN_PY,
+        *fast_args,
+        *QUICK,
+        node_args=(("trainer.epochs=2",), ("trainer.epochs=3",)),
+        timeout=120,  # well under gloo's 30 minutes: a hang fails here
+    )
+    orders = [("2", "3"), ("3", "2")]
+    expected = [f"config: trainer.epochs is {a} on rank 0 and {b} on rank 1" for a, b in orders]
+    for agent in agents:
+        assert agent.returncode != 0, output(agent)
+        errors = [line for line in agent.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and any(text in errors[0] for text in expected), output(agent)
+        assert "exitcode  : 2" in agent.stderr, output(agent)  # torchrun's summary
+    assert not (tmp_path / "run").exists()
 
 
 def test_two_nodes_restart_after_a_killed_process_is_exact(tmp_path, fast_args, ddp_reference):
