@@ -14,6 +14,9 @@ from ..config import ConfigError, flatten, to_plain_dict
 from ..utils import dist
 
 MISSING = "<not set>"  # a key one rank's config has and another's lacks
+# Each rank resolves resume=auto itself: a different checkpoint found is agree_on_resume's
+# to report, with its likely cause (an output_dir that is not on a shared disk).
+OWN_CHECKS = ("resume",)
 
 
 def agree_on_config(config) -> None:
@@ -21,7 +24,7 @@ def agree_on_config(config) -> None:
 
     A digest travels first (the whole config only when the digests differ), so a job
     whose ranks agree pays one small all-gather. A collective: every rank calls it."""
-    mine = to_plain_dict(config)
+    mine = {key: value for key, value in to_plain_dict(config).items() if key not in OWN_CHECKS}
     digest = hashlib.sha256(json.dumps(mine, sort_keys=True, default=str).encode()).hexdigest()
     if len(set(dist.all_gather_object(digest))) == 1:
         return

@@ -1,13 +1,13 @@
 """The LR schedule of a resumed run whose length changed (``trainer.epochs=4`` on a
 2-epoch run's checkpoint).
 
-A scheduler whose curve depends on the run's length (cosine with ``t_max: 0``,
-onecycle) saves that length in its state: restored as is, a finished 2-epoch cosine
-would train epoch 3 at lr 0 and then climb back up (it is periodic), and onecycle
-would fail once it passes its total step count. Continuing on the schedule this run
+A scheduler whose curve spans the run's length (cosine with ``t_max: 0``, and any
+other planned over the whole run) saves that length in its state: restored as is, a
+finished 2-epoch cosine would train epoch 3 at lr 0 and then climb back up (it is
+periodic); one that counts its total steps would fail past them. Continuing on the schedule this run
 was built with, at the point it would have reached after the steps already taken, is
 what a run started with the new length would do from here on: that is the choice.
-Schedulers that do not depend on the length (step, multistep, ...) restore unchanged.
+Schedulers that do not depend on the length (step, ...) restore unchanged.
 """
 
 import logging
@@ -16,7 +16,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# What a length-dependent scheduler was planned for (CosineAnnealingLR, OneCycleLR).
+# What a length-dependent scheduler was planned for (CosineAnnealingLR's T_max, and
+# total_steps: torch's schedulers that end after a set number of steps).
 PLAN_KEYS = ("T_max", "total_steps")
 
 
@@ -44,7 +45,7 @@ def restore_scheduler(trainer, checkpoint: dict[str, Any]) -> None:
 
 
 def _plan(state: dict[str, Any]) -> list:
-    """The lengths a scheduler state was planned for, its sub-schedulers' too (warm-up)."""
+    """The lengths a scheduler state was planned for, its sub-schedulers' too (SequentialLR)."""
     own = {key: state[key] for key in PLAN_KEYS if key in state}
     return [own, *(_plan(inner) for inner in state.get("_schedulers", []))]
 
