@@ -4,9 +4,10 @@
 A scheduler whose curve spans the run's length (cosine with ``t_max: 0``, and any
 other planned over the whole run) saves that length in its state: restored as is, a
 finished 2-epoch cosine would train epoch 3 at lr 0 and then climb back up (it is
-periodic); one that counts its total steps would fail past them. Continuing on the schedule this run
-was built with, at the point it would have reached after the steps already taken, is
-what a run started with the new length would do from here on: that is the choice.
+periodic); one that counts its total steps would fail past them. The choice: continue
+on the schedule this run was built with, at the point it would have reached after the
+steps already taken, which is what a run started with the new length does from here on
+(refusing would leave no setting that extends the run).
 Schedulers that do not depend on the length (step, ...) restore unchanged.
 """
 
