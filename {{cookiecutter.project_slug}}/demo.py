@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
-from {{cookiecutter.project_slug}}.inference.demo_page import build_app, received_files_folder
+from {{cookiecutter.project_slug}}.inference import demo_page
 from {{cookiecutter.project_slug}}.inference.exported import load_predictor
 from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary
 
@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     predictor = load_predictor(Path(args["checkpoint"]), overrides)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
     top_k = min(top_k, len(predictor.classes))
-    with received_files_folder():  # removed when the demo stops
-        app = build_app(predictor, top_k, Path(args["checkpoint"]).name)
+    with demo_page.received_files_folder():  # removed when the demo stops
+        app = demo_page.build_app(predictor, top_k, Path(args["checkpoint"]).name)
         try:
             # show_error=False: a client sees the error lines the page raises itself
             # (gr.Error, naming its own file), never gradio's or a bug's text, which can
