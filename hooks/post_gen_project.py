@@ -52,6 +52,7 @@ FULL_ONLY = [
     PACKAGE / "inference" / "demo_page.py",
     PACKAGE / "utils" / "slurm.py",
     PACKAGE / "utils" / "dist.py",  # minimal runs one process: nothing to share or agree on
+    PACKAGE / "run" / "same_config.py",
     PACKAGE / "trainer" / "distributed.py",
     PACKAGE / "trainer" / "reshard.py",
     PACKAGE / "trainer" / "strategy.py",

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
-from {{cookiecutter.project_slug}}.inference.demo_page import build_app
+from {{cookiecutter.project_slug}}.inference import demo_page
 from {{cookiecutter.project_slug}}.inference.exported import load_predictor
 from {{cookiecutter.project_slug}}.utils.errors import UserError, error_boundary
 
@@ -60,11 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"demo.py needs gradio (the optional demo extra): {INSTALL_HINT}")
     predictor = load_predictor(Path(args["checkpoint"]), overrides)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
-    app = build_app(predictor, min(top_k, len(predictor.classes)), Path(args["checkpoint"]).name)
-    try:
-        app.launch(server_name=host, server_port=port, show_error=True, quiet=False)
-    except OSError as error:  # the port is taken, or the host is not this machine's
-        raise UserError(f"cannot serve on {host}:{port} ({error}); choose another port=") from None
+    top_k = min(top_k, len(predictor.classes))
+    with demo_page.received_files_folder():  # removed when the demo stops
+        app = demo_page.build_app(predictor, top_k, Path(args["checkpoint"]).name)
+        try:
+            # show_error=False: a client sees the error lines the page raises itself
+            # (gr.Error, naming its own file), never gradio's or a bug's text, which can
+            # name the server's folders ("Cannot move /srv/project/README.md ...").
+            app.launch(server_name=host, server_port=port, show_error=False, quiet=False)
+        except OSError as error:  # the port is taken, or the host is not this machine's
+            message = f"cannot serve on {host}:{port} ({error}); choose another port="
+            raise UserError(message) from None
     return 0
 
 

@@ -144,9 +144,16 @@ def test_elastic_restart_after_a_rank_is_killed_is_exact(tmp_path, fast_args, dd
     print(f"from SIGKILL to the restarted group's first step: {again - killed:.1f} s")
 
 
-def two_nodes(*args, env: dict[str, str] | None = None, options: tuple[str, ...] = ()):
+def two_nodes(
+    *args,
+    env: dict[str, str] | None = None,
+    options: tuple[str, ...] = (),
+    node_args: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+    timeout: float = TIMEOUT,
+):
     """Two torchrun agents meeting at 127.0.0.1 (c10d rendezvous), one process each: a
-    two-node job on one machine. Both run to the end; returns their completed processes."""
+    two-node job on one machine; ``node_args``: each agent's own last arguments. Both
+    run to the end; returns their completed processes."""
     endpoint = f"127.0.0.1:{free_port()}"
     command = [
         *(sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc-per-node=1"),
@@ -156,19 +163,19 @@ def two_nodes(*args, env: dict[str, str] | None = None, options: tuple[str, ...]
     ]
     agents = [
         subprocess.Popen(
-            command,
+            [*command, *extra],
             cwd=PROJECT_ROOT,
             env=script_env(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for extra in node_args
     ]
     done = []
     try:
         for agent in agents:
-            stdout, stderr = agent.communicate(timeout=TIMEOUT)
+            stdout, stderr = agent.communicate(timeout=timeout)
             done.append(subprocess.CompletedProcess(command, agent.returncode, stdout, stderr))
     finally:  # a hang: no process is left behind
         for agent in agents:
@@ -183,6 +190,30 @@ def test_two_torchrun_agents_match_one_two_process_torchrun(tmp_path, fast_args,
     for agent in agents:
         assert agent.returncode == 0, output(agent)
     assert_same_run(ddp_reference, tmp_path / "run")
+
+
+def test_two_nodes_started_with_different_configs_stop_naming_the_first_difference(
+    tmp_path, fast_args
+):
+    """Two agents whose command lines differ in trainer.epochs (a gloo job would hang in
+    a collective until its 30-minute timeout): every process stops at start with one
+    line naming the first key that differs and both values, exit 2, and no run
+    directory is written. (The ranks are the rendezvous's choice: either order.)"""
+    agents = two_nodes(
+        TRAIN_PY,
+        *fast_args,
+        *QUICK,
+        node_args=(("trainer.epochs=2",), ("trainer.epochs=3",)),
+        timeout=120,  # well under gloo's 30 minutes: a hang fails here
+    )
+    orders = [("2", "3"), ("3", "2")]
+    expected = [f"config: trainer.epochs is {a} on rank 0 and {b} on rank 1" for a, b in orders]
+    for agent in agents:
+        assert agent.returncode != 0, output(agent)
+        errors = [line for line in agent.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and any(text in errors[0] for text in expected), output(agent)
+        assert "exitcode  : 2" in agent.stderr, output(agent)  # torchrun's summary
+    assert not (tmp_path / "run").exists()
 
 
 def test_two_nodes_restart_after_a_killed_process_is_exact(tmp_path, fast_args, ddp_reference):
@@ -419,3 +450,60 @@ def test_slurm_usr1_saves_requeues_and_the_requeued_job_continues_exactly(
     assert again.returncode == 0, output(again)
     assert f"continuing from {run_dir / 'checkpoints' / 'last.pt'}" in again.stdout
     assert_same_run(ddp_reference, run_dir)
+
+
+# nvidia-smi on a node without a GPU (or without the driver): no "GPU 0: ..." lines.
+FAKE_NVIDIA_SMI_NO_GPU = """#!/bin/sh
+echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." >&2
+exit 9
+"""
+
+
+def cpu_node_job(tmp_path: Path, **env: str) -> tuple[Path, dict[str, str]]:
+    """``slurm_job`` on a node whose nvidia-smi lists no GPU, NPROC_PER_NODE as given."""
+    submit, job_env = slurm_job(tmp_path, tmp_path / "run")
+    del job_env["NPROC_PER_NODE"]  # the script's default unless the test sets it
+    smi = tmp_path / "bin" / "nvidia-smi"
+    smi.write_text(FAKE_NVIDIA_SMI_NO_GPU)
+    smi.chmod(0o755)
+    return submit, {**job_env, **env}
+
+
+def sbatch(submit: Path, env: dict[str, str], *args):
+    """``bash slurm/train.sbatch args...`` from the submit folder, to the end."""
+    command = ["bash", str(PROJECT_ROOT / "slurm" / "train.sbatch"), *map(str, args)]
+    return subprocess.run(
+        command, cwd=submit, env=script_env(env), capture_output=True, text=True, timeout=TIMEOUT
+    )
+
+
+def test_slurm_script_on_a_cpu_node_trains_with_one_process(tmp_path, data_root):
+    """The default NPROC_PER_NODE on a node without GPUs: torchrun's "gpu" would fail
+    with a traceback (Cuda is not available); the script says it runs one CPU process
+    per node and how to run more, and the job trains."""
+    submit, env = cpu_node_job(tmp_path)
+    job = sbatch(submit, env, *FAST, f"data.root={data_root}", "trainer.fast_dev_run=true", *QUICK)
+    assert job.returncode == 0, output(job)
+    note = "no GPU on this node (nvidia-smi lists none): 1 CPU process per node; "
+    assert job.stdout.count(note + "set NPROC_PER_NODE=N for N processes") == 1, output(job)
+    assert "Cuda is not available" not in output(job)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("gpu", "NPROC_PER_NODE=gpu, but nvidia-smi lists no GPU on this node; set NPROC_PER_NODE"),
+        ("0", "NPROC_PER_NODE=0 is not a number of processes; use e.g. NPROC_PER_NODE=2"),
+        ("two", "NPROC_PER_NODE=two is not a number of processes; use e.g. NPROC_PER_NODE=2"),
+    ],
+)
+def test_slurm_script_given_a_process_count_it_cannot_run_says_what_to_set(
+    tmp_path, value, expected
+):
+    """NPROC_PER_NODE=gpu on a node without GPUs, or not a count: one line naming what to
+    set instead, exit 2, before torchrun starts (no traceback)."""
+    submit, env = cpu_node_job(tmp_path, NPROC_PER_NODE=value)
+    job = sbatch(submit, env)
+    assert job.returncode == 2, output(job)
+    (line,) = job.stderr.strip().splitlines()
+    assert line.startswith(f"error: {expected}"), output(job)

@@ -89,6 +89,8 @@ def test_all_keys_lists_nested_keys():
         ("data.name=cifar", "data.name"),
         ("metrics=[f2]", "f2"),
         ("trainer.early_stopping.monitor=val_f1", "val_f1"),
+        ("trainer=5", "trainer is a section, not a value; set its keys, e.g. trainer."),
+        ("model=cnn", "model is a section, not a value; set its keys, e.g. model.name="),
     ],
 )
 @pytest.mark.filterwarnings("ignore:Unable to enable fault handler")

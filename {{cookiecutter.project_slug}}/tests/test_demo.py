@@ -5,8 +5,11 @@ Needs the demo extra (skipped without it)."""
 
 import contextlib
 import csv
+import json
 import shutil
+import signal
 import socket
+import subprocess
 import time
 import urllib.request
 
@@ -22,7 +25,7 @@ from {{cookiecutter.project_slug}}.inference.demo_page import DIGIT_CLASSES, ROW
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
-from .conftest import FAST, start_script, stop_process
+from .conftest import FAST, PROJECT_ROOT, start_script, stop_process
 from .test_csv_data import write_table
 
 
@@ -95,8 +98,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(checkpoint, uploads):
-    """``python demo.py checkpoint=...`` serving on a free local port; yields its URL."""
+def serving(checkpoint, uploads, stop_signal=signal.SIGTERM):
+    """``python demo.py checkpoint=...`` serving on a free local port; yields its URL.
+    Stopped with ``stop_signal`` (SIGINT: Ctrl-C), killed if it does not end."""
     port = free_port()
     env = {"GRADIO_TEMP_DIR": str(uploads), "GRADIO_ANALYTICS_ENABLED": "False"}
     process = start_script("demo.py", f"checkpoint={checkpoint}", f"port={port}", env=env)
@@ -117,6 +121,10 @@ def serving(checkpoint, uploads):
             time.sleep(0.5)
         yield url
     finally:
+        if process.poll() is None:
+            process.send_signal(stop_signal)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.communicate(timeout=30)
         stop_process(process, timeout=30)
 
 
@@ -198,6 +206,61 @@ def test_bad_file_gets_predicts_error_line_on_the_page(trained, server, tmp_path
     with pytest.raises(AppError) as raised:
         Client(server, verbose=False).predict(handle_file(str(bad)), api_name="/classify")
     assert str(raised.value) == expected
+
+
+def call_api(url: str, endpoint: str, *data) -> tuple[str, object]:
+    """One call of the page's HTTP API as any client may send it (no gradio_client, which
+    uploads local files itself): (the event, its data)."""
+    request = urllib.request.Request(
+        f"{url}gradio_api/call/{endpoint}",
+        data=json.dumps({"data": list(data)}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        event_id = json.load(response)["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/{endpoint}/{event_id}", timeout=60) as reply:
+        lines = reply.read().decode().splitlines()
+    event = next(line for line in lines if line.startswith("event: "))
+    payload = next(line for line in lines if line.startswith("data: "))
+    return event.removeprefix("event: "), json.loads(payload.removeprefix("data: "))
+
+
+@pytest.mark.slow
+@needs_demo
+@pytest.mark.parametrize("named", ["README.md", "/etc/hostname", "../../x.png"])
+def test_a_file_that_was_not_uploaded_is_refused_without_server_paths(server, named):
+    """An API call naming a server file instead of uploading one is refused, and the
+    answer names no folder of the server (the project's, the temp folder's)."""
+    event, data = call_api(
+        server, "classify", {"path": named, "meta": {"_type": "gradio.FileData"}}
+    )
+    assert event == "error", data
+    text = json.dumps(data)
+    assert str(PROJECT_ROOT) not in text and "/tmp" not in text and "/etc" not in text, text
+
+
+@pytest.mark.slow
+@needs_demo
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
+def test_uploads_are_deleted_once_answered_and_all_it_received_when_it_stops(
+    trained, tmp_path, stop_signal
+):
+    """Each uploaded image is gone once its answer is sent (what the demo keeps while it
+    runs stays bounded), and after Ctrl-C or SIGTERM nothing it received is left in
+    GRADIO_TEMP_DIR."""
+    from gradio_client import Client, handle_file
+
+    checkpoint, datamodule = trained
+    images = write_test_images(datamodule, tmp_path / "images", 3)
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    with serving(checkpoint, uploads, stop_signal) as url:
+        client = Client(url, verbose=False)
+        for image in images:
+            assert client.predict(handle_file(str(image)), api_name="/classify")["label"]
+        kept = sorted(path.name for path in uploads.rglob("*") if path.is_file())
+        assert not [name for name in kept if name.startswith("test")], kept
+    assert sorted(uploads.rglob("*")) == []
 
 
 @pytest.mark.slow

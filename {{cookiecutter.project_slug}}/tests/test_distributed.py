@@ -22,6 +22,7 @@ from {{cookiecutter.project_slug}}.config import ConfigError
 from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.model import build_model
+from {{cookiecutter.project_slug}}.run.same_config import first_difference
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 from {{cookiecutter.project_slug}}.utils import DistInfo
 
@@ -239,6 +240,17 @@ def test_a_worker_ends_with_its_code_after_atexit_and_flush():
     )
     assert result.returncode == 3, result.stderr
     assert result.stdout == "buffered outputatexit handler ran\n"
+
+
+def test_the_first_config_difference_between_ranks_names_the_key_and_both_values():
+    """What ``agree_on_config`` says when the ranks' flattened configs differ: the first key
+    in rank 0's order, against the first rank that disagrees (a key only one has: not set)."""
+    same = {"seed": 1, "trainer.epochs": 2, "trainer.device": "cpu"}
+    other = {**same, "trainer.device": "cuda", "trainer.epochs": 3}
+    message = first_difference([same, same, other])
+    assert "trainer.epochs is 2 on rank 0 and 3 on rank 2;" in message
+    message = first_difference([same, {**same, "extra": None}])
+    assert "extra is <not set> on rank 0 and null on rank 1;" in message
 
 
 def test_sync_batchnorm_without_cuda_is_a_config_error(config_factory):

@@ -12,6 +12,7 @@ import pytest
 import torch
 {%- endif %}
 
+import train
 from {{cookiecutter.project_slug}}.config import ConfigError
 from {{cookiecutter.project_slug}}.config.checks import TRACKER
 from {{cookiecutter.project_slug}}.data import build_datamodule
@@ -20,6 +21,7 @@ from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
 from .conftest import PROJECT_ROOT
+from .guard_tools import main_error_line
 
 PACKAGE = PROJECT_ROOT / "{{cookiecutter.project_slug}}"
 TRACKER_IMPORT = re.compile(
@@ -140,6 +142,19 @@ def test_a_tracker_the_project_lacks_is_a_config_error(config_factory, tracker):
         pytest.skip(f"this project was generated with logger={tracker}")
     with pytest.raises(ConfigError, match=f"logger.{tracker}=true.*logger={TRACKER}"):
         config_factory(f"logger.{tracker}=true")
+
+
+@pytest.mark.parametrize("value", ["mlflow", "tensorbord", "tensorboard", "none"])
+@pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
+def test_logger_given_a_tracker_name_says_which_trackers_this_project_has(
+    tmp_path, capsys, fast_args, value
+):
+    """``logger=<name>`` (the cookiecutter question's spelling) on the command line: one
+    line naming this project's trackers and the switch that chooses one, exit 2."""
+    trackers = ", ".join(dict.fromkeys([TRACKER, "none"]))
+    expected = f"logger={value}: this project has trackers {trackers}"
+    main_error_line(train.main, [*fast_args, f"logger={value}"], capsys, 2, expected)
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_custom_logger_receives_every_hook(config_factory, tmp_path):

@@ -2,6 +2,7 @@
 resume from last.pt, and get the same weights and metrics.csv as a run that was never
 interrupted (CPU)."""
 
+import math
 import signal
 
 import pytest
@@ -94,3 +95,28 @@ def test_external_kill_9_mid_run_then_resume_from_another_cwd_is_exact(
     assert done.returncode == 0, done.stderr
     assert not (other_cwd / "run").exists(), "resume must continue the checkpoint's own run dir"
     assert_same_run(reference_run, run_dir)
+
+
+@pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
+def test_extending_a_finished_cosine_run_continues_on_the_longer_schedule(tmp_path, fast_args):
+    """A 2-epoch cosine run (its lr reaches 0 at the end) resumed with trainer.epochs=4:
+    the restored schedule would train epoch 3 at lr 0 and then climb back. Instead
+    epochs 3 and 4 train at the lr a run started with trainer.epochs=4 has there (the
+    cosine formula over 4 epochs), and train.log says which schedule it follows."""
+    import train
+
+    run_dir = tmp_path / "run"
+    cosine = ["lr_scheduler.name=cosine", "trainer.limit_train_batches=2"]
+    assert train.main([*fast_args, *cosine, "trainer.epochs=2"]) == 0
+    last = run_dir / "checkpoints" / "last.pt"
+    lr = load_checkpoint(last)["config"]["optimizer"]["lr"]
+    assert train.main([f"resume={last}", "trainer.epochs=4"]) == 0
+
+    rows, _ = read_metrics(run_dir / "metrics.csv")
+    logged = [float(row["lr"]) for row in rows]
+    planned = [lr * (1 + math.cos(math.pi * epoch / 4)) / 2 for epoch in range(4)]
+    assert [int(row["epoch"]) for row in rows] == [1, 2, 3, 4]
+    assert min(logged[2:]) > 0  # no epoch of the extension trains at lr 0
+    assert logged[2:] == pytest.approx(planned[2:])
+    note = "cosine was planned for trainer.epochs=2; this run has trainer.epochs=4"
+    assert (run_dir / "train.log").read_text().count(note) == 1

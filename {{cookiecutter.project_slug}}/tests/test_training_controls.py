@@ -605,3 +605,35 @@ def test_num_threads_sets_torch_intra_op_threads(tmp_path, config_factory):
         torch.set_num_threads(before)
     with pytest.raises(ConfigError, match="trainer.num_threads"):
         config_factory("trainer.num_threads=0")
+{%- if cookiecutter.profile == "full" %}
+
+
+def logged_lr(run_dir) -> list[float]:
+    return [float(row["lr"]) for row in read_metrics(run_dir / "metrics.csv")[0]]
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        ["lr_scheduler.name=onecycle"],
+        ["lr_scheduler.name=cosine", "lr_scheduler.interval=step", "lr_scheduler.warmup=2"],
+    ],
+    ids=["onecycle", "warmup_then_cosine_per_step"],
+)
+@pytest.mark.filterwarnings("ignore:Unable to enable fault handler")
+def test_an_extended_run_follows_the_schedule_of_a_run_planned_that_long(
+    tmp_path, fast_args, schedule
+):
+    """A 2-epoch run resumed with trainer.epochs=4 (onecycle failed with "Tried to step 7
+    times"; a finished cosine trained at lr 0): epochs 3 and 4 train at the lr of a run
+    started with trainer.epochs=4."""
+    import train
+
+    args = [*fast_args, *schedule, "trainer.limit_train_batches=3"]
+    assert train.main([*args, "trainer.epochs=2"]) == 0
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    assert train.main([f"resume={last}", "trainer.epochs=4"]) == 0
+    planned = tmp_path / "planned"
+    assert train.main([*args, "trainer.epochs=4", f"output_dir={planned}"]) == 0
+    assert logged_lr(tmp_path / "run")[2:] == pytest.approx(logged_lr(planned)[2:])
+{%- endif %}

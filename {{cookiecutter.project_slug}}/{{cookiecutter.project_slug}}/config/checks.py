@@ -23,6 +23,20 @@ from .transforms import check_transform_lists
 TRACKER = "{{ cookiecutter.logger }}"
 
 
+def tracker_choices() -> str:
+    """The trackers this project can log to, for a user who wrote ``logger=<name>``
+    (the ``logger`` section takes one switch per tracker, not a name)."""
+    if TRACKER == "none":
+        return (
+            "this project has trackers none (it was generated with logger=none; "
+            "train.log and metrics.csv are always written)"
+        )
+    return (
+        f"this project has trackers {TRACKER}, none (generated with logger={TRACKER}; "
+        f"choose with logger.{TRACKER}=true or logger.{TRACKER}=false)"
+    )
+
+
 def validate(config: DictConfig) -> None:
     """Every rule a config must meet, in the order a user would fix them."""
     _validate_choices(config, Config)

@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from ..utils.errors import ConfigError, fold_message
-from .checks import validate
+from .checks import tracker_choices, validate
 from .schema import Config
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
@@ -45,7 +45,8 @@ def load_config(
         config = _merge_layer(config, _load_yaml(exp_path), str(exp_path))
     # The overrides are one layer: model.name=cnn among them keeps the other model.*
     # overrides, whatever their order.
-    _switch_model(config, cli.get("model", {}).get("name"))
+    model = cli.get("model")  # model=cnn (not a section) is refused by _merge below
+    _switch_model(config, model.get("name") if isinstance(model, dict) else None)
     for item in overrides:
         config = _merge(config, _parse_override(item), f"override {item!r}")
     _resolve(config)
@@ -150,6 +151,7 @@ def _switch_model(config: DictConfig, name: str | None) -> None:
 
 
 def _merge(config: DictConfig, other: DictConfig, source: str) -> DictConfig:
+    _check_sections(config, OmegaConf.to_container(other, resolve=False), source)
     try:
         return OmegaConf.merge(config, other)
     except ConfigKeyError as error:
@@ -161,3 +163,23 @@ def _merge(config: DictConfig, other: DictConfig, source: str) -> DictConfig:
         message = fold_message(error)
         key = getattr(error, "full_key", None) or "?"
         raise ConfigError(f"invalid value for {key!r} in {source}: {message}") from None
+
+
+def _check_sections(config: DictConfig, layer: dict, source: str, prefix: str = "") -> None:
+    """A value where the schema has a section (``logger=mlflow``, ``trainer=5``) fails
+    here with the keys it takes: OmegaConf's own merge error names neither."""
+    for key, value in layer.items():
+        if key not in config or not isinstance(config[key], DictConfig):
+            continue
+        if isinstance(value, dict):
+            _check_sections(config[key], value, source, f"{prefix}{key}.")
+            continue
+        where = "" if source.startswith("override") else f" in {source}"
+        value = "null" if value is None else value
+        if f"{prefix}{key}" == "logger":
+            raise ConfigError(f"logger={value}{where}: {tracker_choices()}")
+        example = next(iter(config[key]), "<key>")
+        raise ConfigError(
+            f"{prefix}{key}={value}{where}: {prefix}{key} is a section, not a value; "
+            f"set its keys, e.g. {prefix}{key}.{example}=..."
+        )

@@ -1,9 +1,17 @@
 """demo.py's page: an image upload (and a sketch pad for digit models), or for models
 trained on a table (data.name=csv) one field per feature, -> the top-k classes. Every input
 becomes a file that goes through predict.py's ``classify`` (its checks, its preprocessing,
-its ``error:`` lines). Gradio is imported only when the page is built (the demo extra)."""
+its ``error:`` lines). Gradio is imported only when the page is built (the demo extra).
 
+What the page receives stays in a folder of the process's own (``received_files_folder``):
+each upload is deleted once answered, anything else gradio keeps there after
+``KEEP_SECONDS``, and the whole folder when the demo stops (Ctrl-C, SIGTERM, SIGHUP)."""
+
+import contextlib
 import csv
+import os
+import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -12,7 +20,48 @@ from .inputs import classify
 from .predictor import Predictor
 
 DIGIT_CLASSES = [str(digit) for digit in range(10)]
+KEEP_SECONDS = 600  # gradio deletes what it received this long ago, checking as often
+STOP_SIGNALS = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
 ROW_NAME = "the row"  # how error lines name a row typed on the page
+
+
+@contextlib.contextmanager
+def received_files_folder():
+    """A new folder inside ``GRADIO_TEMP_DIR`` (or the system's temp folder) that is gradio's
+    upload folder while the demo serves, removed with all it holds when the demo stops.
+    SIGTERM and SIGHUP end the demo as Ctrl-C does: gradio closes its server on the
+    KeyboardInterrupt, and the folder goes (by default they would end the process on the
+    spot, leaving every upload behind)."""
+    parent = os.environ.get("GRADIO_TEMP_DIR")
+    if parent:
+        Path(parent).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="demo-", dir=parent))
+    previous = {number: signal.signal(number, _interrupt) for number in STOP_SIGNALS}
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if parent is None:
+            os.environ.pop("GRADIO_TEMP_DIR", None)
+        else:
+            os.environ["GRADIO_TEMP_DIR"] = parent
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _interrupt(number, frame):
+    raise KeyboardInterrupt
+
+
+def forget_upload(path: Path) -> None:
+    """Delete an answered upload and the folder gradio made for it (named by its hash);
+    only inside the demo's own upload folder, never a file elsewhere."""
+    folder = os.environ.get("GRADIO_TEMP_DIR")
+    if folder and path.resolve().is_relative_to(Path(folder).resolve()):
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not empty: another upload shares it
+            path.parent.rmdir()
 
 
 def top_classes(predictor: Predictor, path: Path, shown_name: str) -> dict[str, float]:
@@ -84,7 +133,10 @@ def build_app(predictor: Predictor, top_k: int, model_name: str):
         if not path:
             raise UserError("no file given: upload a PNG or JPG image (or a .pt tensor)")
         path = Path(path)
-        return top_classes(predictor, path, path.name)
+        try:
+            return top_classes(predictor, path, path.name)
+        finally:
+            forget_upload(path)
 
     @checked
     def classify_drawing(drawing):
@@ -100,7 +152,8 @@ def build_app(predictor: Predictor, top_k: int, model_name: str):
 
     shape = "x".join(map(str, predictor.preprocessing["input_shape"]))
     digits = predictor.classes == DIGIT_CLASSES
-    with gr.Blocks(title=f"{model_name} demo") as app:
+    keep = (KEEP_SECONDS, KEEP_SECONDS)  # drawings and anything else gradio received
+    with gr.Blocks(title=f"{model_name} demo", delete_cache=keep) as app:
         gr.Markdown(
             f"## Try the model `{model_name}`\n"
             f"{len(predictor.classes)} classes; inputs are prepared as in training ({shape})."

@@ -26,6 +26,9 @@ from ..utils.run_dir import RunFiles
 from .claim import RunDirClaim
 from .results import report, write_test_results
 from .resume import AUTO, {% if cookiecutter.profile == "full" %}agree_on_resume, {% endif %}check_inputs, check_resume
+{%- if cookiecutter.profile == "full" %}
+from .same_config import agree_on_config
+{%- endif %}
 
 log = logging.getLogger("train")
 {%- if cookiecutter.profile == "full" %}
@@ -43,6 +46,7 @@ def fit(config, checkpoint: dict | None = None) -> dict[str, float]:
 {%- endif %}
 {%- if cookiecutter.profile == "full" %}
     info = init_distributed(config.trainer.device)
+    agree_on_config(config)  # each node's own command line: the same settings, or none trains
     seed_everything(config.seed + info.rank, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.
     check_inputs(config)

@@ -17,9 +17,11 @@ from ..saver import load_checkpoint
 {%- if cookiecutter.profile == "full" %}
 from ..utils import DistInfo, dist, get_rng_state, set_rng_state
 from .reshard import share_out_resumed_epoch
+from .schedule_resume import restore_scheduler
 from .strategy import load_model_and_optimizer, model_and_optimizer_state
 {%- else %}
 from ..utils import get_rng_state, set_rng_state
+from .schedule_resume import restore_scheduler
 {%- endif %}
 
 log = logging.getLogger(__name__)
@@ -129,8 +131,7 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
     trainer.module.load_state_dict(state["model"])
     trainer.optimizer.load_state_dict(state["optimizer"])
 {%- endif %}
-    if trainer.scheduler is not None and state["lr_scheduler"] is not None:
-        trainer.scheduler.scheduler.load_state_dict(state["lr_scheduler"])
+    restore_scheduler(trainer, state)  # a run extended past its schedule: see there
 {%- if cookiecutter.profile == "full" %}
     trainer.precision.load_state_dict(state["grad_scaler"])
 {%- endif %}
