@@ -21,9 +21,8 @@ def test_train_writes_every_artifact(script_run):
     assert (run_dir / "checkpoints" / "best.pt").is_file()
     rows, columns = read_metrics(run_dir / "metrics.csv")
     assert [int(row["epoch"]) for row in rows] == [1, 2]
-    for column in ("epoch", "train_loss", "val_loss", "val_accuracy", "lr"):
+    for column in ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"):
         assert column in columns
-    assert "train_accuracy" not in columns  # trainer.train_metrics=false by default
     assert "epoch 2/2" in (run_dir / "train.log").read_text()
     assert f"outputs in {run_dir.resolve()}" in stdout
     assert "test_accuracy:" in stdout
