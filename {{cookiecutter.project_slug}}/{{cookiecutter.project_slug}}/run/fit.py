@@ -6,7 +6,7 @@ import logging
 
 from ..config import save_config
 from ..data import build_datamodule
-from ..data.summary import describe_splits, small_validation_warning
+from ..data.summary import describe_splits, small_test_warning, small_validation_warning
 from ..logger import build_loggers, {% if cookiecutter.profile == "full" %}check_loggers, {% endif %}setup_logging
 from ..logger.confusion import confusion_figure
 from ..model import build_model, check_metrics
@@ -120,12 +120,13 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
 
 
 def log_data_summary(datamodule, config) -> None:
-    """Split sizes and samples per class; a warning when validation is too small to monitor."""
+    """Split sizes and samples per class; a warning when validation is too small to
+    monitor, or the test split too small to tell much."""
     for line in describe_splits(datamodule):
         log.info("%s", line)
-    warning = small_validation_warning(datamodule, config)
-    if warning:
-        log.warning("%s", warning)
+    for warning in (small_validation_warning, small_test_warning):
+        if text := warning(datamodule, config):
+            log.warning("%s", text)
 
 
 def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, float]:
