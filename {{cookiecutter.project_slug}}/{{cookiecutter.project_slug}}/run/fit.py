@@ -24,6 +24,7 @@ from ..utils import seed_everything
 {%- endif %}
 from ..utils.run_dir import RunFiles
 from .claim import RunDirClaim
+from .first_look import first_look
 from .results import report, write_test_results
 from .resume import AUTO, {% if cookiecutter.profile == "full" %}agree_on_resume, {% endif %}check_inputs, check_resume
 
@@ -106,15 +107,16 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     if frozen_random := frozen_random_warning(config.model):
         log.warning("%s", frozen_random)
     try:
+        baselines = first_look(trainer, files)  # the baselines, augmentations.png
         trainer.fit(resume_from=resumed)
-        test_metrics = evaluate_best(trainer, files)
+        test_metrics = evaluate_best(trainer, files, baselines)
     finally:
         trainer.loggers.finalize()
 {%- if cookiecutter.profile == "full" %}
     if info.is_main:
-        report(files.root, test_metrics)
+        report(files.root, test_metrics, baselines, config)
 {%- else %}
-    report(files.root, test_metrics)
+    report(files.root, test_metrics, baselines, config)
 {%- endif %}
     return test_metrics
 
@@ -129,8 +131,9 @@ def log_data_summary(datamodule, config) -> None:
             log.warning("%s", text)
 
 
-def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, float]:
-    """Test-set metrics of the best checkpoint (the last weights if none was saved)."""
+def evaluate_best(trainer: ClassificationTrainer, files: RunFiles, baselines=None):
+    """Test-set metrics of the best checkpoint (the last weights if none was saved),
+    written with the baselines' beside them."""
 {%- if cookiecutter.profile == "full" %}
     load_best_weights(trainer, files.best)  # best.dcp under trainer.strategy=fsdp
 {%- else %}
@@ -147,11 +150,11 @@ def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, 
 {%- if cookiecutter.profile == "full" %}
     if trainer.dist.is_main:
         figure = confusion_figure(matrix, classes)
-        write_test_results(metrics, figure, files.test_metrics)
+        write_test_results(metrics, figure, files.test_metrics, baselines=baselines)
         trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
 {%- else %}
     figure = confusion_figure(matrix, classes)
-    write_test_results(metrics, figure, files.test_metrics)
+    write_test_results(metrics, figure, files.test_metrics, baselines=baselines)
     trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
 {%- endif %}
     return metrics
