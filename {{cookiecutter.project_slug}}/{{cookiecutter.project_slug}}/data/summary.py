@@ -92,7 +92,8 @@ def small_validation_warning(datamodule: BaseDataModule, config) -> str | None:
 
 def small_test_warning(datamodule: BaseDataModule, config) -> str | None:
     """Why the test split is too small for its figures to mean much, and what to do; None
-    if it is not. (k-fold does not help here: it moves the validation split only.)"""
+    if it is not. The advice names only what every profile has (splitting the training
+    data differently moves the validation split, never the test split)."""
     test = datamodule.test_set
     problems = []
     if len(test) < MIN_VAL_SAMPLES:
