@@ -4,8 +4,10 @@
         [output=metrics.json] [overwrite=true] [key=value ...]
 
 Prints each metric by name (``test_accuracy: 0.9712``; per class:
-``test_class_<name>_precision`` and ``_recall``) and saves them as JSON, with the
-confusion matrix drawn beside it (``confusion_matrix.png``):
+``test_class_<name>_precision`` and ``_recall``), then the same figures of two
+baselines fitted on the checkpoint's training split on stderr (the majority class and a
+logistic regression: see run/baseline.py), and saves them as JSON (the baselines' under
+``"baselines"``), with the confusion matrix drawn beside it (``confusion_matrix.png``):
 
 - ``output=<file>`` given: to that file. An existing file is replaced only with
   ``overwrite=true``.
@@ -31,7 +33,9 @@ from {{cookiecutter.project_slug}}.logger.confusion import confusion_figure
 from {{cookiecutter.project_slug}}.run import (
     confusion_path,
     metrics_destination,
+    print_baselines,
     print_metrics,
+    split_baselines,
     write_test_results,
 )
 from {{cookiecutter.project_slug}}.saver import parse_overwrite
@@ -40,8 +44,8 @@ from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 
 
 def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]):
-    """Test-split metrics of the checkpoint's model and its confusion matrix (as a
-    figure, drawn but not saved); writes nothing."""
+    """Test-split metrics of the checkpoint's model, its confusion matrix (as a figure,
+    drawn but not saved) and the baselines on the same splits; writes nothing."""
     trained = load_trained(checkpoint_path, overrides)
     config = trained.config
     datamodule = build_datamodule(config.data, seed=config.seed)
@@ -51,7 +55,8 @@ def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]):
     metrics, matrix = evaluate_test_split(
         trained.model, loader, config, trained.classes, device, {% if cookiecutter.profile == "full" %}trained.precision.autocast, {% endif %}batches
     )
-    return metrics, confusion_figure(matrix, trained.classes)
+    baselines = split_baselines(datamodule, config, splits=("train", "test"))
+    return metrics, confusion_figure(matrix, trained.classes), baselines, config
 
 
 @error_boundary
@@ -64,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args["output"]) if "output" in args else None
     overwrite = parse_overwrite(args.get("overwrite"))
     destination = metrics_destination(checkpoint_path, output, overwrite)
-    metrics, figure = evaluate_checkpoint(checkpoint_path, overrides)
+    metrics, figure, baselines, config = evaluate_checkpoint(checkpoint_path, overrides)
     print_metrics(metrics)
+    print_baselines(metrics, baselines, config, file=sys.stderr)  # stdout: the model's
     if destination is None:
         print(
             f"metrics not saved: {checkpoint_path} is not in a run directory "
@@ -74,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # An existing picture beside a user's output= file is kept unless overwrite=true.
     replaced, picture = write_test_results(
-        metrics, figure, destination, output is None or overwrite
+        metrics, figure, destination, output is None or overwrite, baselines
     )
     note = " (replaced the previous file)" if replaced else ""
     print(f"metrics written to {destination}{note}")

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from {{cookiecutter.project_slug}}.logger import read_metrics
+from {{cookiecutter.project_slug}}.run.baseline import NAMES
 
 from .conftest import FAST, copy_run, run_script
 from .guard_tools import assert_one_error_line, snapshot
@@ -21,9 +22,8 @@ def test_train_writes_every_artifact(script_run):
     assert (run_dir / "checkpoints" / "best.pt").is_file()
     rows, columns = read_metrics(run_dir / "metrics.csv")
     assert [int(row["epoch"]) for row in rows] == [1, 2]
-    for column in ("epoch", "train_loss", "val_loss", "val_accuracy", "lr"):
+    for column in ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"):
         assert column in columns
-    assert "train_accuracy" not in columns  # trainer.train_metrics=false by default
     assert "epoch 2/2" in (run_dir / "train.log").read_text()
     assert f"outputs in {run_dir.resolve()}" in stdout
     assert "test_accuracy:" in stdout
@@ -47,9 +47,14 @@ def test_evaluate_prints_metrics_and_writes_json(script_run, tmp_path):
     printed = dict(line.split(": ") for line in metric_lines)
     written = json.loads((run_dir / "test_metrics.json").read_text())
     assert saved.startswith(f"metrics written to {run_dir / 'test_metrics.json'}")
+    baselines = written.pop("baselines")  # on stderr: stdout stays the model's metrics
     assert set(printed) == set(written) >= {"test_loss", "test_accuracy"}
     assert float(printed["test_accuracy"]) == round(written["test_accuracy"], 4)
-    assert written == pytest.approx(json.loads((script_run / "test_metrics.json").read_text()))
+    trained = json.loads((script_run / "test_metrics.json").read_text())
+    assert written == pytest.approx({k: v for k, v in trained.items() if k != "baselines"})
+    for kind, scores in trained["baselines"].items():  # fitted again on the same splits
+        assert baselines[kind] == pytest.approx(scores, abs=1e-3), kind
+        assert f"baseline {NAMES[kind]}: test_accuracy " in result.stderr
 
 
 def test_evaluate_needs_a_checkpoint():

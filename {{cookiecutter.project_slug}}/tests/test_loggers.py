@@ -17,6 +17,7 @@ from {{cookiecutter.project_slug}}.config import ConfigError
 from {{cookiecutter.project_slug}}.config.checks import TRACKER
 from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.logger import BaseLogger, build_loggers, read_metrics
+from {{cookiecutter.project_slug}}.logger.curves import curves_figure
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
@@ -278,3 +279,18 @@ def test_prediction_grid_captions_any_class_name():
     assert grid.shape[1] > 5 * CELL  # one row of five images, each CELL pixels wide
     assert (grid[..., 0] != grid[..., 1]).any()  # coloured captions on the gray images
 {%- endif %}
+
+
+def test_curves_draw_train_and_val_accuracy(script_run):
+    """The README promises train and validation curves: every epoch's train accuracy is
+    computed (trainer.train_metrics, on by default) and drawn beside val's."""
+    rows, fieldnames = read_metrics(script_run / "metrics.csv")
+    assert {"train_accuracy", "val_accuracy", "train_loss", "val_loss"} <= set(fieldnames)
+    figure = curves_figure(rows, fieldnames)
+    panels = {axis.get_title(): axis for axis in figure.axes}
+    for quantity in ("loss", "accuracy"):
+        lines = panels[quantity].get_lines()
+        assert [line.get_label() for line in lines] == ["train", "val"], quantity
+        assert [list(line.get_ydata()) for line in lines] == [
+            [float(row[f"{split}_{quantity}"]) for row in rows] for split in ("train", "val")
+        ]

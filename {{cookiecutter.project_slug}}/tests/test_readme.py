@@ -7,6 +7,7 @@ import yaml
 
 from {{cookiecutter.project_slug}}.config import load_config
 from {{cookiecutter.project_slug}}.data.images import default_transforms
+from {{cookiecutter.project_slug}}.utils.run_dir import RunFiles
 
 from .conftest import PROJECT_ROOT
 
@@ -62,3 +63,14 @@ def test_the_first_hour_recipe_says_what_the_images_experiment_does():
     assert config.trainer.epochs == int(epochs)
     assert config.trainer.early_stopping.enabled
     assert config.trainer.early_stopping.patience == int(patience)
+
+
+def test_every_file_a_run_writes_is_in_the_readmes_table():
+    """The README's table of run files names each picture and file train.py lists at the
+    end (augmentations.png, the baselines in test_metrics.json among them)."""
+    files = [p.name for p in RunFiles(".").outputs().values() if p.suffix]
+    assert "augmentations.png" in files
+    for name in files:
+        assert re.search(rf"^\| `{re.escape(name)}` \|", README, re.MULTILINE), name
+    row = re.search(r"^\| `test_metrics.json` \|(.+)$", README, re.MULTILINE)[1]
+    assert "`baselines`" in row

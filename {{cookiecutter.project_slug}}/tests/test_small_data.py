@@ -1,6 +1,6 @@
 """Small data: the run says how many samples each split holds and how many per class, and
 warns (saying what to do) when the validation split is too small for the monitored value
-to mean anything."""
+to mean anything, or the test split too small for its figures to."""
 
 import logging
 import re
@@ -13,6 +13,7 @@ from {{cookiecutter.project_slug}}.data.summary import (
     MIN_VAL_PER_CLASS,
     MIN_VAL_SAMPLES,
     describe_splits,
+    small_test_warning,
     small_validation_warning,
 )
 
@@ -111,3 +112,36 @@ def test_training_logs_the_splits_and_the_warning(tmp_path, image_root, caplog):
     log = (run_dir / "train.log").read_text()
     assert "data: 42 samples, 3 classes; train " in log
     assert "validation split has" in log and log.count("validation split has") == 1
+    assert "test split has" in log and log.count("test split has") == 1
+
+
+def write_wine_like_table(path, per_class=(59, 71, 48)):
+    """178 rows of 3 classes, as scikit-learn's wine table: its default test split holds 18."""
+    rows = ["f1,f2,label"]
+    for kind, count in enumerate(per_class):
+        rows += [f"{kind + i % 7 / 10},{i % 5},k{kind}" for i in range(count)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def table_datamodule(path, *overrides):
+    config = load_config(overrides=["data.name=csv", f"data.root={path}", *overrides])
+    return config, build_datamodule(config.data, seed=0)
+
+
+def test_a_small_test_split_warns_and_says_what_to_do(tmp_path):
+    """The wine table trained to test accuracy 1.000 on 18 rows, with no word about it."""
+    table = write_wine_like_table(tmp_path / "wine.csv")
+    config, dm = table_datamodule(table)
+    warning = small_test_warning(dm, config)
+    assert warning is not None, "18 test rows and no warning"
+    assert warning.startswith(f"the test split has {len(dm.test_set)} samples (fewer than 50)")
+    assert f"moves its accuracy by {100 / len(dm.test_set):.1f} %" in warning
+    assert "data.split_seed" in warning
+    # Profile-neutral, and the full profile's folds move the validation split only.
+    assert "fold" not in warning and "cv" not in warning
+    advised = re.search(r"data.test_fraction=0.1 now; (0\.\d+) is enough", warning)
+    assert advised, warning
+    config, dm = table_datamodule(table, f"data.test_fraction={advised[1]}")
+    assert len(dm.test_set) >= MIN_VAL_SAMPLES
+    assert small_test_warning(dm, config) is None

@@ -154,3 +154,14 @@ def test_the_confusion_matrix_png_and_tensorboard_image_come_from_one_drawing(
     with Image.open(io.BytesIO(image.encoded_image_string)) as logged:
         np.testing.assert_array_equal(np.asarray(logged.convert("RGBA")), written)
     assert written.shape[:2] == (figure.get_figheight() * 100, figure.get_figwidth() * 100)
+
+
+def test_the_baselines_are_beside_the_curves(tensorboard_run):
+    """The majority class's and the linear model's accuracy, as scalars under baseline/
+    and a table in the TEXT tab."""
+    events, _ = tensorboard_run
+    tags = events.Tags()
+    for kind in ("majority", "linear"):
+        for split in ("val", "test"):
+            assert f"baseline/{kind}_{split}_accuracy" in tags["scalars"]
+    assert "baselines/text_summary" in tags["tensors"]

@@ -1,6 +1,7 @@
 """What the data holds, said at the start of a run: samples per split and per class, and a
 warning when the validation split is too small for early stopping and best.pt to follow
-anything but noise (15 validation images move val_accuracy in steps of 7 %)."""
+anything but noise (15 validation images move val_accuracy in steps of 7 %), or the test
+split too small for its figures to mean much (18 rows of a table: steps of 5.6 %)."""
 
 import torch
 
@@ -89,12 +90,49 @@ def small_validation_warning(datamodule: BaseDataModule, config) -> str | None:
     )
 
 
+def small_test_warning(datamodule: BaseDataModule, config) -> str | None:
+    """Why the test split is too small for its figures to mean much, and what to do; None
+    if it is not. The advice names only what every profile has (splitting the training
+    data differently moves the validation split, never the test split)."""
+    test = datamodule.test_set
+    problems = []
+    if len(test) < MIN_VAL_SAMPLES:
+        problems.append(f"{len(test)} samples (fewer than {MIN_VAL_SAMPLES})")
+    sets = [datamodule.train_set, datamodule.val_set, test]
+    counts = [class_counts(dataset, datamodule.num_classes) for dataset in sets]
+    if counts[2] is not None:
+        rare = [
+            f"{name} {n}"
+            for name, n in zip(datamodule.classes, counts[2], strict=True)
+            if n < MIN_VAL_PER_CLASS
+        ]
+        if rare:
+            problems.append(f"fewer than {MIN_VAL_PER_CLASS} of some classes ({', '.join(rare)})")
+    if not problems:
+        return None
+    pool = [sum(len(dataset) for dataset in sets)]  # what test_fraction cuts from
+    if all(c is not None for c in counts):
+        pool = [sum(per_split) for per_split in zip(*counts, strict=True)]
+    fraction, enough = config.data.test_fraction, val_fraction_for(pool)
+    hold_out = f"data.test_fraction={fraction} now; {enough} is enough"
+    if enough is None:
+        hold_out = f"none up to {MAX_VAL_FRACTION} is enough"
+    step = 100 / max(1, len(test))
+    return (
+        f"the test split has {' and '.join(problems)}: one sample moves its accuracy by "
+        f"{step:.1f} %, so a single run's test figures are mostly chance (a perfect score "
+        f"included). Hold out more ({hold_out}) or add data, and compare models over "
+        "several splits (data.split_seed=0, 1, 2...) rather than on one"
+    )
+
+
 def capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
 def val_fraction_for(pool: list[int]) -> float | None:
-    """The smallest ``data.val_fraction``, in hundredths up to MAX_VAL_FRACTION, that
+    """The smallest ``data.val_fraction`` (or ``data.test_fraction``: the same rule),
+    in hundredths up to MAX_VAL_FRACTION, that
     holds out MIN_VAL_SAMPLES in all and MIN_VAL_PER_CLASS of each class of ``pool``
     (samples per class of train + val; one number when the classes are unknown), as the
     splits round; None if none does."""

@@ -69,7 +69,11 @@ class BaseLogger:
 {%- endif %}
 
     def log_figure(self, tag: str, figure, step: int) -> None:
-        """A matplotlib figure (the test confusion matrix)."""
+        """A matplotlib figure (the test confusion matrix, augmentations.png)."""
+
+    def log_baselines(self, scores: dict[str, dict[str, float]]) -> None:
+        """Once at the start: the baselines' figures on the same splits, by baseline
+        (``{"linear": {"val_accuracy": ...}, "majority": {...}}``)."""
 {%- if cookiecutter.profile == "full" %}
 
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
@@ -117,6 +121,10 @@ class LoggerCollection(BaseLogger):
     def log_figure(self, tag: str, figure, step: int) -> None:
         for logger in self.loggers:
             logger.log_figure(tag, figure, step)
+
+    def log_baselines(self, scores: dict[str, dict[str, float]]) -> None:
+        for logger in self.loggers:
+            logger.log_baselines(scores)
 {%- if cookiecutter.profile == "full" %}
 
     def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:

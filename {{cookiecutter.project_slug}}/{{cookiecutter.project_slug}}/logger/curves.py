@@ -12,9 +12,17 @@ def plot_curves(csv_path: Path | str, png_path: Path | str) -> Path | None:
     rows, fieldnames = read_metrics(csv_path)
     if not rows:
         return None
+    from .drawing import save_png
+
+    return save_png(curves_figure(rows, fieldnames), png_path)
+
+
+def curves_figure(rows: list[dict[str, str]], fieldnames: list[str]):
+    """The figure: a panel per quantity, a line per split that has it (train_accuracy
+    needs trainer.train_metrics, on by default)."""
     from matplotlib.figure import Figure  # deferred: slow to import; no pyplot state
 
-    from .drawing import DPI, save_png
+    from .drawing import DPI
 
     quantities = sorted(
         {name.split("_", 1)[1] for name in fieldnames if name.startswith(("train_", "val_"))},
@@ -32,7 +40,7 @@ def plot_curves(csv_path: Path | str, png_path: Path | str) -> Path | None:
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    return save_png(figure, png_path)
+    return figure
 
 
 @LOGGERS.register("curves")

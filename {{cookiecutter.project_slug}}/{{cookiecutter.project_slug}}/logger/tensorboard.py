@@ -117,6 +117,20 @@ class TensorBoardLogger(BaseLogger):
         # The pixels the PNG was written from (add_figure would draw the figure again).
         self.writer.add_image(tag, figure_pixels(figure), step, dataformats="HWC")
 
+    def log_baselines(self, scores: dict[str, dict[str, float]]) -> None:
+        """Scalars ``baseline/<baseline>_<metric>`` (one point, step 0) and a table in
+        the TEXT tab, to read the model's curves against."""
+        names = sorted({name for values in scores.values() for name in values})
+        table = ["| metric | " + " | ".join(scores) + " |", "|---" * (len(scores) + 1) + "|"]
+        for name in names:
+            cells = [f"{values[name]:.4f}" if name in values else "" for values in scores.values()]
+            table.append(f"| {name} | " + " | ".join(cells) + " |")
+        self.writer.add_text("baselines", "\n".join(table), 0)
+        for kind, values in scores.items():
+            for name, value in values.items():
+                self.writer.add_scalar(f"baseline/{kind}_{name}", value, 0)
+        self.writer.flush()
+
     def finalize(self) -> None:
         self.writer.flush()
         self.writer.close()

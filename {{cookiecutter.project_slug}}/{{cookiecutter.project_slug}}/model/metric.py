@@ -13,6 +13,8 @@ run it up to ``tm()`` only, so torchmetrics loads after the first training step.
 import sys
 from typing import TYPE_CHECKING
 
+import torch
+
 from ..config import Registry
 from ..config.metric_spec import check_metric_options, metric_spec, stop_if_checking_options
 from ..utils.errors import ConfigError
@@ -149,6 +151,24 @@ def check_metrics(entries, num_classes: int) -> None:
             check_metric_options(METRICS.get(name), num_classes, options)
         except (TypeError, ValueError) as error:
             raise ConfigError(f"metrics: {label}: {error}") from None
+
+
+def holds_accuracy(entries) -> bool:
+    """Whether ``metrics`` holds plain (top-1) ``accuracy`` under its own name."""
+    return any(
+        metric_spec(entry)[:2] == ("accuracy", "accuracy")
+        and metric_spec(entry)[2].get("top_k", 1) == 1
+        for entry in entries
+    )
+
+
+def batch_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The share of right top-1 answers, on the device (no host sync, no torchmetrics:
+    training batches' accuracy and the baselines' use it; ``accuracy`` of torchmetrics,
+    micro-averaged, gives the same value over the same samples)."""
+    if targets.ndim > 1:  # class probabilities (mixup...): the most likely class
+        targets = targets.argmax(1)
+    return (logits.detach().argmax(1) == targets).float().mean()
 
 
 def confusion_matrix(num_classes: int) -> "Metric":

@@ -2,11 +2,13 @@
 run directory's claim, ``fit`` (what train.py{% if cookiecutter.profile == "full" %}, cv.py and sweep.py{% endif %} run), the test results'
 one writer, and what happens after a graceful stop{% if cookiecutter.profile == "full" %} (SLURM requeue){% endif %}."""
 
+from .baseline import split_baselines
 from .claim import RunDirClaim
 from .fit import fit
 from .results import (
     confusion_path,
     metrics_destination,
+    print_baselines,
     print_metrics,
     report,
     write_test_metrics,
@@ -22,9 +24,11 @@ __all__ = [
     "confusion_path",
     "fit",
     "metrics_destination",
+    "print_baselines",
     "print_metrics",
     "report",
     "report_stop",
+    "split_baselines",
     "write_test_metrics",
     "write_test_results",
 ]

@@ -6,7 +6,7 @@ import logging
 
 from ..config import save_config
 from ..data import build_datamodule
-from ..data.summary import describe_splits, small_validation_warning
+from ..data.summary import describe_splits, small_test_warning, small_validation_warning
 from ..logger import build_loggers, {% if cookiecutter.profile == "full" %}check_loggers, {% endif %}setup_logging
 from ..logger.confusion import confusion_figure
 from ..model import build_model, check_metrics
@@ -24,6 +24,7 @@ from ..utils import seed_everything
 {%- endif %}
 from ..utils.run_dir import RunFiles
 from .claim import RunDirClaim
+from .first_look import first_look
 from .results import report, write_test_results
 from .resume import AUTO, {% if cookiecutter.profile == "full" %}agree_on_resume, {% endif %}check_inputs, check_resume
 {%- if cookiecutter.profile == "full" %}
@@ -110,30 +111,33 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     if frozen_random := frozen_random_warning(config.model):
         log.warning("%s", frozen_random)
     try:
+        baselines = first_look(trainer, files)  # the baselines, augmentations.png
         trainer.fit(resume_from=resumed)
-        test_metrics = evaluate_best(trainer, files)
+        test_metrics = evaluate_best(trainer, files, baselines)
     finally:
         trainer.loggers.finalize()
 {%- if cookiecutter.profile == "full" %}
     if info.is_main:
-        report(files.root, test_metrics)
+        report(files.root, test_metrics, baselines, config)
 {%- else %}
-    report(files.root, test_metrics)
+    report(files.root, test_metrics, baselines, config)
 {%- endif %}
     return test_metrics
 
 
 def log_data_summary(datamodule, config) -> None:
-    """Split sizes and samples per class; a warning when validation is too small to monitor."""
+    """Split sizes and samples per class; a warning when validation is too small to
+    monitor, or the test split too small to tell much."""
     for line in describe_splits(datamodule):
         log.info("%s", line)
-    warning = small_validation_warning(datamodule, config)
-    if warning:
-        log.warning("%s", warning)
+    for warning in (small_validation_warning, small_test_warning):
+        if text := warning(datamodule, config):
+            log.warning("%s", text)
 
 
-def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, float]:
-    """Test-set metrics of the best checkpoint (the last weights if none was saved)."""
+def evaluate_best(trainer: ClassificationTrainer, files: RunFiles, baselines=None):
+    """Test-set metrics of the best checkpoint (the last weights if none was saved),
+    written with the baselines' beside them."""
 {%- if cookiecutter.profile == "full" %}
     load_best_weights(trainer, files.best)  # best.dcp under trainer.strategy=fsdp
 {%- else %}
@@ -150,11 +154,11 @@ def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, 
 {%- if cookiecutter.profile == "full" %}
     if trainer.dist.is_main:
         figure = confusion_figure(matrix, classes)
-        write_test_results(metrics, figure, files.test_metrics)
+        write_test_results(metrics, figure, files.test_metrics, baselines=baselines)
         trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
 {%- else %}
     figure = confusion_figure(matrix, classes)
-    write_test_results(metrics, figure, files.test_metrics)
+    write_test_results(metrics, figure, files.test_metrics, baselines=baselines)
     trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
 {%- endif %}
     return metrics

@@ -6,7 +6,7 @@ from typing import Any
 import torch
 
 from ..model import build_loss, build_metrics
-from ..model.metric import compute_metrics
+from ..model.metric import batch_accuracy, compute_metrics, holds_accuracy
 from .base import BaseTrainer
 {%- if cookiecutter.profile == "full" %}
 from .distributed import without_ddp
@@ -27,10 +27,12 @@ class ClassificationTrainer(BaseTrainer):
         self.criterion = build_loss(self.config.loss, self.config.label_smoothing, weight)
         num_classes = self.datamodule.num_classes
         self._val_metrics = None  # built at the first validation (see val_metrics)
-        # trainer.train_metrics=false (default): training batches track the loss only.
-        self.train_metrics = None
+        # trainer.train_metrics=false (default): training batches track the loss, and their
+        # accuracy when ``metrics`` holds it (an argmax and a count, for curves.png).
+        self.train_metrics, self.train_accuracy = None, holds_accuracy(self.config.metrics)
         if self.config.trainer.train_metrics:
             self.train_metrics = build_metrics(self.config.metrics, num_classes).to(self.device)
+            self.train_accuracy = False  # among train_metrics
 
     @property
     def val_metrics(self):
@@ -47,6 +49,8 @@ class ClassificationTrainer(BaseTrainer):
         loss = self.criterion(outputs, targets)
         if self.train_metrics is not None:
             self.train_metrics.update(outputs.detach(), targets)
+        if self.train_accuracy:  # averaged over the epoch as train_accuracy
+            return {"loss": loss, "accuracy": batch_accuracy(outputs, targets)}
         return {"loss": loss}
 
     def validation_step(self, batch, batch_idx: int) -> dict[str, torch.Tensor]:

@@ -31,6 +31,7 @@ class RunFiles:
         self.log = self.root / "train.log"
         self.metrics = self.root / "metrics.csv"
         self.curves = self.root / "curves.png"
+        self.augmentations = self.root / "augmentations.png"  # image files only
         self.checkpoints = self.root / CHECKPOINTS
         self.best, self.last = self.checkpoints / BEST, self.checkpoints / LAST
         self.tensorboard = self.root / "tensorboard"
@@ -47,6 +48,7 @@ class RunFiles:
             "log": self.log,
             "metrics": self.metrics,
             "curves": self.curves,
+            "augmentations": self.augmentations,
             "checkpoints": self.checkpoints,
             "tensorboard": self.tensorboard,
 {%- if cookiecutter.profile == "full" %}
