@@ -111,9 +111,12 @@ class CheckedFiles:
 
     def check(self, path: str, relative: str, stat: os.stat_result) -> tuple[int, int]:
         """``relative``: ``path`` relative to the folder, the name it is remembered by."""
-        numbers = stamp(stat)
-        size = remembered(self.known.get(relative), numbers) or images.check_image_file(path)
-        self.passed[relative] = [*numbers, *size]
+        numbers, entry = stamp(stat), self.known.get(relative)
+        size = remembered(entry, numbers)
+        if size is None:
+            size = images.check_image_file(path)
+            entry = [*numbers, *size]
+        self.passed[relative] = entry
         return size
 
     def save(self, complete: bool = True) -> None:
