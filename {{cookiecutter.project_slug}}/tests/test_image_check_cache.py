@@ -122,3 +122,28 @@ def test_normalize_auto_on_a_large_folder_uses_a_fixed_sample(tmp_path, monkeypa
     assert np.allclose(dm.std, pixels.std(dim=(0, 2, 3), unbiased=False).tolist(), atol=1e-5)
     classes = {train.targets[i] for i in picked}
     assert len(classes) == 3  # spread over the classes, not the first few files
+
+
+def test_the_listing_keeps_pathlibs_order_so_the_splits_do_not_move(tmp_path):
+    """The split is drawn over the files in listing order: the scandir walk must list
+    what ``sorted(Path.rglob)`` listed, in its order (nested folders whose names sort
+    differently as strings and as path parts, symlinks, hidden entries)."""
+    from {{cookiecutter.project_slug}}.data.image_files import visible_files
+    from {{cookiecutter.project_slug}}.data.images import visible
+
+    folder = tmp_path / "apple"
+    for name in ("a/x.png", "a-b/x.png", "a.b/y.png", "a0.png", "A/z.png", "a/b/c.png"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"")
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "h.png").write_bytes(b"")
+    (folder / "a" / ".h.png").write_bytes(b"")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "e.png").write_bytes(b"")
+    (folder / "linked.png").symlink_to(tmp_path / "elsewhere" / "e.png")
+    (folder / "linked_folder").symlink_to(tmp_path / "elsewhere")
+    (folder / "dangling.png").symlink_to(tmp_path / "nothing.png")
+    pathlib_order = [
+        str(p) for p in sorted(folder.rglob("*")) if p.is_file() and visible(p, folder)
+    ]
+    assert [path for path, _, _ in visible_files(folder)] == pathlib_order
