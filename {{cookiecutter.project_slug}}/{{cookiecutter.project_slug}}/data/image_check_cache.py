@@ -16,6 +16,7 @@ rebuilt. The checks' own source is part of the key: a project whose checks chang
 not trust what the old ones passed.
 """
 
+import functools
 import hashlib
 import inspect
 import json
@@ -64,6 +65,7 @@ def stamp(stat: os.stat_result) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
 
 
+@functools.cache  # once per process: every split folder has the same checks
 def _rules() -> str:
     """The checks themselves: their source and the limits they apply."""
     parts = [str(images.MAX_IMAGE_PIXELS), str(images.TAIL_BYTES), *images.IMAGE_SUFFIXES]
