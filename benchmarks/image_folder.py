@@ -18,6 +18,20 @@ timed in its own subprocess for one full pass over the training images:
 
 Prints images/s (median over repeats, variants interleaved) and the ratios
 generated/course and generated/decode. Timings are printed, never asserted.
+
+Start-up (``--startup``): seconds from spawning a process to its first training step,
+on folders of 32x32 PNGs in 10 classes (``--sizes``; written once into ``--png-root``
+and reused), for
+
+- ``ImageFolder``: ``torchvision.datasets.ImageFolder`` and a DataLoader (batch 32, 2
+  workers, RandomResizedCrop(64) + flip): its first batch;
+- ``train.py`` of ``--project`` (and of ``--before``, e.g. a bake of older code):
+  ``experiment=images trainer.fast_dev_run=true`` through ``startup_probe.py``, its
+  first ``training_step``; a first start (no cache: the project's cache folder empty,
+  ``<root>/.cache`` removed) then a second start (whatever the first one left).
+
+    python benchmarks/image_folder.py --startup --sizes 3000,30000 --png-root /tmp/pngs \
+        --project /tmp/new/my_pytorch_project --before /tmp/old/my_pytorch_project
 """
 
 import argparse
@@ -147,6 +161,117 @@ def measure(variant: str, project: Path, root: Path, batch: int, workers: int) -
     return {"variant": variant, "images": images, "seconds": seconds, "images/s": images / seconds}
 
 
+# --------------------------------------------------------------------------- start-up
+def write_small_pngs(root: Path, n: int, classes: int = 10, seed: int = 0) -> Path:
+    """``n`` 32x32 RGB PNGs, ``n // classes`` in each of ``classes`` folders: a colour
+    per class plus noise. Kept: a folder that is already complete is reused."""
+    import numpy as np
+    from PIL import Image
+
+    if len(list(root.glob("class*/*.png"))) == n - n % classes:
+        return root
+    rng = np.random.default_rng(seed)
+    for c in range(classes):
+        folder = root / f"class{c}"
+        folder.mkdir(parents=True, exist_ok=True)
+        colour = rng.integers(0, 256, 3)
+        for i in range(n // classes):
+            pixels = colour + rng.normal(0, 30, (32, 32, 3))
+            Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(folder / f"{i:06d}.png")
+    return root
+
+
+def imagefolder_first_batch(root: Path) -> dict:
+    """In the child: the course's ImageFolder loop up to its first batch."""
+    spawned = float(os.environ["BENCH_SPAWN_TIME"])
+    import torch
+    from torchvision import datasets, transforms
+
+    torch.set_num_threads(1)
+    transform = transforms.Compose(
+        [
+            transforms.RandomResizedCrop(64),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize(MEAN, STD),
+        ]
+    )
+    dataset = datasets.ImageFolder(str(root), transform=transform)
+    listed = time.time() - spawned
+    loader = torch.utils.data.DataLoader(dataset, batch_size=32, shuffle=True, num_workers=2)
+    next(iter(loader))
+    return {"data": listed, "first_step": time.time() - spawned}
+
+
+def timed_child(command: list[str], env: dict) -> dict:
+    """Run ``command`` (it prints ``BENCH_STARTUP {json}``); its marks, in seconds since spawn."""
+    import resource
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **env, "BENCH_SPAWN_TIME": repr(time.time())}
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH_STARTUP "):
+            marks = json.loads(line.split(" ", 1)[1])
+            # CPU seconds of the process (and its reaped workers): what the shared
+            # machine's other jobs disturb far less than the wall clock.
+            marks["cpu"] = sum(now[:2]) - sum(used[:2])
+            return marks
+    raise RuntimeError(f"{command[:3]} exit {proc.returncode}: {proc.stderr[-2000:]}")
+
+
+def startup(args) -> int:
+    """The ``--startup`` table (see the module's docstring)."""
+    projects = {"new": args.project}
+    if args.before:
+        projects["before"] = args.before
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (int(size) for size in args.sizes.split(",")):
+            root = write_small_pngs(args.png_root / str(n), n)
+            row = {"images": n}
+            shutil.rmtree(root / ".cache", ignore_errors=True)  # older code's stats cache
+            row["ImageFolder"] = timed_child(
+                [sys.executable, __file__, "--measure-startup", "--root", str(root)], {}
+            )
+            for label, project in projects.items():
+                slug = next(p.parents[1].name for p in project.glob("*/run/fit.py"))
+                cache = Path(tmp) / f"cache-{label}-{n}"  # empty: a first start
+                shutil.rmtree(root / ".cache", ignore_errors=True)  # older code's stats cache
+                for start in ("first", "second"):
+                    command = [
+                        sys.executable, str(HERE / "startup_probe.py"), str(project),
+                        "experiment=images", "trainer.fast_dev_run=true", f"data.root={root}",
+                        f"output_dir={Path(tmp) / f'run-{label}-{n}-{start}'}",
+                    ]  # fmt: skip
+                    env = {f"{slug.upper()}_CACHE_DIR": str(cache)}
+                    row[f"{label} {start}"] = timed_child(command, env)
+                    marks = row[f"{label} {start}"]
+                    print(f"  {n} {label} {start}: {json.dumps(marks)}", flush=True)
+                shutil.rmtree(root / ".cache", ignore_errors=True)  # leave the folder as found
+            print(f"  {n} ImageFolder: {json.dumps(row['ImageFolder'])}", flush=True)
+            rows.append(row)
+    starts = [f"{label} {start}" for label in projects for start in ("first", "second")]
+    columns = ["ImageFolder", *starts]
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"\nseconds from spawn to the first step (to the data set built), then the CPU "
+        f"seconds to the first step; load average at the end {load}:"
+    )
+    print("| images | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for row in rows:
+        cells = [
+            f"{row[c]['first_step']:.1f} ({row[c]['data']:.1f}) {row[c]['cpu']:.1f}"
+            for c in columns
+        ]
+        print(f"| {row['images']:,} | " + " | ".join(cells) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
 # --------------------------------------------------------------------------- driver
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -156,9 +281,21 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also save the raw numbers here")
+    parser.add_argument("--startup", action="store_true", help="time to the first step")
+    parser.add_argument("--sizes", default="3000,30000", help="--startup: images per folder")
+    parser.add_argument("--png-root", type=Path, help="--startup: where the PNGs are kept")
+    parser.add_argument("--before", type=Path, help="--startup: a second project to compare")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one variant
+    parser.add_argument("--measure-startup", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure_startup:
+        print("BENCH_STARTUP " + json.dumps(imagefolder_first_batch(args.root)), flush=True)
+        return 0
+    if args.startup:
+        if args.project is None or args.png_root is None:
+            parser.error("--startup needs --project and --png-root")
+        return startup(args)
     if args.measure:
         result = measure(args.measure, args.project, args.root, args.batch_size, args.workers)
         print(json.dumps(result))

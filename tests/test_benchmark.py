@@ -83,3 +83,23 @@ def test_image_folder_benchmark_runs_and_reports(cookies, tmp_path):
     assert "generated / course:" in done.stdout and "generated / decode-only:" in done.stdout
     medians = json.loads(raw.read_text())["median"]
     assert all(math.isfinite(value) and value > 0 for value in medians.values())
+
+
+def test_image_folder_startup_benchmark_runs_and_reports(cookies, tmp_path):
+    raw = tmp_path / "startup.json"
+    done = run_benchmark(
+        cookies,
+        tmp_path,
+        "image_folder.py",
+        "--startup",
+        "--sizes=100",
+        f"--png-root={tmp_path / 'pngs'}",
+        f"--json={raw}",
+    )
+    assert "| images | ImageFolder | new first | new second |" in done.stdout
+    (row,) = json.loads(raw.read_text())
+    assert row["images"] == 100 and len(list((tmp_path / "pngs" / "100").glob("*/*.png"))) == 100
+    for column in ("ImageFolder", "new first", "new second"):
+        marks = row[column]
+        assert 0 < marks["data"] <= marks["first_step"] and marks["cpu"] > 0, (column, marks)
+    assert not (tmp_path / "pngs" / "100" / ".cache").exists()  # the folder left as found

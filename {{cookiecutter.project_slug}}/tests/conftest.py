@@ -25,6 +25,7 @@ import pytest
 import torch
 
 from {{cookiecutter.project_slug}}.config import load_config
+from {{cookiecutter.project_slug}}.data.image_check_cache import CACHE_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,8 +67,17 @@ TEST_ENV = {
 torch.set_num_threads(THREADS)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir(tmp_path_factory) -> Path:
+    """Where this session's runs remember their image checks and statistics: a folder
+    of the session, never the project's own ``.cache/``."""
+    path = tmp_path_factory.mktemp("cache")
+    TEST_ENV[CACHE_ENV] = str(path)
+    return path
+
+
 @pytest.fixture(autouse=True)
-def _test_env(monkeypatch):
+def _test_env(monkeypatch, _cache_dir):
     """The same environment for code a test runs in-process."""
     for name, value in TEST_ENV.items():
         monkeypatch.setenv(name, value)

@@ -215,15 +215,16 @@ def test_workers_do_not_change_the_batches_and_a_resume_replays_them(image_root)
     assert not torch.equal(first[0][0], second[0][0])
 
 
-def test_normalize_auto_is_computed_from_the_training_images_and_cached(tmp_path):
+def test_normalize_auto_is_computed_from_the_training_images_and_cached(tmp_path, _cache_dir):
     root = write_images(tmp_path / "pics", per_class=5)
+    before = set(_cache_dir.glob("normalize/*.json"))
     dm = datamodule(root, "data.normalize=auto")
     plain = datamodule(root, "data.normalize=none")
     train, evaluation = plain.train_set, plain.val_set.pipeline  # what the model sees at eval
     pixels = torch.stack([evaluation(train.image(i)) for i in range(len(train))])
     assert np.allclose(dm.mean, pixels.mean(dim=(0, 2, 3)).tolist(), atol=1e-5)
     assert np.allclose(dm.std, pixels.std(dim=(0, 2, 3), unbiased=False).tolist(), atol=1e-5)
-    (cache,) = (root / ".cache").glob("normalize-*.json")
+    (cache,) = set(_cache_dir.glob("normalize/*.json")) - before
     cache.write_text('{"mean": [0.25, 0.5, 0.75], "std": [1.0, 2.0, 3.0]}')
     assert datamodule(root, "data.normalize=auto").mean == [0.25, 0.5, 0.75]  # read, not redone
     Image.new("RGB", (20, 20), (255, 255, 255)).save(root / "sky" / "new.png")

@@ -277,4 +277,4 @@ class ImageFolderDataModule(BaseDataModule):
             if self.channels == 1:
                 return [sum(IMAGENET_MEAN) / 3], [sum(IMAGENET_STD) / 3]
             return list(IMAGENET_MEAN), list(IMAGENET_STD)
-        return normalize_statistics(train, self.eval_specs, Path(self.config.root))
+        return normalize_statistics(train, self.eval_specs)

@@ -1,39 +1,56 @@
 """``data.normalize=auto`` for an image folder: the training images' per-channel mean
-and std, computed once and cached beside the data."""
+and std, computed once and cached (see image_check_cache.py for where)."""
 
 import hashlib
 import json
 import logging
 import os
-from pathlib import Path
 
 import torch
 
+from .image_check_cache import cache_file, read_cache, stamp, write_cache
 from .images import ImagePipeline
 
 log = logging.getLogger(__name__)
 
+# Enough for the mean and std of a channel to 3 decimals (the spread of per-image means
+# over sqrt(5,000)); a larger folder is sampled, so the first start decodes at most this
+# many images, not the whole training split.
+MAX_STATS_IMAGES = 5000
 
-def normalize_statistics(train, eval_specs: list[dict], root: Path):
+
+def stats_sample(count: int) -> list[int]:
+    """The training images the statistics come from: all of them, or MAX_STATS_IMAGES
+    evenly spaced (the training list is in class order: each class in proportion). The
+    same files every start: the result does not depend on a seed."""
+    if count <= MAX_STATS_IMAGES:
+        return list(range(count))
+    return [index * count // MAX_STATS_IMAGES for index in range(MAX_STATS_IMAGES)]
+
+
+def normalize_statistics(train, eval_specs: list[dict]):
     """Per-channel mean and std of the training images after the eval transforms, in
-    [0, 1]. Computed once and cached in ``<root>/.cache/`` under a key of the file list
-    (names, sizes, modification times), channels and eval transforms."""
+    [0, 1]. Cached under a key of the sampled files (names, sizes, modification times),
+    channels and eval transforms."""
+    picked = stats_sample(len(train))
     key = hashlib.sha256()
-    for path in train.files:
-        stat = os.stat(path)
-        key.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for index in picked:
+        path = train.files[index]
+        key.update(f"{path}\0{stamp(os.stat(path))}\n".encode())
     key.update(json.dumps([train.channels, eval_specs], sort_keys=True).encode())
-    cache = root / ".cache" / f"normalize-{key.hexdigest()[:16]}.json"
+    cache = cache_file("normalize", key.hexdigest())
+    cached = read_cache(cache)
     try:
-        cached = json.loads(cache.read_text())
-        return cached["mean"], cached["std"]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+        mean, std = [float(v) for v in cached["mean"]], [float(v) for v in cached["std"]]
+        if len(mean) == len(std) == train.channels:
+            return mean, std
+    except (KeyError, TypeError, ValueError):
+        pass  # none yet, or not what this writes: computed again
     pipeline = ImagePipeline(eval_specs, None, None, "data.eval_transforms")
     total = torch.zeros(train.channels, dtype=torch.float64)
     squares = torch.zeros(train.channels, dtype=torch.float64)
     pixels = 0
-    for index in range(len(train)):
+    for index in picked:
         image = pipeline.checked(train.image(index), train.files[index]).double()
         total += image.sum(dim=(1, 2))
         squares += (image**2).sum(dim=(1, 2))
@@ -41,12 +58,9 @@ def normalize_statistics(train, eval_specs: list[dict], root: Path):
     mean = total / pixels
     std = (squares / pixels - mean**2).clamp_min(1e-12).sqrt()
     result = {"mean": mean.tolist(), "std": std.tolist()}
-    try:
-        cache.parent.mkdir(exist_ok=True)
-        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(result))
-        os.replace(temporary, cache)
-    except OSError as error:  # a read-only data folder: recomputed next time
-        log.warning("cannot cache the normalization statistics in %s: %s", cache, error)
-    log.info("data.normalize=auto: mean %s, std %s", result["mean"], result["std"])
+    write_cache(cache, result)
+    log.info(
+        "data.normalize=auto: mean %s, std %s (from %d of %d training images)",
+        *(result["mean"], result["std"], len(picked), len(train)),
+    )
     return result["mean"], result["std"]

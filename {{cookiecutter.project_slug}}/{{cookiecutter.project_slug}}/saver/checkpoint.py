@@ -8,14 +8,13 @@ refused with one message naming the file: see ``load_training_checkpoint``.
 """
 
 import io
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..utils.atomic_file import write_atomic as write_atomic  # saver/ imports it here
 from ..utils.errors import UserError, first_line
 
 
@@ -32,27 +31,6 @@ def serialize(state: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     torch.save(state, buffer)
     return buffer.getvalue()
-
-
-def write_atomic(data: bytes, path: Path) -> Path:
-    """A temporary file in the same directory, flushed and fsynced, then ``os.replace``:
-    a crash leaves the old file or the new one, never a truncated mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except OSError as error:  # a full or read-only disk: name the file, keep the old one
-        Path(tmp_name).unlink(missing_ok=True)
-        raise OSError(error.errno, error.strerror, str(path)) from None
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
 
 
 def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -207,15 +185,3 @@ def _other_checkpoints(path: Path) -> str:
         reverse=True,
     )
     return f"; the newest other checkpoint there is {others[0]}" if others else ""
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories can't be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
