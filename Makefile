@@ -11,14 +11,18 @@ PYTEST_WORKERS ?= 2
 
 # Without an NVIDIA GPU (no nvidia-smi), torch comes from PyTorch's CPU index first: the
 # default PyPI wheel is the CUDA build with gigabytes of CUDA libraries. TORCH_INDEX= (empty)
-# keeps PyPI's; the pins match requirements-dev.txt, which the CPU wheel then satisfies.
-# Where that index cannot be reached (a closed network), the attempt fails fast (no retries)
-# and the default index's build is installed instead, with a note.
+# keeps PyPI's. The torch/torchvision pair is requirements-dev.txt's (pinned there, once), so
+# the CPU wheels then satisfy it. Where that index cannot be reached (a closed network:
+# checked first, 10 s at most), a note says so before anything else and the default
+# index's build is installed with the rest; pip's own errors would mislead.
 TORCH_INDEX ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,https://download.pytorch.org/whl/cpu)
+TORCH_PINS := $(shell grep -E '^torch(vision)?==' requirements-dev.txt)
+REACHABLE := import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)
+TORCH_NOTE := note: $(TORCH_INDEX) cannot be reached; torch comes from the default index (requirements-dev.txt)
 
 $(STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(if $(TORCH_INDEX),$(BIN)/pip install --quiet --disable-pip-version-check --retries 0 --timeout 15 torch==2.14.1 torchvision==0.29.1 --index-url $(TORCH_INDEX) || echo "note: $(TORCH_INDEX) not reachable; torch comes from the default index")
+	$(if $(TORCH_INDEX),if $(BIN)/python -c '$(REACHABLE)' $(TORCH_INDEX) 2>/dev/null; then $(BIN)/pip install --quiet --disable-pip-version-check --retries 0 --timeout 15 $(TORCH_PINS) --index-url $(TORCH_INDEX) || echo "note: pip could not install $(TORCH_PINS) from $(TORCH_INDEX) (above); torch comes from the default index"; else echo "$(TORCH_NOTE)"; fi)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 

@@ -1,10 +1,13 @@
-"""Jinja filters that quote a free-text answer for the file it lands in.
+"""Jinja filters that quote a free-text answer for the file it lands in, and the
+torch/torchvision pair the generated install lines pin (``{{ torch_pins }}``).
 
 Each format has its own rules: a JSON escape such as ``\\ud83d\\ude80`` (a surrogate
 pair) is valid JSON but not valid TOML, and PyYAML decodes it into two broken halves.
 So the text is written as itself (UTF-8), and only what the format forbids is escaped.
 cookiecutter loads this module through ``_extensions`` in cookiecutter.json.
 """
+
+from pathlib import Path
 
 from jinja2.ext import Extension
 
@@ -37,8 +40,19 @@ def yaml_string(text: str) -> str:
     )
 
 
+def torch_pins() -> str:
+    """``torch==X torchvision==Y``: the pair requirements-dev.txt pins, the one place it is
+    written (the template's tests and make demo install it)."""
+    requirements = Path(__file__).with_name("requirements-dev.txt").read_text()
+    pins = [
+        line for line in requirements.splitlines() if line.startswith(("torch==", "torchvision=="))
+    ]
+    return " ".join(sorted(pins))
+
+
 class QuotingExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters["toml_string"] = toml_string
         environment.filters["yaml_string"] = yaml_string
+        environment.globals["torch_pins"] = torch_pins()

@@ -89,6 +89,8 @@ def loader_generated(project: Path, root: Path, batch: int, workers: int):
             "data.name=image_folder",
             f"data.root={root}",
             "data.image_size=224",
+            "data.channels=3",
+            "data.flip=true",  # the course's RandomHorizontalFlip: the same work
             "data.normalize=imagenet",
             f"data.batch_size={batch}",
             f"data.num_workers={workers}",

@@ -76,6 +76,12 @@ def suite_passed(stdout: str) -> bool:
     return " passed" in summary and " failed" not in summary and " error" not in summary
 
 
+def missing_module_skips(stdout: str) -> list[str]:
+    """The skip lines (the generated suite runs with -ra) naming a module of the project
+    that could not be imported: a test the bake should not hold."""
+    return [line for line in stdout.splitlines() if "could not import 'my_pytorch_project" in line]
+
+
 def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return run([sys.executable, "-m", "ruff", *args], cwd=cwd, timeout=120)
 

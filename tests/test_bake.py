@@ -2,6 +2,7 @@
 
 import json
 import py_compile
+import re
 import tomllib
 
 import pytest
@@ -9,6 +10,10 @@ import pytest
 from .conftest import UNRENDERED, all_combinations, combination_id, ruff
 
 COMBINATIONS = all_combinations()
+
+
+def data_sources(package) -> str:
+    return "\n".join(p.read_text() for p in sorted((package / "data").glob("*.py")))
 
 
 def text_files(project):
@@ -52,6 +57,15 @@ def test_options_choose_files_and_dependencies(bake, context):
     assert pyproject["project"]["requires-python"] == f">={context['python_version']}"
     config = (project / "configs" / "train.yaml").read_text()
     assert f"name: {dataset}" in config
+    # The comments a user reads name only this bake's data modules (checked here, on the
+    # fresh bake: a generated test reading them would fail once the user adds their own).
+    registered = set(re.findall(r'^@DATAMODULES\.register\("(\w+)"\)', data_sources(package), re.M))
+    schema = (package / "config" / "schema.py").read_text()
+    listed = re.search(r"^\s*name: str = .*# (.+)$", schema, re.MULTILINE).group(1)
+    assert {name.strip() for name in listed.split("|")} == registered
+    docstring = (package / "data" / "__init__.py").read_text().split('"""')[1]
+    for module in re.findall(r"\(see (\w+\.py)\)", docstring):
+        assert (package / "data" / module).is_file(), module
     source = "\n".join(p.read_text() for p in package.rglob("*.py"))
     if logger != "wandb":
         assert "import wandb" not in source

@@ -1,7 +1,8 @@
 """The generated README's "First hour" section, done as a new user would, in a fresh bake
 with their own images (a small shapes set): the install block in bash, every ``python``
 command as written (with the interpreter that install made), the model file and the two
-lines it adds, then ruff.
+lines it adds, then ruff and the project's own quick suite (plain ``pytest``): a user who
+followed the README is left with a green suite.
 
 The install block runs for real, into the bake's own ``.venv``, with one line added after
 the venv is made: a ``.pth`` file that shows it the test environment's packages (as
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ruff, run
+from .conftest import ruff, run, suite_passed
 
 SECTION = re.compile(r"^## First hour\n(.*?)(?=^## )", re.MULTILINE | re.DOTALL)
 
@@ -52,10 +53,19 @@ def assert_ruff_clean(project: Path) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+def assert_suite_passes(project: Path, python: str = sys.executable) -> str:
+    """Plain ``pytest`` in the project, as its README says to run after every change; its
+    output (``-rs``: with the reason of every skip)."""
+    result = run([python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"], cwd=project)
+    tail = result.stdout[-3000:] + result.stderr[-2000:]
+    assert result.returncode == 0 and suite_passed(result.stdout), tail
+    return result.stdout
+
+
 # Shows the new venv the test environment's packages (see the module docstring).
 SHARE_PACKAGES = (
     "python -c 'import pathlib, sys, sysconfig; "
-    "pathlib.Path(sysconfig.get_paths()[\"purelib\"], \"test_env.pth\").write_text(sys.argv[1])' "
+    'pathlib.Path(sysconfig.get_paths()["purelib"], "test_env.pth").write_text(sys.argv[1])\' '
 )
 
 
@@ -137,6 +147,7 @@ def test_first_hour_as_written(bake, tmp_path):
     newest = max((project / "runs").glob("*/config.yaml"), key=lambda p: p.stat().st_mtime)
     assert (newest.parent / "test_metrics.json").exists()
     assert not (project / "predictions.csv").exists()
+    assert_suite_passes(project, str(python))  # after step 6's model file and its two lines
 
 
 OWN_DATASET = re.compile(r"^\*\*Your own dataset\*\*(.*?)(?=^## )", re.MULTILINE | re.DOTALL)
@@ -187,10 +198,9 @@ def test_own_dataset_as_written(bake, profile):
         assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
         ran.append((args[1], result.stdout))
     assert [script for script, _ in ran] == ["train.py", "evaluate.py", "predict.py"]
-    # The project's own data tests still pass: they skip the new module, saying why.
-    result = run([sys.executable, "-m", "pytest", "-q", "-rs", "tests/test_data.py"], cwd=project)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert "data.name=my_data: add its small test data to SOURCES" in result.stdout
+    # The project's own suite still passes: the data tests skip the new module, saying why.
+    output = assert_suite_passes(project)
+    assert "data.name=my_data: add its small test data to SOURCES" in output
     metrics = json.loads((project / "runs" / "mine" / "test_metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.9  # three well-separated classes
     rows = (project / "runs" / "mine" / "predictions.csv").read_text().splitlines()

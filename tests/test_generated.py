@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from .conftest import run, suite_passed
+from .conftest import missing_module_skips, run, suite_passed
 
 # (answers, which generated tests to run, environment). The default bake runs its whole
 # suite as a user would, with no variable set (the generated conftest pins its own
@@ -84,6 +84,7 @@ def test_generated_suite_passes(bake, variant):
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
     assert result.returncode == 0, tail
     assert suite_passed(result.stdout), tail
+    assert not missing_module_skips(result.stdout), tail
 
 
 @pytest.mark.parametrize("dataset", ["digits", "mnist", "fashion_mnist", "image_folder"])

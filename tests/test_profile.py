@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .conftest import UNRENDERED, ruff, run, suite_passed
+from .conftest import TEMPLATE, UNRENDERED, missing_module_skips, ruff, run, suite_passed
 
 # Words that name a left-out feature: none may appear in a minimal bake (code, tests, README,
 # Makefile, configs, pyproject). Removed files are added to this list by name (see below).
@@ -169,6 +169,7 @@ def test_minimal_suite_passes(bake, dataset, pytest_args):
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
     assert result.returncode == 0, tail
     assert suite_passed(result.stdout), tail
+    assert not missing_module_skips(result.stdout), tail
 
 
 @pytest.mark.slow
@@ -191,3 +192,51 @@ def test_every_bake_ships_a_table_that_trains_evaluates_and_predicts(bake, tmp_p
     assert predicted.returncode == 0, predicted.stderr
     assert len((run_dir / "predictions.csv").read_text().splitlines()) == 151
     assert not (project / "predictions.csv").exists()
+
+
+@pytest.mark.parametrize("profile", ["full", "minimal"])
+@pytest.mark.parametrize("dataset", ["digits", "mnist", "fashion_mnist", "image_folder"])
+def test_no_generated_test_skips_for_a_module_the_bake_lacks(bake, profile, dataset):
+    """A test that needs one dataset's module lives in a file only bakes with that module
+    keep (hooks/post_gen_project.py), rather than skipping elsewhere with "could not
+    import": a clean suite reports no skip that names a module of the project."""
+    project = bake(profile=profile, dataset=dataset)
+    for path in sorted((project / "tests").glob("*.py")):
+        for module in re.findall(
+            r"importorskip\(\s*\"(my_pytorch_project[\w.]*)\"", path.read_text()
+        ):
+            file = project / (module.replace(".", "/") + ".py")
+            assert file.is_file(), f"{path.name} skips unless {module} exists; this bake lacks it"
+
+
+def full_only_entries() -> list[str]:
+    """FULL_ONLY's scripts and folders, as the README writes them: ``demo.py``,
+    ``notebooks/``, ``<slug>/experiments/`` (tests and the package's single modules left
+    aside: the row sums those up as the options beyond the course)."""
+    hook = (TEMPLATE / "hooks" / "post_gen_project.py").read_text()
+    block = hook.split("FULL_ONLY = [", 1)[1].split("\n]", 1)[0]
+    entries = []
+    for line in block.splitlines():
+        parts = re.findall(r'"([^"]+)"', line)
+        if not parts or parts[0] == "tests":
+            continue
+        name = "/".join(["<slug>", *parts] if line.strip().startswith("PACKAGE") else parts)
+        if not (name.startswith("<slug>/") and name.endswith(".py")):
+            entries.append(name if name.endswith(".py") else name + "/")
+    return entries
+
+
+def test_the_readme_says_what_minimal_leaves_out():
+    """The template README's profile row names every script and folder a minimal bake
+    lacks (FULL_ONLY, demo.py and the notebook included), and its map of the generated
+    project marks each of them as full only."""
+    readme = (TEMPLATE / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `profile` |"))
+    tree = readme.split("## The generated project", 1)[1].split("```", 2)[1]
+    entries = full_only_entries()
+    assert "demo.py" in entries and "notebooks/" in entries
+    for entry in entries:
+        assert f"`{entry}`" in row, entry
+        for line in tree.splitlines():
+            if line.startswith(entry):
+                assert line.rstrip().endswith("(full)"), line

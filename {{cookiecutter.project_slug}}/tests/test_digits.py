@@ -2,12 +2,26 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from {{cookiecutter.project_slug}}.config import load_config
 from {{cookiecutter.project_slug}}.data import build_datamodule
 
 from .conftest import run_script
+
+
+def test_digits_fast_loader_matches_scikit_learn():
+    """The fast loader reads exactly what scikit-learn's ``load_digits`` returns."""
+    from sklearn import datasets
+
+    from {{cookiecutter.project_slug}}.data import digits
+
+    images, targets = digits.load_digits_arrays()
+    reference = datasets.load_digits()
+    assert images.dtype == reference.images.dtype and images.shape == (1797, 8, 8)
+    np.testing.assert_array_equal(images, reference.images)
+    np.testing.assert_array_equal(targets, reference.target)
 
 
 def test_digits_split_and_shapes():

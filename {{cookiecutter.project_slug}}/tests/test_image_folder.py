@@ -13,6 +13,7 @@ from PIL import Image
 
 from {{cookiecutter.project_slug}}.config import ConfigError, load_config
 from {{cookiecutter.project_slug}}.data import build_datamodule
+from {{cookiecutter.project_slug}}.data.image_stats import AUTO_MAX_IMAGE_SIZE
 from {{cookiecutter.project_slug}}.data.images import BadImageError, decode
 from {{cookiecutter.project_slug}}.utils.errors import DataError
 
@@ -178,6 +179,46 @@ def test_listed_transforms_are_applied(image_root):
     assert dm.preprocessing()["eval_transforms"] == [{"name": "Resize", "size": [12, 12]}]
     with pytest.raises(ConfigError, match=r"shape \(3, 12, 12\) but .* give \(3, 16, 16\)"):
         datamodule(image_root, f"data.train_transforms={transforms}")  # eval default: 16 px
+
+
+def write_gray(folder: Path, side: int, per_class: int = 6) -> Path:
+    """``folder/<digit>/<i>.png``: grayscale pictures of ``side`` px, like scanned digits."""
+    rng = np.random.default_rng(0)
+    for name in ("0", "1"):
+        (folder / name).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = rng.integers(0, 256, (side, side)).astype(np.uint8)
+            Image.fromarray(pixels, "L").save(folder / name / f"{i}.png")
+    return folder
+
+
+def test_auto_size_and_channels_follow_the_training_images(tmp_path, caplog):
+    """The image recipe's ``data.image_size=auto``/``data.channels=auto``: grayscale
+    pictures stay one channel, small ones keep their size (not upscaled), large ones are
+    cut to at most AUTO_MAX_IMAGE_SIZE; train.log says what was chosen and why."""
+    auto = ("data.image_size=auto", "data.channels=auto")
+    recipe = load_config(overrides=["experiment=images"]).data
+    assert (recipe.image_size, recipe.channels) == ("auto", "auto")
+    gray = datamodule(write_gray(tmp_path / "digits", side=20), *auto)
+    assert gray.input_shape == (1, 20, 20)
+    with caplog.at_level("INFO"):
+        gray.train_dataloader()
+    assert "data.image_size=auto: 20" in caplog.text and "data.channels=auto: 1" in caplog.text
+    large = write_gray(tmp_path / "scans", side=AUTO_MAX_IMAGE_SIZE * 2)
+    assert datamodule(large, *auto).input_shape == (1, AUTO_MAX_IMAGE_SIZE, AUTO_MAX_IMAGE_SIZE)
+    colour = datamodule(write_images(tmp_path / "mixed", per_class=7), *auto)
+    assert colour.input_shape[0] == 3  # one colour file among grayscale ones: RGB
+    with pytest.raises(ConfigError, match=r"data.image_size=big is not allowed.*or auto"):
+        load_config(overrides=["data.image_size=big"])
+
+
+def test_flips_are_an_opt_in(image_root):
+    """A mirrored digit or letter is another symbol, or none: the default training
+    transforms do not flip; ``data.flip=true`` adds a random horizontal flip."""
+    names = [spec["name"] for spec in datamodule(image_root).train_specs]
+    assert "RandomHorizontalFlip" not in names
+    flipped = [spec["name"] for spec in datamodule(image_root, "data.flip=true").train_specs]
+    assert flipped == [*names, "RandomHorizontalFlip"]
 
 
 def test_augmentation_depends_only_on_seed_epoch_and_index(image_root):

@@ -1,14 +1,11 @@
 """Performance invariants that can be checked without timing anything: the training
-loop does no per-step host sync, start-up imports no heavy optional module, and the
-fast digits loader reads exactly what scikit-learn's ``load_digits`` returns.
+loop does no per-step host sync and start-up imports no heavy optional module.
 (Timings live in the template's benchmarks/, never in tests.)"""
 
 import json
 import subprocess
 import sys
 
-import numpy as np
-import pytest
 import torch
 
 from {{cookiecutter.project_slug}}.config.checks import TRACKER
@@ -95,13 +92,10 @@ def test_imports_leave_heavy_optional_modules_unloaded():
     assert json.loads(done.stdout.splitlines()[-1]) == []
 
 
-def test_torchmetrics_loads_at_the_first_validation_without_scipy_signal(tmp_path):
+def test_torchmetrics_loads_at_the_first_validation_without_scipy_signal(fast_args):
     """A trainer starts without torchmetrics (~1 s to import) and imports it when it
     first validates, skipping its back-compat shim for scipy.signal (~1 s); the metrics
     still compute, and scipy still imports for whoever needs it."""
-    # It trains on scikit-learn's bundled digits (no data to write): projects generated
-    # without them skip, saying so.
-    pytest.importorskip("{{cookiecutter.project_slug}}.data.digits")
     code = (
         "import sys, torch\n"
         "from {{cookiecutter.project_slug}}.config import load_config\n"
@@ -109,7 +103,7 @@ def test_torchmetrics_loads_at_the_first_validation_without_scipy_signal(tmp_pat
         "from {{cookiecutter.project_slug}}.model import build_model\n"
         "from {{cookiecutter.project_slug}}.model.metric import build_metrics\n"
         "from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer\n"
-        f"config = load_config(overrides=['data.name=digits', 'output_dir={tmp_path}'])\n"
+        f"config = load_config(overrides={fast_args!r})\n"
         "data = build_datamodule(config.data, seed=0)\n"
         "model = build_model(config.model, data.input_shape, data.num_classes)\n"
         "trainer = ClassificationTrainer(model, data, config, config.output_dir)\n"
@@ -231,13 +225,3 @@ def test_the_first_training_step_runs_before_torchmetrics_and_matplotlib_load(tm
     for name in ("curves.png", "confusion_matrix.png", "test_metrics.json", "metrics.csv"):
         assert (run_dir / name).stat().st_size > 0, name
     assert TRACKER != "tensorboard" or any((run_dir / "tensorboard").iterdir())
-
-
-def test_digits_fast_loader_matches_scikit_learn():
-    digits = pytest.importorskip("{{cookiecutter.project_slug}}.data.digits")
-    datasets = pytest.importorskip("sklearn.datasets")
-    images, targets = digits.load_digits_arrays()
-    reference = datasets.load_digits()
-    assert images.dtype == reference.images.dtype and images.shape == (1797, 8, 8)
-    np.testing.assert_array_equal(images, reference.images)
-    np.testing.assert_array_equal(targets, reference.target)

@@ -44,8 +44,9 @@ def test_the_first_hour_recipe_says_what_the_images_experiment_does():
     config = load_config(overrides=["experiment=images"])
     said = re.search(
         r"A small CNN \((\w+) conv blocks, each map averaged to one number, a small head\), "
-        r"random\ncrops keeping (\d+)-(\d+) % of each picture plus flips, (\d+) % of the images "
-        r"held out for\nvalidation, up to (\d+) epochs with early stopping after (\d+) without",
+        r"random\ncrops keeping (\d+)-(\d+) % of each picture and no flips, (\d+) % of the images "
+        r"held out for\nvalidation, up to (\d+) epochs with early stopping after (\d+) without "
+        r"progress\. Size and\nchannels follow your images",
         section,
     )
     assert said, "the First hour's recipe description changed: update this test with it"
@@ -53,7 +54,9 @@ def test_the_first_hour_recipe_says_what_the_images_experiment_does():
     words = {"two": 2, "three": 3, "four": 4}
     assert config.model.name == "cnn" and config.model.global_pool
     assert len(config.model.channels) == words[blocks]
-    crop = default_transforms(config.data.image_size)[0][0]
+    data = config.data
+    assert (data.image_size, data.channels, data.flip) == ("auto", "auto", False)
+    crop = default_transforms(32)[0][0]
     assert crop["name"] == "RandomResizedCrop" and crop["scale"] == [
         int(low) / 100,
         int(high) / 100,

@@ -605,6 +605,35 @@ def test_num_threads_sets_torch_intra_op_threads(tmp_path, config_factory):
         torch.set_num_threads(before)
     with pytest.raises(ConfigError, match="trainer.num_threads"):
         config_factory("trainer.num_threads=0")
+
+
+def test_num_threads_auto_leaves_busy_cores_alone(tmp_path, config_factory, monkeypatch, caplog):
+    """``trainer.num_threads=auto``, the default: a thread per core this process may use,
+    less the cores the load average says are busy, shared by torchrun's processes on the
+    machine; OMP_NUM_THREADS, when set, is kept. The run's opening line says the count."""
+    from {{cookiecutter.project_slug}}.utils import device
+
+    assert config_factory().trainer.num_threads == "auto"
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr(device.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    for load, processes, expected in ((0.3, 1, 2), (1.2, 1, 1), (3.1, 1, 1), (0.0, 2, 1)):
+        monkeypatch.setattr(device.os, "getloadavg", lambda load=load: (load, load, load))
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", str(processes))
+        assert device.cpu_threads("auto")[0] == expected, (load, processes)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert device.cpu_threads("auto") == (None, "OMP_NUM_THREADS=3")
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    before = torch.get_num_threads()
+    try:
+        config = config_factory(*BASE, "trainer.fast_dev_run=true")
+        with caplog.at_level("INFO"):
+            make_trainer(config, tmp_path / "run").fit()  # load 0.0 from the loop above
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    opening = next(r.getMessage() for r in caplog.records if "training on" in r.getMessage())
+    assert "2 CPU threads (trainer.num_threads=auto: 2 cores, load 0.0)" in opening, opening
 {%- if cookiecutter.profile == "full" %}
 
 

@@ -100,7 +100,7 @@ def _validate_ranges(node: DictConfig, schema: type, prefix: str = "") -> None:
         elif "range" in spec.metadata and value is not None:
             is_list = isinstance(value, ListConfig)
             for item in value if is_list else [value]:
-                if not _in_range(item, **spec.metadata["range"]):
+                if item != "auto" and not _in_range(item, **spec.metadata["range"]):
                     default = spec.default_factory() if spec.default is MISSING else spec.default
                     rule = _describe_range(type(item), **spec.metadata["range"])
                     raise ConfigError(
@@ -111,6 +111,8 @@ def _validate_ranges(node: DictConfig, schema: type, prefix: str = "") -> None:
 
 
 def _in_range(value, low, high, low_open, high_open) -> bool:
+    if isinstance(value, str):  # a number-or-word field (Union[int, str]): auto is its word
+        return False
     if isinstance(value, float) and not math.isfinite(value):
         return False
     above = value > low if low_open else value >= low
@@ -124,8 +126,8 @@ def _describe_range(kind: type, low, high, low_open, high_open) -> str:
         parts.append(f"{'>' if low_open else '>='} {low:g}")
     if high != math.inf:
         parts.append(f"{'<' if high_open else '<='} {high:g}")
-    noun = "a whole number" if kind is int else "a finite number"
-    return f"{noun} {' and '.join(parts)}"
+    noun = "a whole number" if kind in (int, str) else "a finite number"
+    return f"{noun} {' and '.join(parts)}" + (" or auto" if kind is str else "")
 
 
 def _show(value) -> str:

@@ -12,7 +12,7 @@ so ``optimizer.lr=-1`` or ``{{ "trainer.precision=16" if cookiecutter.profile ==
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Union
 
 
 def ranged(default, low=-math.inf, high=math.inf, low_open=False, high_open=False):
@@ -77,8 +77,11 @@ class DataConfig:
     # image_folder (without test/) and csv: share held out for test
     test_fraction: float = probability(0.1)
     # --- image_folder only (see data/image_folder.py and the README) ---
-    channels: int = one_of(1, 3, default=3)  # grayscale or RGB: every image is decoded to this
-    image_size: int = at_least(1, 224)  # size of the default transforms' crops
+    # grayscale or RGB: every image is decoded to this; auto: 1 if the training images are gray
+    channels: Union[int, str] = one_of(1, 3, "auto", default=3)
+    # the default transforms' crop size; auto: the images' median side, at most 64
+    image_size: Union[int, str] = at_least(1, 224)
+    flip: bool = False  # the default transforms add random horizontal flips: never for digits/text
     # Lists of torchvision.transforms.v2 transforms on uint8 images, by name, e.g.
     # [{name: RandomResizedCrop, size: 224, scale: [0.6, 1.0]}]; null: the defaults.
     # ToDtype(float32, scale=True) + Normalize are appended to both.
@@ -190,9 +193,10 @@ class TrainerConfig:
     compile: bool = False  # torch.compile the model
 {%- endif %}
     deterministic: bool = False
-    # Intra-op CPU threads (torch.set_num_threads); null = PyTorch's default, one per core.
-    # Use 1 when other jobs share the cores: spinning OpenMP threads then slow small models.
-    num_threads: Optional[int] = at_least(1, None)
+    # Intra-op CPU threads (torch.set_num_threads). auto: the cores this process may use
+    # that the load average says are free (OMP_NUM_THREADS, if set, wins); null: PyTorch's
+    # default, one per core, even when other jobs keep them busy.
+    num_threads: Optional[Union[int, str]] = at_least(1, "auto")
     nonfinite_loss: str = one_of("raise", "skip")
     fast_dev_run: bool = False  # one train and one val batch, no checkpoints
     overfit_batches: int = non_negative(0)  # train and validate on the same first N batches

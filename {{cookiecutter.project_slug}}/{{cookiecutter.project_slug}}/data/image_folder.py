@@ -21,7 +21,7 @@ from ..utils.errors import ConfigError, DataError
 from .base import DATAMODULES, BaseDataModule
 from .datasets import BaseDataset
 from .image_files import check_classes_left, scan_split
-from .image_stats import normalize_statistics
+from .image_stats import auto_channels, auto_image_size, normalize_statistics
 from .images import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -118,7 +118,8 @@ class ImageFolderDataModule(BaseDataModule):
             )
         self.channels, self.sizes, self.lost_per_class = cfg.channels, {}, {}
         splits, skipped = self._scan(root)
-        train_specs, eval_specs = default_transforms(cfg.image_size)
+        image_size = self._resolve_auto(splits)
+        train_specs, eval_specs = default_transforms(image_size, cfg.flip)
         self.train_specs = self._specs("train_transforms", train_specs)
         self.eval_specs = self._specs("eval_transforms", eval_specs)
         if cfg.skip_bad_images or cfg.cache:
@@ -179,7 +180,25 @@ class ImageFolderDataModule(BaseDataModule):
                     )
         return shape
 
+    def _resolve_auto(self, splits) -> int:
+        """data.channels=auto and data.image_size=auto from the training images (their
+        headers, read by the scan): sets every split's channels, returns the size."""
+        cfg, train = self.config, splits["train"]
+        self.auto_notes, image_size = [], cfg.image_size
+        if cfg.channels == "auto":
+            self.channels, why = auto_channels(train.files)
+            self.auto_notes.append(f"data.channels=auto: {self.channels} ({why})")
+            for dataset in splits.values():
+                dataset.channels = self.channels
+        if image_size == "auto":
+            sizes = [self.sizes[f] for f in train.files if self.sizes.get(f)]
+            image_size, why = auto_image_size(sizes)
+            self.auto_notes.append(f"data.image_size=auto: {image_size} ({why})")
+        return image_size
+
     def train_dataloader(self, shuffle: bool | None = None):
+        for note in self.auto_notes:  # here, not in setup: train.py's log file exists by now
+            log.info(note)
         if self.skipped:  # here, not in setup: train.py's log file exists by now
             log.warning(
                 "data.skip_bad_images: %d files left out, e.g. %s",

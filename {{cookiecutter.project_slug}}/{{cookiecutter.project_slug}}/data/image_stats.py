@@ -64,3 +64,39 @@ def normalize_statistics(train, eval_specs: list[dict]):
         *(result["mean"], result["std"], len(picked), len(train)),
     )
     return result["mean"], result["std"]
+
+
+# data.image_size=auto never goes above this: the small CNN trains on a CPU in minutes at
+# 64 px. Larger pictures are scaled down to it; give a number (128, 224) for finer detail.
+AUTO_MAX_IMAGE_SIZE = 64
+# PIL modes without colour: such files stay one channel under data.channels=auto.
+GRAY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+# data.channels=auto reads the mode of at most this many training files, spread over the
+# list (every class): a header each, cheap even for a large folder.
+MODES_LOOKED_AT = 500
+
+
+def auto_image_size(sizes: list[tuple[int, int]]) -> tuple[int, str]:
+    """(size, why) for data.image_size=auto: the training images' median shorter side
+    (small images are not upscaled), at most AUTO_MAX_IMAGE_SIZE."""
+    sides = sorted(min(size) for size in sizes)
+    if not sides:  # no header size known (images too large for PIL's header read)
+        return AUTO_MAX_IMAGE_SIZE, f"the largest auto size, {AUTO_MAX_IMAGE_SIZE} px"
+    median = sides[len(sides) // 2]
+    size = min(median, AUTO_MAX_IMAGE_SIZE)
+    capped = f", at most {AUTO_MAX_IMAGE_SIZE}" if size < median else ""
+    return size, f"the training images' median shorter side is {median} px{capped}"
+
+
+def auto_channels(files: list[str]) -> tuple[int, str]:
+    """(channels, why) for data.channels=auto: 1 when every training file looked at is
+    grayscale, else 3."""
+    from PIL import Image
+
+    step = max(1, len(files) // MODES_LOOKED_AT)
+    looked_at = files[::step]
+    for path in looked_at:
+        with Image.open(path) as image:  # the header only: nothing is decoded
+            if image.mode not in GRAY_MODES:
+                return 3, f"{path} is in colour ({image.mode})"
+    return 1, f"the {len(looked_at)} of {len(files)} training images looked at are grayscale"

@@ -245,14 +245,14 @@ class ImagePipeline:
             generator.set_state(state)
 
 
-def default_transforms(image_size: int) -> tuple[list[dict], list[dict]]:
-    """(train, eval): random resized crop + flip; resize (crop ratio 0.875) + center crop.
-    The crop keeps 60-100 % of the image: torchvision's default (8-100 %) crops a small
-    object away in many samples, which costs accuracy on a few hundred images."""
-    train = [
-        {"name": "RandomResizedCrop", "size": image_size, "scale": [0.6, 1.0]},
-        {"name": "RandomHorizontalFlip"},
-    ]
+def default_transforms(image_size: int, flip: bool = False) -> tuple[list[dict], list[dict]]:
+    """(train, eval): random resized crop (+ a horizontal flip with ``flip``); resize (crop
+    ratio 0.875) + center crop. The crop keeps 60-100 % of the image: torchvision's default
+    (8-100 %) crops a small object away in many samples, which costs accuracy on a few
+    hundred images. No flip unless asked: a mirrored digit or letter is another symbol."""
+    train = [{"name": "RandomResizedCrop", "size": image_size, "scale": [0.6, 1.0]}]
+    if flip:
+        train.append({"name": "RandomHorizontalFlip"})
     evaluation = [
         {"name": "Resize", "size": round(image_size / 0.875)},
         {"name": "CenterCrop", "size": image_size},

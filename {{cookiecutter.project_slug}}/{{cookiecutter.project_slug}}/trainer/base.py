@@ -25,7 +25,7 @@ from torch import nn
 
 from ..logger import LoggerCollection
 from ..utils import {% if cookiecutter.profile == "full" %}DistInfo, {% endif %}MetricTracker
-from ..utils.device import prepare_device
+from ..utils.device import prepare_device, threads_note
 from ..utils.precision import Precision, batches_in_step
 from ..utils.run_dir import RunFiles
 from .callbacks import (
@@ -115,7 +115,7 @@ class BaseTrainer(TrainerHooks):
             resume(self, resume_from)
         for callback in self.hooks["on_train_start"]:
             callback.on_train_start(self, resumed=resume_from is not None)
-        log.info("training on %s: %s", self.device, describe_run(self))
+        log.info("training on %s, %s: %s", self.device, threads_note(), describe_run(self))
         with self.stop.handlers():
             while self.state.epoch < self.epochs and not self.state.should_stop:
                 epoch, started = self.state.epoch + 1, time.perf_counter()
