@@ -54,7 +54,9 @@ FULL_ONLY = [
     PACKAGE / "utils" / "dist.py",  # minimal runs one process: nothing to share or agree on
     PACKAGE / "trainer" / "distributed.py",
     PACKAGE / "trainer" / "reshard.py",
-    PACKAGE / "trainer" / "strategy.py",
+    PACKAGE / "trainer" / "fsdp.py",
+    PACKAGE / "trainer" / "cluster_stop.py",
+    PACKAGE / "utils" / "amp.py",
     PACKAGE / "saver" / "sharded.py",
     Path("tests") / "test_sweep.py",
     Path("tests") / "test_cv.py",

@@ -26,7 +26,7 @@ from torch.distributed.elastic.multiprocessing.errors import record
 from {{cookiecutter.project_slug}}.run import build_config, fit, report_stop
 from {{cookiecutter.project_slug}}.trainer import TrainingInterrupted
 {%- if cookiecutter.profile == "full" %}
-from {{cookiecutter.project_slug}}.trainer.graceful_stop import catch_usr1_early
+from {{cookiecutter.project_slug}}.trainer.cluster_stop import catch_usr1_early
 from {{cookiecutter.project_slug}}.utils import dist
 {%- endif %}
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary

@@ -7,17 +7,17 @@ if TYPE_CHECKING:
     from torchmetrics import MetricCollection
 
 
-def metric_states(metrics: "MetricCollection"{% if cookiecutter.profile == "full" %}, distributed: bool{% endif %}) -> dict[str, Any]:
-    """Every metric's state{% if cookiecutter.profile == "full" %}; all ranks' merged when ``distributed`` (a collective){% endif %}."""
+def metric_states(metrics: "MetricCollection"{% if cookiecutter.profile == "full" %}, strategy{% endif %}) -> dict[str, Any]:
+    """Every metric's state{% if cookiecutter.profile == "full" %}; all ranks' merged under several processes (a collective){% endif %}."""
     metrics.persistent(True)  # states are then part of state_dict()
 {%- if cookiecutter.profile == "full" %}
-    if distributed:
+    if strategy.world_size > 1:
         for metric in metrics.values():
             metric.sync()
     try:
         return {name: _cpu(value) for name, value in metrics.state_dict().items()}
     finally:
-        if distributed:
+        if strategy.world_size > 1:
             for metric in metrics.values():
                 metric.unsync()
 {%- else %}

@@ -17,7 +17,6 @@ from ..saver import load_checkpoint
 {%- if cookiecutter.profile == "full" %}
 from ..utils import DistInfo, dist, get_rng_state, set_rng_state
 from .reshard import share_out_resumed_epoch
-from .strategy import load_model_and_optimizer, model_and_optimizer_state
 {%- else %}
 from ..utils import get_rng_state, set_rng_state
 {%- endif %}
@@ -48,16 +47,9 @@ def collect_state(trainer) -> dict[str, Any]:
 {%- endif %}
     checkpoint = {
         "format_version": 1,
-{%- if cookiecutter.profile == "full" %}
-        **model_and_optimizer_state(trainer),  # this rank's shards under trainer.strategy=fsdp
-{%- else %}
-        "model": trainer.module.state_dict(),
-        "optimizer": trainer.optimizer.state_dict(),
-{%- endif %}
+        **trainer.strategy.model_and_optimizer_state(trainer),  # "model", "optimizer"
         "lr_scheduler": scheduler.scheduler.state_dict() if scheduler else None,
-{%- if cookiecutter.profile == "full" %}
-        "grad_scaler": trainer.precision.state_dict(),
-{%- endif %}
+        "grad_scaler": trainer.precision.state_dict(),  # the loss scale ({} in fp32)
         "trainer": asdict(trainer.state),
         "train_tracker": trainer.train_tracker.state_dict() if mid_epoch else None,
         "callbacks": callback_states(trainer.callbacks),
@@ -123,24 +115,14 @@ def own_rng_state(state: dict[str, Any], info: DistInfo, quiet: bool = False) ->
 
 
 def restore_state(trainer, state: dict[str, Any]) -> None:
-{%- if cookiecutter.profile == "full" %}
-    load_model_and_optimizer(trainer, state)  # into shards too (trainer.strategy=fsdp)
-{%- else %}
-    trainer.module.load_state_dict(state["model"])
-    trainer.optimizer.load_state_dict(state["optimizer"])
-{%- endif %}
+    trainer.strategy.load_model_and_optimizer(trainer, state)
     if trainer.scheduler is not None and state["lr_scheduler"] is not None:
         trainer.scheduler.scheduler.load_state_dict(state["lr_scheduler"])
-{%- if cookiecutter.profile == "full" %}
-    trainer.precision.load_state_dict(state["grad_scaler"])
-{%- endif %}
+    # Absent from checkpoints of runs that had no scaler part: it starts fresh.
+    trainer.precision.load_state_dict(state.get("grad_scaler") or {})
     trainer.state = TrainState(**state["trainer"])
-{%- if cookiecutter.profile == "full" %}
-    # Under torchrun the saved sums are already over all ranks: only rank 0 takes them.
-    if state["train_tracker"] is not None and trainer.dist.is_main:
-{%- else %}
-    if state["train_tracker"] is not None:
-{%- endif %}
+    # Under several processes the saved sums are already over all: the main one takes them.
+    if state["train_tracker"] is not None and trainer.strategy.is_main:
         trainer.train_tracker.load_state_dict(state["train_tracker"], trainer.device)
     # Checkpoints written before the ``callbacks`` entry kept each state at the top level.
     saved = state.get("callbacks", state)
@@ -152,7 +134,7 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
 {%- if cookiecutter.profile == "full" %}
     said = share_out_resumed_epoch(trainer, state)  # says the RNG note too
     # Last: building the objects above must not shift it.
-    set_rng_state(own_rng_state(state, trainer.dist, quiet=said))
+    set_rng_state(own_rng_state(state, trainer.strategy.dist, quiet=said))
 {%- else %}
     # Last: building the objects above must not shift it.
     set_rng_state(state["rng"])

@@ -66,14 +66,12 @@ class ClassificationTrainer(BaseTrainer):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Mid-epoch, the training metrics' states so far{% if cookiecutter.profile == "full" %} (of all ranks){% endif %}."""
         if self.train_metrics is not None and self.state.batch_in_epoch > 0:
-            checkpoint["train_metrics"] = metric_states(self.train_metrics{% if cookiecutter.profile == "full" %}, self.dist.enabled{% endif %})
+            checkpoint["train_metrics"] = metric_states(self.train_metrics{% if cookiecutter.profile == "full" %}, self.strategy{% endif %})
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-{%- if cookiecutter.profile == "full" %}
-        # Saved over all ranks: only rank 0 takes them, as with the loss sums.
-{%- endif %}
+        # Saved over all processes: the main one takes them, as with the loss sums.
         saved = checkpoint.get("train_metrics")
-        if saved and self.train_metrics is not None{% if cookiecutter.profile == "full" %} and self.dist.is_main{% endif %}:
+        if saved and self.train_metrics is not None and self.strategy.is_main:
             load_metric_states(self.train_metrics, saved)
 
 
