@@ -4,6 +4,7 @@ torchrun, one process (still with ``trainer.compile`` and the cluster's stop sig
 Also SyncBatchNorm, and DDP's ``no_sync`` on gradient-accumulation batches."""
 
 import contextlib
+import logging
 import os
 from typing import Any
 
@@ -11,10 +12,13 @@ import torch
 from torch import nn
 
 from ..config import ConfigError
-from ..utils import DistInfo, dist
+from ..utils import DistInfo, dist, get_rng_state, set_rng_state
 from ..utils.device import prepare_device
 from .cluster_stop import ClusterStop
+from .reshard import share_out_resumed_epoch
 from .strategy import STRATEGIES, SingleDevice
+
+log = logging.getLogger(__name__)
 
 
 class DDPStrategy(SingleDevice):
@@ -60,8 +64,45 @@ class DDPStrategy(SingleDevice):
 
         load_model_and_optimizer(trainer, state)  # also a sharded run's consolidated state
 
+    # Under torchrun every rank draws its own random numbers (dropout, augmentation), so
+    # the checkpoint holds every rank's RNG state (``rng_per_rank``, gathered to rank 0 by
+    # checkpoint_state) and each rank restores its own: as exact as a single process.
+    def rng_state(self) -> dict[str, Any]:
+        rng = get_rng_state()  # this process's; every rank's in checkpoint_state
+        return {"rng": rng, "rng_per_rank": [rng]}
+
+    def restore_rng_state(self, trainer, state: dict[str, Any]) -> None:
+        said = share_out_resumed_epoch(trainer, state)  # says the RNG note too
+        set_rng_state(own_rng_state(state, self.dist, quiet=said))
+
 
 STRATEGIES["ddp"] = DDPStrategy
+
+
+def checkpoint_state(trainer) -> dict[str, Any]:
+    """``trainer.state_dict()`` with every rank's RNG state (rank 0 writes it). A
+    collective under torchrun: every rank must call it at the same point."""
+    rng_per_rank = dist.all_gather_object(get_rng_state())
+    state = trainer.state_dict()
+    state["rng_per_rank"] = rng_per_rank
+    return state
+
+
+def own_rng_state(state: dict[str, Any], info: DistInfo, quiet: bool = False) -> dict[str, Any]:
+    """This rank's saved RNG state. A checkpoint from another number of processes (or
+    written before ``rng_per_rank`` existed) gives every rank rank 0's state: such a
+    resume cannot be exact anyway, since the data shards depend on the world size."""
+    per_rank = state.get("rng_per_rank") or []
+    if len(per_rank) == info.world_size:
+        return per_rank[info.rank]
+    if info.is_main and per_rank and not quiet:
+        log.warning(
+            "the checkpoint was written by %d process(es), this run has %d: the data order "
+            "changes (the samples are dealt out to another number of processes) and every "
+            "process continues from rank 0's random state (not an exact resume)",
+            *(len(per_rank), info.world_size),
+        )
+    return state["rng"]
 
 
 def joined_group() -> DistInfo:

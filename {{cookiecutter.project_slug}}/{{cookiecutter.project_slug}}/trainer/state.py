@@ -1,11 +1,6 @@
 """The trainer's checkpoint: its own counters plus each part's ``state_dict``, as tensors
-and plain Python types only (``torch.load(weights_only=True)`` reads it).
-{%- if cookiecutter.profile == "full" %}
-
-Under torchrun every rank draws its own random numbers (dropout, augmentation), so the
-checkpoint holds every rank's RNG state (``rng_per_rank``, gathered to rank 0) and each
-rank restores its own: a resumed multi-process run is as exact as a single process.
-{%- endif %}"""
+and plain Python types only (``torch.load(weights_only=True)`` reads it). The random
+state is the strategy's part: it knows how many processes draw random numbers."""
 
 import logging
 from dataclasses import asdict, dataclass
@@ -14,12 +9,6 @@ from typing import Any
 
 from ..config import to_plain_dict
 from ..saver import load_checkpoint
-{%- if cookiecutter.profile == "full" %}
-from ..utils import DistInfo, dist, get_rng_state, set_rng_state
-from .reshard import share_out_resumed_epoch
-{%- else %}
-from ..utils import get_rng_state, set_rng_state
-{%- endif %}
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +31,6 @@ class TrainState:
 def collect_state(trainer) -> dict[str, Any]:
     mid_epoch = trainer.state.batch_in_epoch > 0
     scheduler = trainer.scheduler
-{%- if cookiecutter.profile == "full" %}
-    rng = get_rng_state()  # this process's; every rank's under torchrun: checkpoint_state
-{%- endif %}
     checkpoint = {
         "format_version": 1,
         **trainer.strategy.model_and_optimizer_state(trainer),  # "model", "optimizer"
@@ -53,12 +39,7 @@ def collect_state(trainer) -> dict[str, Any]:
         "trainer": asdict(trainer.state),
         "train_tracker": trainer.train_tracker.state_dict() if mid_epoch else None,
         "callbacks": callback_states(trainer.callbacks),
-{%- if cookiecutter.profile == "full" %}
-        "rng": rng,
-        "rng_per_rank": [rng],
-{%- else %}
-        "rng": get_rng_state(),
-{%- endif %}
+        **trainer.strategy.rng_state(),  # "rng"
         "config": to_plain_dict(trainer.config),
         "classes": list(trainer.datamodule.classes),
         "preprocessing": trainer.datamodule.preprocessing(),  # for predict.py
@@ -84,36 +65,6 @@ def callback_states(callbacks) -> dict[str, Any]:
     return states
 
 
-{%- if cookiecutter.profile == "full" %}
-
-
-def checkpoint_state(trainer) -> dict[str, Any]:
-    """``trainer.state_dict()`` with every rank's RNG state (rank 0 writes it). A
-    collective under torchrun: every rank must call it at the same point."""
-    rng_per_rank = dist.all_gather_object(get_rng_state())
-    state = trainer.state_dict()
-    state["rng_per_rank"] = rng_per_rank
-    return state
-
-
-def own_rng_state(state: dict[str, Any], info: DistInfo, quiet: bool = False) -> dict[str, Any]:
-    """This rank's saved RNG state. A checkpoint from another number of processes (or
-    written before ``rng_per_rank`` existed) gives every rank rank 0's state: such a
-    resume cannot be exact anyway, since the data shards depend on the world size."""
-    per_rank = state.get("rng_per_rank") or []
-    if len(per_rank) == info.world_size:
-        return per_rank[info.rank]
-    if info.is_main and per_rank and not quiet:
-        log.warning(
-            "the checkpoint was written by %d process(es), this run has %d: the data order "
-            "changes (the samples are dealt out to another number of processes) and every "
-            "process continues from rank 0's random state (not an exact resume)",
-            *(len(per_rank), info.world_size),
-        )
-    return state["rng"]
-{%- endif %}
-
-
 def restore_state(trainer, state: dict[str, Any]) -> None:
     trainer.strategy.load_model_and_optimizer(trainer, state)
     if trainer.scheduler is not None and state["lr_scheduler"] is not None:
@@ -131,14 +82,8 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
             callback.load_state_dict(saved[callback.state_key])
     trainer.last_metrics = dict(state["metrics"])
     trainer.on_load_checkpoint(state)
-{%- if cookiecutter.profile == "full" %}
-    said = share_out_resumed_epoch(trainer, state)  # says the RNG note too
     # Last: building the objects above must not shift it.
-    set_rng_state(own_rng_state(state, trainer.strategy.dist, quiet=said))
-{%- else %}
-    # Last: building the objects above must not shift it.
-    set_rng_state(state["rng"])
-{%- endif %}
+    trainer.strategy.restore_rng_state(trainer, state)
 
 
 def resume(trainer, checkpoint: Path | str | dict[str, Any]) -> None:

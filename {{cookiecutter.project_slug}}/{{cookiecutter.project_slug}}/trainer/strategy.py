@@ -12,6 +12,7 @@ from typing import Any
 
 from torch import nn
 
+from ..utils import get_rng_state, set_rng_state
 from ..utils.device import prepare_device
 from ..utils.errors import ConfigError
 from .graceful_stop import GracefulStop
@@ -57,6 +58,14 @@ class SingleDevice:
     def load_model_and_optimizer(self, trainer, state: dict[str, Any]) -> None:
         trainer.module.load_state_dict(state["model"])
         trainer.optimizer.load_state_dict(state["optimizer"])
+
+    def rng_state(self) -> dict[str, Any]:
+        """The checkpoint's ``rng`` entry: the random streams of this process."""
+        return {"rng": get_rng_state()}
+
+    def restore_rng_state(self, trainer, state: dict[str, Any]) -> None:
+        """The last step of a restore: the saved random streams continue."""
+        set_rng_state(state["rng"])
 
 
 # trainer.strategy -> the strategy's class (a run without the key trains on one device).

@@ -8,8 +8,8 @@ from ...saver import CheckpointManager
 {%- if cookiecutter.profile == "full" %}
 from ...saver.sharded import finish_pending, remove_stale_folders, save_sharded
 from ...utils import dist
+from ..distributed import checkpoint_state
 from ..fsdp import is_sharded
-from ..state import checkpoint_state
 {%- endif %}
 from .base import Callback
 
