@@ -16,7 +16,6 @@ from ..saver import load_checkpoint
 {%- endif %}
 from ..trainer import ClassificationTrainer, evaluate_test_split
 {%- if cookiecutter.profile == "full" %}
-from ..trainer.distributed import without_ddp
 from ..trainer.fsdp import load_best_weights
 from ..utils import init_distributed, seed_everything
 {%- else %}
@@ -155,11 +154,7 @@ def evaluate_best(trainer: ClassificationTrainer, files: RunFiles) -> dict[str, 
 def test_split(trainer: ClassificationTrainer, loader, classes: list[str]):
     """(metrics, confusion matrix) of the test split."""
     return evaluate_test_split(
-{%- if cookiecutter.profile == "full" %}
-        without_ddp(trainer.model),  # each rank tests its shard; the metrics are over all
-{%- else %}
-        trainer.model,
-{%- endif %}
+        trainer.strategy.eval_model(trainer.model),
         loader,
         trainer.config,
         classes,

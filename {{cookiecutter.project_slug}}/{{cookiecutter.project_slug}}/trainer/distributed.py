@@ -43,6 +43,9 @@ class DDPStrategy(SingleDevice):
     def unwrap(self, model: nn.Module) -> nn.Module:
         return getattr(without_ddp(model), "_orig_mod", without_ddp(model))  # compile's wrapper
 
+    def eval_model(self, model: nn.Module) -> nn.Module:
+        return without_ddp(model)  # each rank evaluates its own shard, with no collective
+
     def forward_context(self, model: nn.Module, update: bool):
         return sync_gradients(model, update)
 

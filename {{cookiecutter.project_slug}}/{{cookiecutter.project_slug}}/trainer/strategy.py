@@ -1,9 +1,8 @@
 """The strategy seam: where the model trains and what the processes of a run share
 (Lightning's strategies, in small). The core's strategy is one process on one device:
-the model is moved there, nothing is shared, and this process writes the files.{% if cookiecutter.profile == "full" %}
-trainer/distributed.py (DDP) and trainer/fsdp.py (FSDP2) implement the same methods
-for torchrun (``trainer.strategy``); trainer/__init__.py imports them, and each adds
-itself to ``STRATEGIES``.{% endif %}"""
+the model is moved there, nothing is shared, and this process writes the files. Other
+strategies implement the same methods and add themselves to ``STRATEGIES`` (by the
+name ``trainer.strategy`` gives); trainer/__init__.py imports them."""
 
 import contextlib
 import os
@@ -37,6 +36,10 @@ class SingleDevice:
     def forward_context(self, model: nn.Module, update: bool):
         """Around one batch's forward pass; ``update``: an optimizer step follows its backward."""
         return contextlib.nullcontext()
+
+    def eval_model(self, model: nn.Module) -> nn.Module:
+        """The model a validation step calls (here, the model that trains)."""
+        return model
 
     def eval_context(self, model: nn.Module):
         """Around an evaluation pass."""

@@ -1,8 +1,8 @@
 """The precision seam: the number format the loop computes in. The core trains in
 fp32, so each hook below hands back what it was given; the loop calls them beside
 ``loss.backward()`` and ``optimizer.step()`` so that a mixed-precision part can scale
-the loss and skip overflowed steps without the verbs leaving the loop.{% if cookiecutter.profile == "full" %}
-utils/amp.py adds bf16 and fp16 (``trainer.precision``).{% endif %}"""
+the loss and skip overflowed steps without the verbs leaving the loop. Other precisions
+register in ``PRECISIONS`` (by the name ``trainer.precision`` gives), at the end."""
 
 import contextlib
 import logging
