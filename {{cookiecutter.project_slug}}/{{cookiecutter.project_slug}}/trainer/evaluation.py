@@ -2,8 +2,8 @@
 function (as in torchvision's reference scripts), for train.py's final test and
 evaluate.py. The trainer runs the same pass with its ``validation_step``."""
 
-import contextlib
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -28,7 +28,7 @@ def evaluate(
     metrics: "MetricCollection",
     device: torch.device,
     prefix: str = "test",
-    autocast: Callable = contextlib.nullcontext,
+    autocast: Callable = nullcontext,
     criterion: nn.Module | None = None,
     batches: "BatchHooks | None" = None,
 ) -> dict[str, float]:
@@ -49,13 +49,7 @@ def evaluate(
 
 
 def evaluate_test_split(
-    model: nn.Module,
-    loader,
-    config,
-    classes: list[str],
-    device,
-    autocast: Callable = contextlib.nullcontext,
-    batches: "BatchHooks | None" = None,
+    model: nn.Module, loader, config, classes: list[str], device, autocast=nullcontext, batches=None
 ) -> tuple[dict[str, float], torch.Tensor]:
     """The test report of train.py and evaluate.py: loss, the configured ``metrics``,
     each class's precision and recall, and the confusion matrix (rows: true class)."""
@@ -85,7 +79,7 @@ def run_evaluation(
     batches: "BatchHooks",
     prefix: str,
     max_batches: int | None = None,
-    autocast: Callable = contextlib.nullcontext,
+    autocast: Callable = nullcontext,
 ) -> dict[str, float]:
     """Average ``step(batch, batch_idx)``'s values over the batches, weighted by batch
     size; ``batches``: (move a batch to the device, count its samples), the hooks the
