@@ -95,14 +95,17 @@ def make_trainer(config, run_dir) -> ClassificationTrainer:
 
 
 def test_a_checkpoint_with_parts_missing_or_extra_resumes(tmp_path, config_factory, caplog):
-    """As the other profile writes them: with no loss-scale part (``grad_scaler``), or
-    with a mixed-precision loss scale and every process's random state. The missing part starts
-    fresh; one that this run has no use for is said to go unused."""
+    """As the other profile writes them: with no loss-scale part (``grad_scaler``) and
+    no top-k checkpoint list, or with a mixed-precision loss scale and every process's
+    random state. A missing part starts fresh; an unused one is said to go unused."""
     config = config_factory(*BASE)
     first = make_trainer(config, tmp_path / "first")
     first.fit()
     state = first.state_dict()
     missing = {key: value for key, value in state.items() if key != "grad_scaler"}
+    # The checkpoint policy's state with its best score only (no top-k files).
+    best = state["callbacks"]["checkpoints"]["best_score"]
+    missing["callbacks"] = state["callbacks"] | {"checkpoints": {"best_score": best}}
     scale = {"scale": 1024.0, "growth_factor": 2.0, "backoff_factor": 0.5}
     scale |= {"growth_interval": 2000, "_growth_tracker": 0}
     extra = state | {"grad_scaler": scale, "rng_per_rank": [state["rng"]]}
