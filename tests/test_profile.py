@@ -76,9 +76,10 @@ def test_minimal_bakes_clean_without_dead_references(bake, dataset):
     project = bake(dataset=dataset, profile="minimal")
     kept = {relative for relative, _ in files(project)}
     assert kept < full_files
-    # one process in fp32: no module to share work between processes, no autocast
+    # one process in fp32: no module to share work between processes, no loss scaler
     precision = (project / "my_pytorch_project" / "utils" / "precision.py").read_text()
-    assert "class Precision" in precision and "autocast" not in precision
+    assert "class Float32Precision" in precision and "GradScaler" not in precision
+    assert not (project / "my_pytorch_project" / "utils" / "amp.py").exists()
     assert not (project / "my_pytorch_project" / "utils" / "dist.py").exists()
     removed = full_files - kept
     # Removed files are not named anywhere: top-level scripts by file name, package modules

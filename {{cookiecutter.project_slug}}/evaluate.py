@@ -53,7 +53,7 @@ def evaluate_checkpoint(checkpoint_path: Path, overrides: list[str]):
     batches = (partial(datamodule.transfer_batch_to_device, device=device), datamodule.batch_size)
     loader = datamodule.test_dataloader()
     metrics, matrix = evaluate_test_split(
-        trained.model, loader, config, trained.classes, device, {% if cookiecutter.profile == "full" %}trained.precision.autocast, {% endif %}batches
+        trained.model, loader, config, trained.classes, device, trained.precision.autocast, batches
     )
     baselines = split_baselines(datamodule, config, splits=("train", "test"))
     return metrics, confusion_figure(matrix, trained.classes), baselines, config

@@ -15,18 +15,16 @@ Wiring only: config -> data -> model -> trainer (which calls logger and saver); 
 run layer ({{cookiecutter.project_slug}}/run/) resolves resume=, claims the run
 directory and writes the test results.
 """
-
-import gc
-import sys
 {%- if cookiecutter.profile == "full" %}
 
 from torch.distributed.elastic.multiprocessing.errors import record
 {%- endif %}
 
 from {{cookiecutter.project_slug}}.run import build_config, fit, report_stop
+from {{cookiecutter.project_slug}}.run.process import run_as_process
 from {{cookiecutter.project_slug}}.trainer import TrainingInterrupted
 {%- if cookiecutter.profile == "full" %}
-from {{cookiecutter.project_slug}}.trainer.graceful_stop import catch_usr1_early
+from {{cookiecutter.project_slug}}.trainer.cluster_stop import catch_usr1_early
 from {{cookiecutter.project_slug}}.utils import dist
 {%- endif %}
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
@@ -55,18 +53,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # What the imports made lives until exit: later collections leave it out (see
-    # {{cookiecutter.project_slug}}/utils/lasting.py). Only here: a test calling main()
-    # keeps its own collector as it was.
-    gc.freeze()
-    exit_code = main()
-{%- if cookiecutter.profile == "full" %}
-    if dist.launched_by_torchrun():
-        dist.end_worker(exit_code)  # see there: torch's threads and the interpreter's teardown
-{%- endif %}
-    # Every output is written and closed by now. The interpreter's last garbage collection
-    # would walk every object torch created (~0.5 s of each run's exit here) only to free
-    # memory the OS takes back anyway: frozen objects are left out. atexit handlers, the
-    # log handlers' flush and stdout's flush still run.
-    gc.freeze()
-    sys.exit(exit_code)
+    run_as_process(main{% if cookiecutter.profile == "full" %}, end=dist.end_process{% endif %})  # gc tuning: see there

@@ -24,6 +24,7 @@ from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.run.same_config import first_difference
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
+from {{cookiecutter.project_slug}}.trainer.distributed import DDPStrategy
 from {{cookiecutter.project_slug}}.utils import DistInfo
 
 from .conftest import PROJECT_ROOT, run_script, script_env
@@ -260,9 +261,10 @@ def test_sync_batchnorm_without_cuda_is_a_config_error(config_factory):
     config = config_factory("model.name=cnn", "trainer.sync_batchnorm=true", "trainer.device=cpu")
     datamodule = build_datamodule(config.data, seed=config.seed)
     model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    two_ranks = DistInfo(rank=0, world_size=2)
     with pytest.raises(ConfigError, match="sync_batchnorm"):
         ClassificationTrainer(
-            model, datamodule, config, "unused", dist_info=DistInfo(rank=0, world_size=2)
+            model, datamodule, config, "unused", strategy=DDPStrategy(config.trainer, two_ranks)
         )
 
 

@@ -127,7 +127,7 @@ def test_torchmetrics_loads_at_the_first_validation_without_scipy_signal(fast_ar
 
 
 def test_a_first_import_runs_with_the_collector_off(tmp_path):
-    """utils/lasting.first_import (train.py's whole-process time: benchmarks/README.md):
+    """utils/lasting.first_import (for train.py's whole-process time):
     a module's first import runs with the garbage collector off, and it is on again after,
     also when the import fails; once the module is imported nothing changes; a collector
     the caller had off stays off. Nothing is frozen mid-run (it kept memory alive)."""

@@ -15,9 +15,7 @@ from ..data.images import MAX_IMAGE_PIXELS
 from ..model import build_model
 from ..saver import CheckpointError, load_model_weights, load_training_checkpoint
 from ..utils.device import prepare_device
-{%- if cookiecutter.profile == "full" %}
-from ..utils.precision import Precision
-{%- endif %}
+from ..utils.precision import Float32Precision, build_precision
 
 
 @dataclass
@@ -27,9 +25,7 @@ class Trained:
     classes: list[str]
     preprocessing: dict  # input_shape, mean, std: how inputs were prepared for training
     device: torch.device
-{%- if cookiecutter.profile == "full" %}
-    precision: Precision
-{%- endif %}
+    precision: Float32Precision  # autocast for the forward pass, as in training
 
 
 def load_trained(checkpoint_path: Path, overrides: list[str]) -> Trained:
@@ -52,12 +48,8 @@ def rebuild_trained(checkpoint: dict, checkpoint_path: Path, overrides: list[str
     device = prepare_device(config.trainer{% if cookiecutter.profile == "full" %}, dist_info=None{% endif %})
     model = build_model(config.model, tuple(preprocessing["input_shape"]), len(classes))
     load_model_weights(model, checkpoint["model"], checkpoint_path)
-{%- if cookiecutter.profile == "full" %}
-    precision = Precision.from_config(config.trainer, device)
+    precision = build_precision(config.trainer, device)
     return Trained(model.to(device).eval(), config, list(classes), preprocessing, device, precision)
-{%- else %}
-    return Trained(model.to(device).eval(), config, list(classes), preprocessing, device)
-{%- endif %}
 
 
 def check_metadata(preprocessing, classes, checkpoint_path: Path) -> None:

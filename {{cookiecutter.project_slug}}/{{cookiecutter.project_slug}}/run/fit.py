@@ -16,8 +16,7 @@ from ..saver import load_checkpoint
 {%- endif %}
 from ..trainer import ClassificationTrainer, evaluate_test_split
 {%- if cookiecutter.profile == "full" %}
-from ..trainer.distributed import without_ddp
-from ..trainer.strategy import full_weights, load_best_weights
+from ..trainer.fsdp import load_best_weights
 from ..utils import init_distributed, seed_everything
 {%- else %}
 from ..utils import seed_everything
@@ -69,7 +68,7 @@ def fit(config, checkpoint: dict | None = None) -> dict[str, float]:
 {%- if cookiecutter.profile == "full" %}
     with RunDirClaim(config, info) as claim:
         trainer = ClassificationTrainer(
-            model, datamodule, config, claim.run_dir, dist_info=info, callbacks=list(callbacks)
+            model, datamodule, config, claim.run_dir, callbacks=list(callbacks)
         )
 {%- else %}
     with RunDirClaim(config) as claim:
@@ -81,7 +80,7 @@ def fit(config, checkpoint: dict | None = None) -> dict[str, float]:
 
 def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, float]:
 {%- if cookiecutter.profile == "full" %}
-    info, files = trainer.dist, RunFiles(config.output_dir)
+    info, files = trainer.strategy.dist, RunFiles(config.output_dir)
     files.checkpoints.mkdir(parents=True, exist_ok=True)
     setup_logging(files.root, info.is_main)
     if info.is_main:
@@ -145,14 +144,10 @@ def evaluate_best(trainer: ClassificationTrainer, files: RunFiles, baselines=Non
         trainer.module.load_state_dict(load_checkpoint(files.best, trainer.device)["model"])
 {%- endif %}
     loader, classes = trainer.datamodule.test_dataloader(), list(trainer.datamodule.classes)
-{%- if cookiecutter.profile == "full" %}
-    with full_weights(trainer.model):  # trainer.strategy=fsdp: gathered once
+    with trainer.strategy.eval_context(trainer.model):
         metrics, matrix = test_split(trainer, loader, classes)
-{%- else %}
-    metrics, matrix = test_split(trainer, loader, classes)
-{%- endif %}
 {%- if cookiecutter.profile == "full" %}
-    if trainer.dist.is_main:
+    if trainer.strategy.is_main:
         figure = confusion_figure(matrix, classes)
         write_test_results(metrics, figure, files.test_metrics, baselines=baselines)
         trainer.loggers.log_figure("test/confusion_matrix", figure, trainer.state.global_step)
@@ -167,17 +162,11 @@ def evaluate_best(trainer: ClassificationTrainer, files: RunFiles, baselines=Non
 def test_split(trainer: ClassificationTrainer, loader, classes: list[str]):
     """(metrics, confusion matrix) of the test split."""
     return evaluate_test_split(
-{%- if cookiecutter.profile == "full" %}
-        without_ddp(trainer.model),  # each rank tests its shard; the metrics are over all
-{%- else %}
-        trainer.model,
-{%- endif %}
+        trainer.strategy.eval_model(trainer.model),
         loader,
         trainer.config,
         classes,
         trainer.device,
-{%- if cookiecutter.profile == "full" %}
         trainer.precision.autocast,
-{%- endif %}
         (trainer.transfer_batch_to_device, trainer.get_batch_size),  # as training moved them
     )

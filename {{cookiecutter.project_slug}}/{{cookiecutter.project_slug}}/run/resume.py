@@ -15,6 +15,7 @@ from ..saver import (
     newest_checkpoint,
     require_training_checkpoint,
 )
+from ..trainer.strategy import check_launch
 {%- if cookiecutter.profile == "full" %}
 from ..utils import dist
 {%- endif %}
@@ -28,6 +29,7 @@ BOTH = "resume= continues a run and overwrite=true replaces it; choose one"
 def build_config(argv: list[str] | None) -> tuple[DictConfig, dict | None]:
     """The validated config, and the checkpoint to resume from (read once, here, when
     ``resume=`` is given: its config is then the base)."""
+    check_launch()  # before anything is read or written
     path, overrides, _ = parse_cli(argv)
     resume = resume_value(overrides)
     if resume == AUTO:

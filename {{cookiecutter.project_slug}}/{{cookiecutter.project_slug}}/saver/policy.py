@@ -155,5 +155,6 @@ class CheckpointManager:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best_score = state["best_score"]
 {%- if cookiecutter.profile == "full" %}
-        self.top_k = [(float(score), str(name)) for score, name in state["top_k"]]
+        # A checkpoint with no top-k list (one from profile=minimal) starts an empty one.
+        self.top_k = [(float(score), str(name)) for score, name in state.get("top_k", [])]
 {%- endif %}

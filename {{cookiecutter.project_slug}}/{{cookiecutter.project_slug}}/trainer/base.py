@@ -1,17 +1,12 @@
 """BaseTrainer: the training loop, written once so projects never rewrite it.
 
 Read ``fit`` top to bottom: for each epoch, ``train_epoch`` (forward and loss in
-``training_step``, then backward, step, zero_grad), then ``validate``, then the
-scheduler, logging and the callbacks (early stopping, checkpoints, extra logging).
-The hooks a subclass fills in are declared in hooks.py; the machinery has its own
-small parts: ``precision`` ({% if cookiecutter.profile == "full" %}autocast, loss scaling, {% endif %}clipping), ``stop`` (Ctrl-C and
-SIGTERM), {% if cookiecutter.profile == "full" %}``distributed`` (DDP), {% endif %}``callbacks``.
-{%- if cookiecutter.profile == "full" %}
-``self.model`` is what trains (compiled, DDP-wrapped); ``self.module`` is the plain
-``nn.Module`` inside it, whose weights are saved.
-{%- else %}
-``self.model`` and ``self.module`` are the same ``nn.Module``, on the run's device.
-{%- endif %}
+``training_step``, then ``loss.backward()``, ``optimizer.step()``,
+``optimizer.zero_grad()``), then ``validate``, then the scheduler, logging and the
+callbacks (early stopping, checkpoints, extra logging). The hooks a subclass fills in
+are declared in hooks.py. Two parts the loop calls through: ``strategy`` (where the
+model trains: trainer/strategy.py) and ``precision`` (the number format: utils/precision.py);
+the core's are one device and fp32, whose hooks hand back what they are given.
 """
 
 import logging
@@ -24,9 +19,9 @@ from omegaconf import DictConfig
 from torch import nn
 
 from ..logger import LoggerCollection
-from ..utils import {% if cookiecutter.profile == "full" %}DistInfo, {% endif %}MetricTracker
-from ..utils.device import prepare_device, threads_note
-from ..utils.precision import Precision, batches_in_step
+from ..utils import MetricTracker
+from ..utils.device import threads_note
+from ..utils.precision import Float32Precision, batches_in_step, build_precision, clip_gradients
 from ..utils.run_dir import RunFiles
 from .callbacks import (
     HOOKS,
@@ -36,18 +31,13 @@ from .callbacks import (
     ModelCheckpoint,
     overriding,
 )
-{%- if cookiecutter.profile == "full" %}
-from .distributed import sync_gradients, wrap_model
-{%- endif %}
 from .evaluation import run_evaluation
-from .graceful_stop import GracefulStop, TrainingInterrupted
+from .graceful_stop import TrainingInterrupted
 from .hooks import TrainerHooks
 from .nonfinite import check_finite_loss, skip_nonfinite_batch
 from .setup import batch_counts, describe_run, epoch_loaders, progress_bar
 from .state import TrainState, collect_state, restore_state, resume
-{%- if cookiecutter.profile == "full" %}
-from .strategy import full_weights
-{%- endif %}
+from .strategy import SingleDevice, build_strategy
 
 if TYPE_CHECKING:
     from ..data import BaseDataModule
@@ -65,42 +55,40 @@ class BaseTrainer(TrainerHooks):
         datamodule: "BaseDataModule",
         config: DictConfig,
         run_dir: Path | str,
-{%- if cookiecutter.profile == "full" %}
-        dist_info: DistInfo | None = None,
-{%- endif %}
         callbacks: list[Callback] = (),
+        strategy: SingleDevice | None = None,
+        precision: Float32Precision | None = None,
     ) -> None:
+        """``strategy`` and ``precision``: by default those ``trainer.*`` names."""
         self.config, cfg = config, config.trainer
-{%- if cookiecutter.profile == "full" %}
-        self.dist = dist_info or DistInfo()
-{%- endif %}
         self.datamodule = datamodule
         self.loggers = LoggerCollection([])  # train.py sets the run's loggers
-{%- if cookiecutter.profile == "full" %}
-        self.device = prepare_device(cfg, self.dist)
-        self.precision = Precision.from_config(cfg, self.device)
-        self.module, self.model = wrap_model(model, self.device, self.dist, cfg)
-        self.stop = GracefulStop(self.dist)
-{%- else %}
-        self.device = prepare_device(cfg)
-        self.precision = Precision.from_config(cfg)
-        self.module = self.model = model.to(self.device)
-        self.stop = GracefulStop()
-{%- endif %}
+        self.strategy = strategy or build_strategy(cfg)
+        self.device = self.strategy.device
+        self.precision = precision or build_precision(cfg, self.device)
+        self.model = self.strategy.setup_model(model)  # the model that trains
+        self.stop = self.strategy.graceful_stop(self)
         self.early_stopping = EarlyStopping(**cfg.early_stopping)
         checkpoints = RunFiles(run_dir).checkpoints
         self.checkpoint = ModelCheckpoint(checkpoints, cfg.checkpoint, enabled=not cfg.fast_dev_run)
         # The checkpoint policy runs last, so the state it saves holds every decision.
-        self.callbacks = [self.early_stopping, LoggingExtras({% if cookiecutter.profile == "full" %}config.logger{% endif %}), *callbacks]
+        self.callbacks = [self.early_stopping, LoggingExtras(), *callbacks]
         self.callbacks.append(self.checkpoint)
         self.hooks = {hook: overriding(self.callbacks, hook) for hook in HOOKS}
         self.epochs = 1 if cfg.fast_dev_run else cfg.epochs
         # Read on every step: plain attributes (see "Performance notes" in the README).
         self.accumulate, self.log_every = cfg.accumulate_grad_batches, cfg.log_every_n_steps
+        self.clip_val, self.clip_algorithm = cfg.gradient_clip_val, cfg.gradient_clip_algorithm
         self.skip_nonfinite = cfg.nonfinite_loss == "skip"
         self.state, self.train_tracker, self.last_metrics = TrainState(), MetricTracker(), {}
         self.optimizer, self.scheduler = None, None  # made in fit by configure_optimizers
         self.step_lr = 0.0  # the LR of the latest optimizer step (logged as lr)
+
+    @property
+    def module(self) -> nn.Module:
+        """The plain ``nn.Module`` whose weights are saved: ``model`` without the
+        strategy's wrappers (on one device, ``model`` itself)."""
+        return self.strategy.unwrap(self.model)
 
     def fit(self, resume_from: Path | str | dict | None = None) -> dict[str, float]:
         """Train ``trainer.epochs`` epochs (or until early stopping); return the last
@@ -129,7 +117,7 @@ class BaseTrainer(TrainerHooks):
                 metrics = {"epoch": epoch, **train_metrics, **val_metrics, "lr": self.step_lr}
                 metrics["epoch_time"] = time.perf_counter() - started
                 self.end_epoch(epoch, metrics)
-                if self.stop.requested({% if cookiecutter.profile == "full" %}sync=True{% endif %}):
+                if self.stop.requested():
                     self.interrupt()
         return self.last_metrics
 
@@ -139,61 +127,52 @@ class BaseTrainer(TrainerHooks):
         start = self.state.batch_in_epoch
         self.datamodule.set_epoch(epoch, start)
         last = self.num_train_batches - 1
-        show = self.config.trainer.progress_bar{% if cookiecutter.profile == "full" %} and self.dist.is_main{% endif %}
+        show = self.config.trainer.progress_bar and self.strategy.is_main
         bar = progress_bar(self.num_train_batches, start, f"epoch {epoch}/{self.epochs}", show)
         for batch_idx, batch in enumerate(loader, start=start):
             if batch_idx > last:
                 break
             batch = self.transfer_batch_to_device(batch)
             update = (batch_idx + 1) % self.accumulate == 0 or batch_idx == last
-{%- if cookiecutter.profile == "full" %}
-            with sync_gradients(self.model, update), self.precision.autocast():
+            with self.strategy.forward_context(self.model, update), self.precision.autocast():
                 outputs = self.training_step(batch, batch_idx)  # outputs = model(x); loss = ...
-{%- else %}
-            outputs = self.training_step(batch, batch_idx)  # outputs = model(x); loss = ...
-{%- endif %}
             loss = outputs["loss"]
             if self.skip_nonfinite and skip_nonfinite_batch(self, loss, epoch, batch_idx):
                 continue
             group = batches_in_step(batch_idx, self.accumulate, self.num_train_batches)
-            self.precision.backward(loss, group)  # loss.backward()
+            if group > 1:  # the step averages the gradients of the group's batches
+                loss = loss / group
+            loss = self.precision.scale(loss)  # fp32: the loss itself
+            loss.backward()
             self.train_tracker.update(outputs, self.get_batch_size(batch))
             self.state.batch_in_epoch = batch_idx + 1
             bar.update(1)
             if update:
-                self.precision.step(self.optimizer, self.module.parameters())  # optimizer.step()
+                if self.precision.gradients_finite(self.optimizer):  # fp32: always
+                    if self.clip_val > 0:
+                        clip_gradients(self.module.parameters(), self.clip_val, self.clip_algorithm)
+                    self.optimizer.step()
+                self.precision.update()
                 for callback in self.hooks["on_before_zero_grad"]:
                     callback.on_before_zero_grad(self)
-                self.optimizer.zero_grad(set_to_none=True)  # optimizer.zero_grad()
-                self.after_optimizer_step(loss, bar, mid_epoch=batch_idx < last)
-{%- if cookiecutter.profile == "full" %}
-                at_log_step = self.state.global_step % self.log_every == 0
-                if batch_idx < last and self.stop.requested(sync=at_log_step):
-{%- else %}
+                self.optimizer.zero_grad(set_to_none=True)
+                self.after_optimizer_step(outputs["loss"], bar, mid_epoch=batch_idx < last)
                 if batch_idx < last and self.stop.requested():
-{%- endif %}
                     self.interrupt()
         bar.close()
         self.raise_if_nonfinite()
         metrics = self.train_tracker.compute() | self.on_train_epoch_end()
-{%- if cookiecutter.profile == "full" %}
         # The next epoch's sums start here, not at its first batch: a resumed epoch may
-        # start at batch 0 with restored sums (another world size, trainer/reshard.py).
-{%- endif %}
+        # start at batch 0 with restored sums.
         self.train_tracker = MetricTracker()
         return {f"train_{name}": value for name, value in metrics.items()}
 
     def validate(self, loader) -> dict[str, float]:
         self.model.eval()
-{%- if cookiecutter.profile == "full" %}
         limit, autocast = self.num_val_batches, self.precision.autocast
         batches = (self.transfer_batch_to_device, self.get_batch_size)
-        with full_weights(self.model):  # trainer.strategy=fsdp: gathered once, not per batch
+        with self.strategy.eval_context(self.model):
             metrics = run_evaluation(self.validation_step, loader, batches, "val", limit, autocast)
-{%- else %}
-        batches = (self.transfer_batch_to_device, self.get_batch_size)
-        metrics = run_evaluation(self.validation_step, loader, batches, "val", self.num_val_batches)
-{%- endif %}
         extra = self.on_validation_epoch_end()
         return metrics | {f"val_{name}": value for name, value in extra.items()}
 
@@ -201,10 +180,8 @@ class BaseTrainer(TrainerHooks):
         self.state.global_step += 1
         step = self.state.global_step
         self.step_lr = self.optimizer.param_groups[0]["lr"]  # the LR this step used
-{%- if cookiecutter.profile == "full" %}
         if self.scheduler is not None:
             self.scheduler.after_optimizer_step()
-{%- endif %}
         if step % self.log_every == 0:  # the only per-step host sync
             self.raise_if_nonfinite()
             value = loss.item()

@@ -1,23 +1,132 @@
-"""Distributed wrapping: SyncBatchNorm, torch.compile and DistributedDataParallel
-around the plain module, and DDP's ``no_sync`` on gradient-accumulation batches."""
+"""``trainer.strategy=ddp`` (the full profile's default): one process per device under
+torchrun, each with a full copy of the model in DistributedDataParallel; without
+torchrun, one process (still with ``trainer.compile`` and the cluster's stop signals).
+Also SyncBatchNorm, and DDP's ``no_sync`` on gradient-accumulation batches."""
 
 import contextlib
+import logging
+import os
+from typing import Any
 
 import torch
 from torch import nn
 
 from ..config import ConfigError
-from ..utils import DistInfo
-{%- if cookiecutter.profile == "full" %}
-from .strategy import shard_model
-{%- endif %}
+from ..utils import DistInfo, dist, get_rng_state, set_rng_state
+from ..utils.device import prepare_device
+from .cluster_stop import ClusterStop
+from .reshard import share_out_resumed_epoch
+from .strategy import STRATEGIES, SingleDevice
+
+log = logging.getLogger(__name__)
 
 
-def wrap_model(
-    module: nn.Module, device: torch.device, dist_info: DistInfo, cfg
-) -> tuple[nn.Module, nn.Module]:
-    """(the plain module on ``device``, whose weights are saved; the model that trains),
-    by ``trainer.sync_batchnorm`` and ``trainer.compile``."""
+class DDPStrategy(SingleDevice):
+    multi_process = True
+
+    def __init__(self, cfg, dist_info: DistInfo | None = None) -> None:
+        self.cfg = cfg
+        self.dist = dist_info or joined_group()
+        self.device = prepare_device(cfg, self.dist)
+
+    @property
+    def is_main(self) -> bool:
+        return self.dist.is_main
+
+    @property
+    def world_size(self) -> int:
+        return self.dist.world_size
+
+    def setup_model(self, module: nn.Module) -> nn.Module:
+        return wrap_model(module, self.device, self.dist, self.cfg)[1]
+
+    def unwrap(self, model: nn.Module) -> nn.Module:
+        return getattr(without_ddp(model), "_orig_mod", without_ddp(model))  # compile's wrapper
+
+    def eval_model(self, model: nn.Module) -> nn.Module:
+        return without_ddp(model)  # each rank evaluates its own shard, with no collective
+
+    def forward_context(self, model: nn.Module, update: bool):
+        return sync_gradients(model, update)
+
+    def any_process(self, flag: bool) -> bool:
+        # Under DDP all ranks skip a batch together: a rank that skipped its backward
+        # alone would leave the others waiting in the gradient all-reduce.
+        return flag if not self.dist.enabled else dist.max_over_ranks(int(flag)) == 1
+
+    def graceful_stop(self, trainer) -> ClusterStop:
+        return ClusterStop(self.dist, lambda: at_sync_point(trainer))
+
+    def model_and_optimizer_state(self, trainer) -> dict[str, Any]:
+        from .fsdp import model_and_optimizer_state
+
+        return model_and_optimizer_state(trainer)  # this rank's shards when sharded
+
+    def load_model_and_optimizer(self, trainer, state: dict[str, Any]) -> None:
+        from .fsdp import load_model_and_optimizer
+
+        load_model_and_optimizer(trainer, state)  # also a sharded run's consolidated state
+
+    # Under torchrun every rank draws its own random numbers (dropout, augmentation), so
+    # the checkpoint holds every rank's RNG state (``rng_per_rank``, gathered to rank 0 by
+    # checkpoint_state) and each rank restores its own: as exact as a single process.
+    def rng_state(self) -> dict[str, Any]:
+        rng = get_rng_state()  # this process's; every rank's in checkpoint_state
+        return {"rng": rng, "rng_per_rank": [rng]}
+
+    def restore_rng_state(self, trainer, state: dict[str, Any]) -> None:
+        said = share_out_resumed_epoch(trainer, state)  # says the RNG note too
+        set_rng_state(own_rng_state(state, self.dist, quiet=said))
+
+
+STRATEGIES["ddp"] = DDPStrategy
+
+
+def checkpoint_state(trainer) -> dict[str, Any]:
+    """``trainer.state_dict()`` with every rank's RNG state (rank 0 writes it). A
+    collective under torchrun: every rank must call it at the same point."""
+    rng_per_rank = dist.all_gather_object(get_rng_state())
+    state = trainer.state_dict()
+    state["rng_per_rank"] = rng_per_rank
+    return state
+
+
+def own_rng_state(state: dict[str, Any], info: DistInfo, quiet: bool = False) -> dict[str, Any]:
+    """This rank's saved RNG state. A checkpoint from another number of processes (or
+    written before ``rng_per_rank`` existed) gives every rank rank 0's state: such a
+    resume cannot be exact anyway, since the data shards depend on the world size."""
+    per_rank = state.get("rng_per_rank") or []
+    if len(per_rank) == info.world_size:
+        return per_rank[info.rank]
+    if info.is_main and per_rank and not quiet:
+        log.warning(
+            "the checkpoint was written by %d process(es), this run has %d: the data order "
+            "changes (the samples are dealt out to another number of processes) and every "
+            "process continues from rank 0's random state (not an exact resume)",
+            *(len(per_rank), info.world_size),
+        )
+    return state["rng"]
+
+
+def joined_group() -> DistInfo:
+    """This process's place in the process group train.py joined (init_distributed), or a
+    single process when there is none."""
+    if not torch.distributed.is_available() or not torch.distributed.is_initialized():
+        return DistInfo()
+    rank, world_size = torch.distributed.get_rank(), torch.distributed.get_world_size()
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    return DistInfo(rank=rank, local_rank=local_rank, world_size=world_size)
+
+
+def at_sync_point(trainer) -> bool:
+    """Where all ranks agree on a stop request: log steps and epoch ends, which every rank
+    reaches together (no extra per-step host sync)."""
+    state = trainer.state
+    return state.batch_in_epoch == 0 or state.global_step % trainer.log_every == 0
+
+
+def with_sync_batchnorm(module: nn.Module, device: torch.device, dist_info: DistInfo, cfg):
+    """``module`` with SyncBatchNorm layers under torchrun and ``trainer.sync_batchnorm``."""
     if dist_info.enabled and cfg.sync_batchnorm:
         if device.type != "cuda":  # PyTorch's SyncBatchNorm only trains on GPUs: fail now
             raise ConfigError(
@@ -25,12 +134,15 @@ def wrap_model(
                 "SyncBatchNorm has no CPU implementation; set trainer.sync_batchnorm=false"
             )
         module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
-{%- if cookiecutter.profile == "full" %}
-    if cfg.strategy == "fsdp":  # sharded in place: the module is the model that trains
-        module = shard_model(module, device, dist_info)
-        return module, torch.compile(module) if cfg.compile else module
-{%- endif %}
-    module = module.to(device)
+    return module
+
+
+def wrap_model(
+    module: nn.Module, device: torch.device, dist_info: DistInfo, cfg
+) -> tuple[nn.Module, nn.Module]:
+    """(the plain module on ``device``, whose weights are saved; the model that trains),
+    by ``trainer.sync_batchnorm`` and ``trainer.compile``."""
+    module = with_sync_batchnorm(module, device, dist_info, cfg).to(device)
     model = torch.compile(module) if cfg.compile else module
     if dist_info.enabled:
         device_ids = [device.index] if device.type == "cuda" else None

@@ -2,8 +2,8 @@
 function (as in torchvision's reference scripts), for train.py's final test and
 evaluate.py. The trainer runs the same pass with its ``validation_step``."""
 
-{% if cookiecutter.profile == "full" %}import contextlib
-{% endif %}from collections.abc import Callable
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -28,9 +28,7 @@ def evaluate(
     metrics: "MetricCollection",
     device: torch.device,
     prefix: str = "test",
-{%- if cookiecutter.profile == "full" %}
-    autocast: Callable = contextlib.nullcontext,
-{%- endif %}
+    autocast: Callable = nullcontext,
     criterion: nn.Module | None = None,
     batches: "BatchHooks | None" = None,
 ) -> dict[str, float]:
@@ -46,12 +44,12 @@ def evaluate(
 
     if batches is None:
         batches = (lambda batch: move_batch(batch, device), batch_size)
-    results = run_evaluation(step, loader, batches, prefix{% if cookiecutter.profile == "full" %}, autocast=autocast{% endif %})
+    results = run_evaluation(step, loader, batches, prefix, autocast=autocast)
     return results | {f"{prefix}_{name}": value for name, value in compute_metrics(metrics).items()}
 
 
 def evaluate_test_split(
-    model: nn.Module, loader, config, classes: list[str], device, {% if cookiecutter.profile == "full" %}autocast, {% endif %}batches=None
+    model: nn.Module, loader, config, classes: list[str], device, autocast=nullcontext, batches=None
 ) -> tuple[dict[str, float], torch.Tensor]:
     """The test report of train.py and evaluate.py: loss, the configured ``metrics``,
     each class's precision and recall, and the confusion matrix (rows: true class)."""
@@ -59,7 +57,7 @@ def evaluate_test_split(
     metrics.add_metrics({"confusion_matrix": confusion_matrix(len(classes))})
     criterion = build_loss(config.loss, config.label_smoothing)
     metrics = metrics.to(device)
-    results = evaluate(model, loader, metrics, device, "test", {% if cookiecutter.profile == "full" %}autocast, {% endif %}criterion, batches)
+    results = evaluate(model, loader, metrics, device, "test", autocast, criterion, batches)
     matrix = metrics["confusion_matrix"].compute().cpu()
     return results | per_class_scores(matrix, classes, "test"), matrix
 
@@ -81,25 +79,18 @@ def run_evaluation(
     batches: "BatchHooks",
     prefix: str,
     max_batches: int | None = None,
-{%- if cookiecutter.profile == "full" %}
-    autocast: Callable = contextlib.nullcontext,
-{%- endif %}
+    autocast: Callable = nullcontext,
 ) -> dict[str, float]:
     """Average ``step(batch, batch_idx)``'s values over the batches, weighted by batch
     size; ``batches``: (move a batch to the device, count its samples), the hooks the
-    training loop uses.{% if cookiecutter.profile == "full" %} Under torchrun each rank runs its shard and the averages are
-    over all ranks.{% endif %}"""
+    training loop uses; ``autocast``: the precision's, around each step."""
     tracker = MetricTracker()
     transfer, size = batches
     for batch_idx, batch in enumerate(loader):
         if max_batches is not None and batch_idx >= max_batches:
             break
         batch = transfer(batch)
-{%- if cookiecutter.profile == "full" %}
         with autocast():
             values = step(batch, batch_idx)
-{%- else %}
-        values = step(batch, batch_idx)
-{%- endif %}
         tracker.update(values, size(batch))
     return {f"{prefix}_{name}": value for name, value in tracker.compute().items()}

@@ -18,8 +18,8 @@ class TrainerHooks(abc.ABC):
 
     @abc.abstractmethod
     def validation_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
-        """Return batch-mean metrics (including ``loss``), averaged as ``val_<name>``.{% if cookiecutter.profile == "full" %} Use
-        ``without_ddp(self.model)``: each rank evaluates its own shard, with no collective.{% endif %}"""
+        """Return batch-mean metrics (including ``loss``), averaged as ``val_<name>``.
+        Call ``self.strategy.eval_model(self.model)``, the model as evaluation runs it."""
 
     def on_train_epoch_end(self) -> dict[str, float]:
         """Epoch values of metrics the steps accumulated themselves (as ``train_<name>``)."""

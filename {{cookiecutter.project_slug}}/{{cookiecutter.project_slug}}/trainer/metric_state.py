@@ -1,28 +1,21 @@
 """The state of torchmetrics metrics in a checkpoint, as tensors (``torch.load
-(weights_only=True)`` reads it){% if cookiecutter.profile == "full" %}; under torchrun, the state of all ranks together{% endif %}."""
+(weights_only=True)`` reads it), over every process that trains."""
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from torchmetrics import MetricCollection
 
 
-def metric_states(metrics: "MetricCollection"{% if cookiecutter.profile == "full" %}, distributed: bool{% endif %}) -> dict[str, Any]:
-    """Every metric's state{% if cookiecutter.profile == "full" %}; all ranks' merged when ``distributed`` (a collective){% endif %}."""
+def metric_states(metrics: "MetricCollection") -> dict[str, Any]:
+    """Every metric's state, merged over the processes when several train (torchmetrics'
+    sync: a collective then, nothing in one process), then left as it was."""
     metrics.persistent(True)  # states are then part of state_dict()
-{%- if cookiecutter.profile == "full" %}
-    if distributed:
+    with contextlib.ExitStack() as merged:
         for metric in metrics.values():
-            metric.sync()
-    try:
+            merged.enter_context(metric.sync_context())
         return {name: _cpu(value) for name, value in metrics.state_dict().items()}
-    finally:
-        if distributed:
-            for metric in metrics.values():
-                metric.unsync()
-{%- else %}
-    return {name: _cpu(value) for name, value in metrics.state_dict().items()}
-{%- endif %}
 
 
 def load_metric_states(metrics: "MetricCollection", states: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 import math
 {%- endif %}
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch.optim import lr_scheduler as sched
@@ -14,12 +15,12 @@ from ..utils.lasting import first_import
 
 @dataclass
 class SchedulerSpec:
-{%- if cookiecutter.profile == "full" %}
-    """A scheduler and when the trainer steps it."""
+    """A scheduler and when the trainer steps it: at the end of each epoch (given a
+    metric when ``monitor`` names one), or after each optimizer step."""
 
-    scheduler: sched.LRScheduler | sched.ReduceLROnPlateau
+    scheduler: Any  # a torch.optim.lr_scheduler scheduler
     interval: str = "epoch"  # epoch | step
-    monitor: str | None = None  # ReduceLROnPlateau steps on this metric
+    monitor: str | None = None  # the metric the scheduler steps on
 
     def after_optimizer_step(self) -> None:
         if self.interval == "step":
@@ -28,14 +29,6 @@ class SchedulerSpec:
     def after_epoch(self, metrics: dict[str, float]) -> None:
         if self.interval == "epoch":
             self.scheduler.step(*([metrics[self.monitor]] if self.monitor else []))
-{%- else %}
-    """A scheduler, stepped at the end of every epoch."""
-
-    scheduler: sched.LRScheduler
-
-    def after_epoch(self, metrics: dict[str, float]) -> None:
-        self.scheduler.step()
-{%- endif %}
 
 
 OPTIMIZERS = Registry("optimizer.name")

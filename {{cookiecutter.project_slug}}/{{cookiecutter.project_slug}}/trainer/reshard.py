@@ -15,7 +15,7 @@ def share_out_resumed_epoch(trainer, state: dict[str, Any]) -> bool:
     that it runs exactly those batches. Only the order of the samples changes. True
     when it did (and said so)."""
     saved_world = len(state.get("rng_per_rank") or [])
-    world, done = trainer.dist.world_size, trainer.state.batch_in_epoch
+    world, done = trainer.strategy.world_size, trainer.state.batch_in_epoch
     if done == 0 or saved_world in (0, world) or trainer.config.trainer.overfit_batches:
         return False
     consumed = done * state["config"]["data"]["batch_size"] * saved_world
@@ -24,7 +24,7 @@ def share_out_resumed_epoch(trainer, state: dict[str, Any]) -> bool:
     if batches is None:
         return False
     trainer.state.batch_in_epoch = trainer.num_train_batches - batches
-    if trainer.dist.is_main:
+    if trainer.strategy.is_main:
         log.warning(
             "resuming epoch %d with %d process(es), saved by %d: its remaining samples are "
             "shared out anew (each used once, in another order than an uninterrupted run), "

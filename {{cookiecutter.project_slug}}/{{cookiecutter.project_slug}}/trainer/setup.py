@@ -42,7 +42,7 @@ def describe_run(trainer) -> str:
     return (
         f"{trainer.epochs} epochs x {trainer.num_train_batches} batches (batch_size="
 {%- if cookiecutter.profile == "full" %}
-        f"{trainer.config.data.batch_size} per process, world size {trainer.dist.world_size})"
+        f"{trainer.config.data.batch_size} per process, world size {trainer.strategy.world_size})"
 {%- else %}
         f"{trainer.config.data.batch_size})"
 {%- endif %}

@@ -1,11 +1,6 @@
 """The trainer's checkpoint: its own counters plus each part's ``state_dict``, as tensors
-and plain Python types only (``torch.load(weights_only=True)`` reads it).
-{%- if cookiecutter.profile == "full" %}
-
-Under torchrun every rank draws its own random numbers (dropout, augmentation), so the
-checkpoint holds every rank's RNG state (``rng_per_rank``, gathered to rank 0) and each
-rank restores its own: a resumed multi-process run is as exact as a single process.
-{%- endif %}"""
+and plain Python types only (``torch.load(weights_only=True)`` reads it). The random
+state is the strategy's part: it knows how many processes draw random numbers."""
 
 import logging
 from dataclasses import asdict, dataclass
@@ -14,15 +9,7 @@ from typing import Any
 
 from ..config import to_plain_dict
 from ..saver import load_checkpoint
-{%- if cookiecutter.profile == "full" %}
-from ..utils import DistInfo, dist, get_rng_state, set_rng_state
-from .reshard import share_out_resumed_epoch
 from .schedule_resume import restore_scheduler
-from .strategy import load_model_and_optimizer, model_and_optimizer_state
-{%- else %}
-from ..utils import get_rng_state, set_rng_state
-from .schedule_resume import restore_scheduler
-{%- endif %}
 
 log = logging.getLogger(__name__)
 
@@ -45,30 +32,15 @@ class TrainState:
 def collect_state(trainer) -> dict[str, Any]:
     mid_epoch = trainer.state.batch_in_epoch > 0
     scheduler = trainer.scheduler
-{%- if cookiecutter.profile == "full" %}
-    rng = get_rng_state()  # this process's; every rank's under torchrun: checkpoint_state
-{%- endif %}
     checkpoint = {
         "format_version": 1,
-{%- if cookiecutter.profile == "full" %}
-        **model_and_optimizer_state(trainer),  # this rank's shards under trainer.strategy=fsdp
-{%- else %}
-        "model": trainer.module.state_dict(),
-        "optimizer": trainer.optimizer.state_dict(),
-{%- endif %}
+        **trainer.strategy.model_and_optimizer_state(trainer),  # "model", "optimizer"
         "lr_scheduler": scheduler.scheduler.state_dict() if scheduler else None,
-{%- if cookiecutter.profile == "full" %}
-        "grad_scaler": trainer.precision.state_dict(),
-{%- endif %}
+        "grad_scaler": trainer.precision.state_dict(),  # the loss scale ({} in fp32)
         "trainer": asdict(trainer.state),
         "train_tracker": trainer.train_tracker.state_dict() if mid_epoch else None,
         "callbacks": callback_states(trainer.callbacks),
-{%- if cookiecutter.profile == "full" %}
-        "rng": rng,
-        "rng_per_rank": [rng],
-{%- else %}
-        "rng": get_rng_state(),
-{%- endif %}
+        **trainer.strategy.rng_state(),  # "rng"
         "config": to_plain_dict(trainer.config),
         "classes": list(trainer.datamodule.classes),
         "preprocessing": trainer.datamodule.preprocessing(),  # for predict.py
@@ -94,54 +66,14 @@ def callback_states(callbacks) -> dict[str, Any]:
     return states
 
 
-{%- if cookiecutter.profile == "full" %}
-
-
-def checkpoint_state(trainer) -> dict[str, Any]:
-    """``trainer.state_dict()`` with every rank's RNG state (rank 0 writes it). A
-    collective under torchrun: every rank must call it at the same point."""
-    rng_per_rank = dist.all_gather_object(get_rng_state())
-    state = trainer.state_dict()
-    state["rng_per_rank"] = rng_per_rank
-    return state
-
-
-def own_rng_state(state: dict[str, Any], info: DistInfo, quiet: bool = False) -> dict[str, Any]:
-    """This rank's saved RNG state. A checkpoint from another number of processes (or
-    written before ``rng_per_rank`` existed) gives every rank rank 0's state: such a
-    resume cannot be exact anyway, since the data shards depend on the world size."""
-    per_rank = state.get("rng_per_rank") or []
-    if len(per_rank) == info.world_size:
-        return per_rank[info.rank]
-    if info.is_main and per_rank and not quiet:
-        log.warning(
-            "the checkpoint was written by %d process(es), this run has %d: the data order "
-            "changes (the samples are dealt out to another number of processes) and every "
-            "process continues from rank 0's random state (not an exact resume)",
-            *(len(per_rank), info.world_size),
-        )
-    return state["rng"]
-{%- endif %}
-
-
 def restore_state(trainer, state: dict[str, Any]) -> None:
-{%- if cookiecutter.profile == "full" %}
-    load_model_and_optimizer(trainer, state)  # into shards too (trainer.strategy=fsdp)
-{%- else %}
-    trainer.module.load_state_dict(state["model"])
-    trainer.optimizer.load_state_dict(state["optimizer"])
-{%- endif %}
+    trainer.strategy.load_model_and_optimizer(trainer, state)
     restore_scheduler(trainer, state)  # a run extended past its schedule: see there
-{%- if cookiecutter.profile == "full" %}
-    trainer.precision.load_state_dict(state["grad_scaler"])
-{%- endif %}
+    # Absent from checkpoints of runs that had no scaler part: it starts fresh.
+    trainer.precision.load_state_dict(state.get("grad_scaler") or {})
     trainer.state = TrainState(**state["trainer"])
-{%- if cookiecutter.profile == "full" %}
-    # Under torchrun the saved sums are already over all ranks: only rank 0 takes them.
-    if state["train_tracker"] is not None and trainer.dist.is_main:
-{%- else %}
-    if state["train_tracker"] is not None:
-{%- endif %}
+    # Under several processes the saved sums are already over all: the main one takes them.
+    if state["train_tracker"] is not None and trainer.strategy.is_main:
         trainer.train_tracker.load_state_dict(state["train_tracker"], trainer.device)
     # Checkpoints written before the ``callbacks`` entry kept each state at the top level.
     saved = state.get("callbacks", state)
@@ -150,14 +82,8 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
             callback.load_state_dict(saved[callback.state_key])
     trainer.last_metrics = dict(state["metrics"])
     trainer.on_load_checkpoint(state)
-{%- if cookiecutter.profile == "full" %}
-    said = share_out_resumed_epoch(trainer, state)  # says the RNG note too
     # Last: building the objects above must not shift it.
-    set_rng_state(own_rng_state(state, trainer.dist, quiet=said))
-{%- else %}
-    # Last: building the objects above must not shift it.
-    set_rng_state(state["rng"])
-{%- endif %}
+    trainer.strategy.restore_rng_state(trainer, state)
 
 
 def resume(trainer, checkpoint: Path | str | dict[str, Any]) -> None:

@@ -1,151 +1,94 @@
-"""``trainer.strategy=fsdp``: FSDP2 (``torch.distributed.fsdp.fully_shard``) instead of
-DDP under torchrun. Each top-level block of the model and then the root are sharded
-over the processes: every process holds 1/W of the weights, gradients and optimizer
-state. With one process (no torchrun) there is nothing to shard: it trains as a plain
-single-process run and writes ``.pt`` checkpoints.
-
-Sharded runs save through ``torch.distributed.checkpoint`` (saver/sharded.py: a folder
-of shards per checkpoint); this module turns the model and optimizer into the state
-those folders hold, and back. Gradient accumulation needs no special case: FSDP2
-reduce-scatters every backward and sums into the sharded gradients, which equals one
-sync per optimizer step."""
+"""The strategy seam: where the model trains and what the processes of a run share
+(Lightning's strategies, in small). The core's strategy is one process on one device:
+the model is moved there, nothing is shared, and this process writes the files. Other
+strategies implement the same methods and add themselves to ``STRATEGIES`` (by the
+name ``trainer.strategy`` gives); trainer/__init__.py imports them."""
 
 import contextlib
-import logging
-import sys
-from pathlib import Path
+import os
+from collections.abc import Callable
 from typing import Any
 
-import torch
 from torch import nn
 
-from ..saver import load_checkpoint
-from ..saver.sharded import folder_for
-from ..utils import DistInfo
-
-log = logging.getLogger(__name__)
-
-
-def shard_model(module: nn.Module, device: torch.device, dist_info: DistInfo) -> nn.Module:
-    """``module`` on ``device``, sharded per block and at the root (in place) when there
-    are several processes."""
-    module = module.to(device)
-    if not dist_info.enabled:
-        # A warning: a user who asked for sharding may have forgotten torchrun.
-        log.warning("trainer.strategy=fsdp with one process: nothing to shard, training unsharded")
-        return module
-    from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.fsdp import fully_shard
-
-    # Each rank built its model from its own seed: start from rank 0's weights, as DDP
-    # does, so that sharding only splits what every rank agrees on.
-    with torch.no_grad():
-        for tensor in module.state_dict().values():
-            torch.distributed.broadcast(tensor, src=0)
-    mesh = init_device_mesh(device.type, (dist_info.world_size,))
-    for block in module.children():
-        if any(p.requires_grad for p in block.parameters()):
-            fully_shard(block, mesh=mesh)
-    fully_shard(module, mesh=mesh)
-    return module
+from ..utils import get_rng_state, set_rng_state
+from ..utils.device import prepare_device
+from ..utils.errors import ConfigError
+from .graceful_stop import GracefulStop
 
 
-def is_sharded(module: nn.Module) -> bool:
-    # Not imported to ask: a run that never sharded need not load FSDP.
-    fsdp = sys.modules.get("torch.distributed.fsdp")
-    return fsdp is not None and isinstance(module, fsdp.FSDPModule)
+class SingleDevice:
+    multi_process = False  # can train over the several processes torchrun starts
+    is_main = True  # the process that writes files, logs and the progress bar
+    world_size = 1  # processes training together
 
+    def __init__(self, cfg) -> None:
+        self.device = prepare_device(cfg)
 
-@contextlib.contextmanager
-def full_weights(model: nn.Module):
-    """Evaluation with every block's weights gathered once, on every rank together:
-    each rank then scores its own share of the batches (ranks may run different numbers
-    of batches) with no collective in the forward pass."""
-    module = getattr(model, "_orig_mod", model)  # torch.compile's wrapper
-    if not is_sharded(module):
-        yield
-        return
-    sync_buffers(module)
-    sharded = [m for m in module.modules() if is_sharded(m)]
-    module.set_reshard_after_forward(False)
-    for part in sharded:
-        part.unshard()
-    try:
-        yield
-    finally:
-        for part in sharded:
-            part.reshard()
-        module.set_reshard_after_forward(True)
+    def setup_model(self, module: nn.Module) -> nn.Module:
+        """The model that trains, made from ``module``: here, ``module`` on the device."""
+        return module.to(self.device)
 
+    def unwrap(self, model: nn.Module) -> nn.Module:
+        """The plain ``nn.Module`` inside the model that trains (whose weights are saved)."""
+        return model
 
-def sync_buffers(module: nn.Module) -> None:
-    """Rank 0's buffers (BatchNorm running statistics) on every rank. FSDP2 leaves
-    buffers unsharded and each rank updates its own; DDP copies rank 0's at every
-    forward. Here, before each evaluation and each save: every rank then evaluates with,
-    and a checkpoint holds, the statistics that rank 0 has (and a resume restores)."""
-    with torch.no_grad():
-        for buffer in module.buffers():
-            torch.distributed.broadcast(buffer, src=0)
+    def forward_context(self, model: nn.Module, update: bool):
+        """Around one batch's forward pass; ``update``: an optimizer step follows its backward."""
+        return contextlib.nullcontext()
 
+    def eval_model(self, model: nn.Module) -> nn.Module:
+        """The model a validation step calls (here, the model that trains)."""
+        return model
 
-def model_and_optimizer_state(trainer) -> dict[str, Any]:
-    """``model`` and ``optimizer`` entries of a checkpoint: the plain state dicts, or,
-    when sharded, this rank's shards (DTensors, parameter names as keys)."""
-    if not is_sharded(trainer.module):
+    def eval_context(self, model: nn.Module):
+        """Around an evaluation pass."""
+        return contextlib.nullcontext()
+
+    def any_process(self, flag: bool) -> bool:
+        """Whether ``flag`` holds in any process (the call is a collective where there
+        are several)."""
+        return flag
+
+    def graceful_stop(self, trainer) -> GracefulStop:
+        """The stop-signal handler for ``trainer``'s loop (Ctrl-C, SIGTERM)."""
+        return GracefulStop()
+
+    def model_and_optimizer_state(self, trainer) -> dict[str, Any]:
+        """The ``model`` and ``optimizer`` entries of a checkpoint."""
         return {"model": trainer.module.state_dict(), "optimizer": trainer.optimizer.state_dict()}
-    from torch.distributed.checkpoint.state_dict import get_state_dict
 
-    sync_buffers(trainer.module)
-    model, optimizer = get_state_dict(trainer.module, trainer.optimizer)
-    return {"model": model, "optimizer": optimizer}
-
-
-def load_model_and_optimizer(trainer, state: dict[str, Any]) -> None:
-    """Restore ``model_and_optimizer_state``'s entries, as full tensors: a ``.pt`` file
-    or a consolidated shard folder, into a sharded or a plain model (another number of
-    processes, or one)."""
-    groups = state["optimizer"].get("param_groups") or []
-    named = any(isinstance(p, str) for group in groups for p in group["params"])
-    if not (named or is_sharded(trainer.module)):
+    def load_model_and_optimizer(self, trainer, state: dict[str, Any]) -> None:
         trainer.module.load_state_dict(state["model"])
         trainer.optimizer.load_state_dict(state["optimizer"])
+
+    def rng_state(self) -> dict[str, Any]:
+        """The checkpoint's ``rng`` entry: the random streams of this process."""
+        return {"rng": get_rng_state()}
+
+    def restore_rng_state(self, trainer, state: dict[str, Any]) -> None:
+        """The last step of a restore: the saved random streams continue."""
+        set_rng_state(state["rng"])
+
+
+# trainer.strategy -> the strategy's class (a run without the key trains on one device).
+STRATEGIES: dict[str, Callable[[Any], SingleDevice]] = {"single_device": SingleDevice}
+
+
+def check_launch() -> None:
+    """Refuse a torchrun launch (it sets WORLD_SIZE and LOCAL_RANK) when no strategy of
+    this project trains over several processes: each process would train the same run
+    on its own and write the same files."""
+    world_size = os.environ.get("WORLD_SIZE", "1")
+    if any(strategy.multi_process for strategy in STRATEGIES.values()):
         return
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
-
-    optimizer = state["optimizer"]
-    if not named:  # a .pt from DDP: parameters numbered, FSDP wants their names
-        names = [name for name, p in trainer.module.named_parameters() if p.requires_grad]
-        optimizer = numbered_to_named(optimizer, names)
-    set_state_dict(
-        trainer.module,
-        trainer.optimizer,
-        model_state_dict=state["model"],
-        optim_state_dict=optimizer,
-        options=StateDictOptions(full_state_dict=True),
-    )
+    if world_size != "1" or "LOCAL_RANK" in os.environ:
+        raise ConfigError(
+            f"launched by torchrun (WORLD_SIZE={world_size}), but this project trains in one "
+            "process (profile=minimal): run `python train.py`; the full profile has DDP and FSDP"
+        )
 
 
-def numbered_to_named(optimizer: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    groups = [
-        {**group, "params": [names[index] for index in group["params"]]}
-        for group in optimizer["param_groups"]
-    ]
-    state = {names[index]: value for index, value in optimizer["state"].items()}
-    return {"state": state, "param_groups": groups}
-
-
-def load_best_weights(trainer, best: Path) -> None:
-    """The weights of ``best`` (``best.pt``, or its shard folder when sharded), if it
-    exists, into the model that trains."""
-    module = trainer.module
-    if is_sharded(module):
-        best = folder_for(best)
-    if not best.exists():
-        return
-    weights = load_checkpoint(best, trainer.device)["model"]
-    if not is_sharded(module):
-        module.load_state_dict(weights)
-        return
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
-
-    set_model_state_dict(module, weights, options=StateDictOptions(full_state_dict=True))
+def build_strategy(cfg) -> SingleDevice:
+    """The strategy ``trainer.strategy`` names, for the ``trainer.*`` keys ``cfg``."""
+    return STRATEGIES[cfg.get("strategy", "single_device")](cfg)

@@ -8,9 +8,6 @@ import torch
 from ..model import build_loss, build_metrics
 from ..model.metric import batch_accuracy, compute_metrics, holds_accuracy
 from .base import BaseTrainer
-{%- if cookiecutter.profile == "full" %}
-from .distributed import without_ddp
-{%- endif %}
 from .evaluation import score_batch
 from .metric_state import load_metric_states, metric_states
 
@@ -54,12 +51,8 @@ class ClassificationTrainer(BaseTrainer):
         return {"loss": loss}
 
     def validation_step(self, batch, batch_idx: int) -> dict[str, torch.Tensor]:
-{%- if cookiecutter.profile == "full" %}
-        # Without DDP's wrapper: each rank evaluates its own shard, with no collective.
-        return score_batch(without_ddp(self.model), batch, self.val_metrics, self.criterion)
-{%- else %}
-        return score_batch(self.model, batch, self.val_metrics, self.criterion)
-{%- endif %}
+        model = self.strategy.eval_model(self.model)
+        return score_batch(model, batch, self.val_metrics, self.criterion)
 
     def on_train_epoch_end(self) -> dict[str, float]:
         return {} if self.train_metrics is None else computed(self.train_metrics)
@@ -68,16 +61,14 @@ class ClassificationTrainer(BaseTrainer):
         return computed(self.val_metrics)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Mid-epoch, the training metrics' states so far{% if cookiecutter.profile == "full" %} (of all ranks){% endif %}."""
+        """Mid-epoch, the training metrics' states so far."""
         if self.train_metrics is not None and self.state.batch_in_epoch > 0:
-            checkpoint["train_metrics"] = metric_states(self.train_metrics{% if cookiecutter.profile == "full" %}, self.dist.enabled{% endif %})
+            checkpoint["train_metrics"] = metric_states(self.train_metrics)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-{%- if cookiecutter.profile == "full" %}
-        # Saved over all ranks: only rank 0 takes them, as with the loss sums.
-{%- endif %}
+        # Saved over all processes: the main one takes them, as with the loss sums.
         saved = checkpoint.get("train_metrics")
-        if saved and self.train_metrics is not None{% if cookiecutter.profile == "full" %} and self.dist.is_main{% endif %}:
+        if saved and self.train_metrics is not None and self.strategy.is_main:
             load_metric_states(self.train_metrics, saved)
 
 

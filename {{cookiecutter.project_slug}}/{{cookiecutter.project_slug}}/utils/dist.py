@@ -90,6 +90,13 @@ def cleanup() -> None:
         dist.destroy_process_group()
 
 
+def end_process(exit_code: int) -> NoReturn:
+    """A script's end: ``end_worker`` under torchrun, else ``sys.exit``."""
+    if launched_by_torchrun():
+        end_worker(exit_code)  # see there: torch's threads and the interpreter's teardown
+    sys.exit(exit_code)
+
+
 def end_worker(exit_code: int) -> NoReturn:
     """End a torchrun worker whose outputs are closed: the atexit handlers run (log
     handlers, trackers), stdout and stderr are flushed, then the process ends without

@@ -3,12 +3,12 @@
 Each full pass of Python's collector walks every tracked object it has not been told to
 skip. torch (with torch._dynamo, which the first optimizer imports), torchmetrics and
 matplotlib make about a million objects at import, all kept until exit, and a run's
-passes walked them again and again: ~0.4 s of a 3-epoch MNIST run (benchmarks/README.md,
-whole process). train.py freezes what its imports made (``gc.freeze()``: a generation no
+passes walked them again and again: ~0.4 s of a 3-epoch MNIST run (whole process).
+run/process.py freezes what a script's imports made (``gc.freeze()``: a generation no
 pass walks; reference counting still frees those objects), and the big libraries that are
 imported later, on first use, are imported with the collector off: an import makes
 lasting objects, not garbage worth a pass. What exists mid-run is not frozen: doing so
-raised the MNIST run's peak memory by ~140 MB (benchmarks/README.md).
+raised the MNIST run's peak memory by ~140 MB.
 """
 
 import gc

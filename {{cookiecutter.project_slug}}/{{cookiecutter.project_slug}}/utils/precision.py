@@ -1,99 +1,64 @@
-{% if cookiecutter.profile == "full" -%}
-"""Precision: autocast for the forward pass, a GradScaler for fp16, and the optimizer
-step with gradient clipping. The loop calls ``backward`` and ``step`` where the course
-calls ``loss.backward()`` and ``optimizer.step()``."""
+"""The precision seam: the number format the loop computes in. The core trains in
+fp32, so each hook below hands back what it was given; the loop calls them beside
+``loss.backward()`` and ``optimizer.step()`` so that a mixed-precision part can scale
+the loss and skip overflowed steps without the verbs leaving the loop. Other precisions
+register in ``PRECISIONS`` (by the name ``trainer.precision`` gives), at the end."""
 
 import contextlib
+import logging
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from .errors import ConfigError
-
-AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+log = logging.getLogger(__name__)
 
 
-class Precision:
-    def __init__(
-        self, precision: str, device: torch.device, clip_val: float = 0.0, clip_algorithm="norm"
-    ) -> None:
-        if precision == "fp16" and device.type != "cuda":
-            raise ConfigError(
-                f"trainer.precision=fp16 needs CUDA (device is {device}); use precision=bf16 on CPU"
-            )
-        if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
-            raise ConfigError(
-                f"trainer.precision=bf16: {torch.cuda.get_device_name(device)} has no "
-                "bfloat16 support; use precision=fp16"
-            )
-        self.dtype = AMP_DTYPES.get(precision)
-        self.device_type = device.type
-        self.clip_val, self.clip_algorithm = clip_val, clip_algorithm
-        # GradScaler only matters for fp16; disabled it is a pass-through.
-        self.scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-
-    @classmethod
-    def from_config(cls, cfg, device: torch.device) -> "Precision":
-        """From the ``trainer.*`` keys."""
-        return cls(cfg.precision, device, cfg.gradient_clip_val, cfg.gradient_clip_algorithm)
+class Float32Precision:
+    """fp32: no autocast, no loss scaling; every step is taken."""
 
     def autocast(self):
-        if self.dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device_type, dtype=self.dtype)
-{%- else -%}
-"""The optimizer step, in fp32: ``backward`` and ``step`` are where the course calls
-``loss.backward()`` and ``optimizer.step()``, with gradient accumulation and clipping."""
+        """Around the forward pass (and evaluation)."""
+        return contextlib.nullcontext()
 
-import torch
-from torch import nn
+    def scale(self, loss: torch.Tensor) -> torch.Tensor:
+        """The loss to call ``backward()`` on."""
+        return loss
 
+    def gradients_finite(self, optimizer: torch.optim.Optimizer) -> bool:
+        """Before clipping and ``optimizer.step()``: the gradients as the step will see
+        them (unscaled), and whether to step at all."""
+        return True
 
-class Precision:
-    def __init__(self, clip_val: float = 0.0, clip_algorithm: str = "norm") -> None:
-        self.clip_val, self.clip_algorithm = clip_val, clip_algorithm
-
-    @classmethod
-    def from_config(cls, cfg) -> "Precision":
-        """From the ``trainer.gradient_clip_*`` keys."""
-        return cls(cfg.gradient_clip_val, cfg.gradient_clip_algorithm)
-{%- endif %}
-
-    def backward(self, loss: torch.Tensor, accumulated_batches: int = 1) -> None:
-        """``loss.backward()``, the loss divided by the number of batches whose gradients
-        add up to one optimizer step (so the step sees their mean)."""
-        if accumulated_batches > 1:  # x / 1 == x: skip the extra kernel when not needed
-            loss = loss / accumulated_batches
-{%- if cookiecutter.profile == "full" %}
-        self.scaler.scale(loss).backward()
-
-    def step(self, optimizer: torch.optim.Optimizer, parameters) -> None:
-        """``optimizer.step()``, after unscaling and clipping the gradients if asked."""
-        if self.clip_val > 0:
-            self.scaler.unscale_(optimizer)
-{%- else %}
-        loss.backward()
-
-    def step(self, optimizer: torch.optim.Optimizer, parameters) -> None:
-        """``optimizer.step()``, after clipping the gradients if asked."""
-        if self.clip_val > 0:
-{%- endif %}
-            if self.clip_algorithm == "norm":
-                nn.utils.clip_grad_norm_(parameters, self.clip_val)
-            else:
-                nn.utils.clip_grad_value_(parameters, self.clip_val)
-{%- if cookiecutter.profile == "full" %}
-        self.scaler.step(optimizer)
-        self.scaler.update()
+    def update(self) -> None:
+        """After the step (taken or skipped)."""
 
     def state_dict(self) -> dict:
-        return self.scaler.state_dict()
+        return {}
 
     def load_state_dict(self, state: dict) -> None:
-        self.scaler.load_state_dict(state)
-{%- else %}
-        optimizer.step()
-{%- endif %}
+        """fp32 keeps no state: a checkpoint's loss scale (mixed precision) goes unused."""
+        if state:
+            log.info("the checkpoint's loss scale is not used: this run trains in fp32")
+
+
+# trainer.precision -> a factory taking the run's device (a run without the key trains in fp32).
+PRECISIONS: dict[str, Callable[[torch.device], Float32Precision]] = {
+    "32": lambda device: Float32Precision(),
+}
+
+
+def build_precision(cfg, device: torch.device) -> Float32Precision:
+    """The precision part ``trainer.precision`` names."""
+    return PRECISIONS[cfg.get("precision", "32")](device)
+
+
+def clip_gradients(parameters, clip_val: float, algorithm: str) -> None:
+    """``trainer.gradient_clip_val``/``_algorithm`` (norm or value)."""
+    if algorithm == "norm":
+        nn.utils.clip_grad_norm_(parameters, clip_val)
+    else:
+        nn.utils.clip_grad_value_(parameters, clip_val)
 
 
 def batches_in_step(batch_idx: int, accumulate: int, num_batches: int) -> int:
@@ -101,3 +66,10 @@ def batches_in_step(batch_idx: int, accumulate: int, num_batches: int) -> int:
     ``accumulate``, or fewer for the epoch's short last group."""
     group_start = batch_idx - batch_idx % accumulate
     return min(accumulate, num_batches - group_start)
+{%- if cookiecutter.profile == "full" %}
+
+
+from .amp import register  # noqa: E402  bf16 and fp16
+
+register(PRECISIONS)
+{%- endif %}

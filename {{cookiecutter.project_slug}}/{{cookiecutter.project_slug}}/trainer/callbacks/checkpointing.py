@@ -8,8 +8,8 @@ from ...saver import CheckpointManager
 {%- if cookiecutter.profile == "full" %}
 from ...saver.sharded import finish_pending, remove_stale_folders, save_sharded
 from ...utils import dist
-from ..state import checkpoint_state
-from ..strategy import is_sharded
+from ..distributed import checkpoint_state
+from ..fsdp import is_sharded
 {%- endif %}
 from .base import Callback
 
@@ -39,7 +39,7 @@ class ModelCheckpoint(Callback):
 
     def on_train_start(self, trainer, resumed: bool) -> None:
 {%- if cookiecutter.profile == "full" %}
-        if self.enabled and trainer.dist.is_main:
+        if self.enabled and trainer.strategy.is_main:
             self.manager.remove_stale(resumed=resumed)
             remove_stale_folders(self.manager.directory)
 {%- else %}
@@ -75,7 +75,7 @@ class ModelCheckpoint(Callback):
         trainer.raise_if_nonfinite()  # never save NaN weights as last.pt
 {%- if cookiecutter.profile == "full" %}
         tracker = trainer.train_tracker
-        if trainer.dist.enabled:
+        if trainer.strategy.world_size > 1:
             # Mid-epoch saves hold the running sums of all ranks; rank 0 restores them.
             trainer.train_tracker = tracker.reduced()
         try:
@@ -98,7 +98,7 @@ class ModelCheckpoint(Callback):
             done = trainer.state.epoch >= trainer.epochs or trainer.state.should_stop
             background = self.async_save and not (done or trainer.stop.signum)
             return save_sharded(state, writes, evicted, background)
-        if trainer.dist.is_main:
+        if trainer.strategy.is_main:
             self.manager.write(state, writes, evicted)
         return writes
 {%- endif %}

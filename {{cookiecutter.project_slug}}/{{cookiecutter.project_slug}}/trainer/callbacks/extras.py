@@ -11,20 +11,18 @@ import torch
 
 from ...config import to_plain_dict
 {%- if cookiecutter.profile == "full" %}
-from ..strategy import is_sharded
+from ..fsdp import is_sharded
 {%- endif %}
 from .base import Callback
 
 
 class LoggingExtras(Callback):
 {%- if cookiecutter.profile == "full" %}
-    def __init__(self, logger_config) -> None:
-        self.histogram_every = logger_config.histogram_every_n_epochs
-        self.images_every = logger_config.images_every_n_epochs
-
     def on_train_start(self, trainer, resumed: bool) -> None:
         """The resolved config and the model graph, once per run (a resumed run has them)."""
-        if resumed or not trainer.dist.is_main:
+        self.histogram_every = trainer.config.logger.histogram_every_n_epochs
+        self.images_every = trainer.config.logger.images_every_n_epochs
+        if resumed or not trainer.strategy.is_main:
             return
         if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
             return
@@ -47,7 +45,7 @@ class LoggingExtras(Callback):
     def on_epoch_end(self, trainer, epoch: int, metrics: dict[str, float]) -> None:
         if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
             return
-        if trainer.dist.is_main and trainer.loggers.wants_predictions:
+        if trainer.strategy.is_main and trainer.loggers.wants_predictions:
             last = epoch == trainer.epochs or trainer.state.should_stop
             every = self.images_every
             if every > 0 and (epoch == 1 or epoch % every == 0 or last):
