@@ -17,6 +17,7 @@ def test_each_picked_image_as_read_then_after_the_training_transforms(image_root
     dm = build_datamodule(config.data, seed=0)
     names, columns = augmentation_preview(dm, count=4)
     assert len(names) == len(columns) == 4
+    redrawn = 0  # images whose two draws differ (a small image's crop can repeat)
     for name, views in zip(names, columns, strict=True):
         assert name in dm.classes
         as_read, *augmented = views
@@ -25,7 +26,8 @@ def test_each_picked_image_as_read_then_after_the_training_transforms(image_root
         for view in augmented:  # what the model gets, the normalization undone
             assert tuple(view.shape) == tuple(dm.input_shape)
             assert float(view.min()) >= 0 and float(view.max()) <= 1
-        assert not torch.equal(augmented[0], augmented[1])  # two random draws
+        redrawn += not torch.equal(augmented[0], augmented[1])
+    assert redrawn > 0  # the draws are random, not one fixed view
     figure = augmentation_figure(names, columns)
     assert len(figure.axes) == (1 + DRAWS) * 4
 
