@@ -19,7 +19,10 @@ from .conftest import IMAGE_ARGS, write_images
 
 
 def datamodule(root, *overrides: str):
-    config = load_config(overrides=[*IMAGE_ARGS, f"data.root={root}", *overrides])
+    # data.channels=auto would open a sample of headers again at every start, to read
+    # their mode (bounded: data/image_stats.py); these tests count the checks' opens.
+    fixed = ["data.channels=3"]
+    config = load_config(overrides=[*IMAGE_ARGS, *fixed, f"data.root={root}", *overrides])
     return build_datamodule(config.data, seed=0)
 
 
