@@ -10,7 +10,7 @@ confusion matrix drawn beside it (``confusion_matrix.png``):
 - ``output=<file>`` given: to that file. An existing file is replaced only with
   ``overwrite=true``.
 - otherwise, when the checkpoint lies in a run directory that train.py wrote (it sits
-  in ``<run>/checkpoints/`` and ``<run>/config.yaml`` exists): to
+  in ``<run>/checkpoints/`` and train.py marked ``<run>`` with its ``.run`` file): to
   ``<run>/test_metrics.json``, the run's own file; the output says when it replaced one.
 - otherwise (e.g. ``checkpoint=downloads/model.pt``): nowhere; the output says so.
 
@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     if destination is None:
         print(
             f"metrics not saved: {checkpoint_path} is not in a run directory "
-            "(<run>/checkpoints/ beside <run>/config.yaml); pass output=<file.json> to save them"
+            "(<run>/checkpoints/ of a folder train.py marked with .run); pass output=<file.json> "
+            "to save them"
         )
         return 0
     # An existing picture beside a user's output= file is kept unless overwrite=true.

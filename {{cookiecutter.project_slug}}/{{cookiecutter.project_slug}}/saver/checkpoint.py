@@ -4,12 +4,14 @@ A checkpoint is a dict of tensors and plain Python values only, so
 ``torch.load(weights_only=True)`` can read it and a file carrying pickled code is
 refused before any of that code runs. Whatever else a user passes as a checkpoint (an
 empty, text or truncated file, a bare tensor or state_dict, weights holding NaN) is
-refused with one message naming the file: see ``load_training_checkpoint``.
+refused with one message naming the file: see ``load_training_checkpoint``. Every
+checkpoint records digests of its tensors, checked at every load (``integrity``).
 """
 
 import io
 import os
 import pickle
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import torch
 
 from ..utils.errors import UserError, first_line
+from .integrity import recorded, tensor_mismatch, unchecked, with_digests
 
 
 class CheckpointError(UserError, RuntimeError):
@@ -28,17 +31,23 @@ INFERENCE_KEYS = ("model", "config")
 EXPECTED_LOCATION = "runs/<run>/checkpoints/*.pt"
 
 
-def serialize(state: dict[str, Any]) -> bytes:
+def serialize(state: dict[str, Any], **digests: dict[str, str]) -> bytes:
+    """The bytes of a checkpoint file: ``state`` with the digests of its tensors (and
+    ``digests`` of other files it vouches for), read back by ``load_checkpoint``."""
     buffer = io.BytesIO()
-    torch.save(state, buffer)
+    torch.save(with_digests(state, **digests), buffer)
     return buffer.getvalue()
 
 
 def write_atomic(data: bytes, path: Path) -> Path:
     """A temporary file in the same directory, flushed and fsynced, then ``os.replace``:
-    a crash leaves the old file or the new one, never a truncated mix."""
+    a crash leaves the old file or the new one, never a truncated mix. The temporary
+    file's name says which process wrote it; what a killed writer of ``path`` left is
+    removed first (a SIGKILL runs no cleanup of its own)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    prefix = f".{path.name}.{os.getpid()}@{socket.gethostname()}."
+    fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -53,6 +62,31 @@ def write_atomic(data: bytes, path: Path) -> Path:
         raise
     _fsync_dir(path.parent)
     return path
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete the temporary files that writers of ``path`` on this machine left when they
+    were killed (their process is gone); another process's write in progress is kept."""
+    prefix = f".{path.name}."
+    for stale in path.parent.glob(f"{glob_escape(prefix)}*.tmp"):
+        tag = stale.name[len(prefix) : -len(".tmp")].rpartition(".")[0]  # pid@host.random
+        writer, _, host = tag.partition("@")
+        if host == socket.gethostname() and writer.isdigit() and not _alive(int(writer)):
+            stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        pass
+    return True
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -90,7 +124,25 @@ def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") 
             f"checkpoint {path} holds a {type(state).__name__}, not a checkpoint dict; "
             f"expected a checkpoint written by train.py ({EXPECTED_LOCATION})"
         )
+    check_digests(state, path)
     return state
+
+
+def check_digests(state: dict[str, Any], path: Path | str) -> dict[str, Any] | None:
+    """Take the recorded digests out of ``state`` and check its tensors against them;
+    returned for the caller's other checks (None, with one warning, for a checkpoint
+    written before digests were recorded)."""
+    digests = recorded(state)
+    if digests is None:
+        if all(key in state for key in INFERENCE_KEYS):  # else refused as no checkpoint
+            unchecked(path)
+        return None
+    if problem := tensor_mismatch(state, digests):
+        raise CheckpointError(
+            f"checkpoint {path} was changed after it was saved: {problem}; "
+            "use another checkpoint of the run"
+        )
+    return digests
 
 
 def require_training_checkpoint(
