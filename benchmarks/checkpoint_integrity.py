@@ -10,6 +10,7 @@ timings for each and the ratios.
 """
 
 import argparse
+import importlib
 import io
 import logging
 import sys
@@ -36,9 +37,9 @@ def main() -> None:
     sys.path.insert(0, str(args.project.resolve()))
     import torch
 
-    package = next(p.parent.name for p in args.project.glob("*/saver/integrity.py"))
-    saver = __import__(f"{package}.saver.checkpoint", fromlist=["serialize"])
-    integrity = __import__(f"{package}.saver.integrity", fromlist=["tensor_digests"])
+    package = next(p.parents[1].name for p in args.project.glob("*/saver/integrity.py"))
+    saver = importlib.import_module(f"{package}.saver.checkpoint")
+    integrity = importlib.import_module(f"{package}.saver.integrity")
     logging.disable(logging.WARNING)  # the plain file's "no digests" line
 
     rows = int(args.megabytes * 1e6 / 4 / 1000 / 10)
