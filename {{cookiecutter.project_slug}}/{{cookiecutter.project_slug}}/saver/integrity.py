@@ -1,6 +1,6 @@
 """One integrity rule for every checkpoint: sha256 digests of its content, recorded when
-it is saved, checked wherever it is loaded (resume, evaluate.py, predict.py, export.py,
-the notebook: all read through ``load_checkpoint``).
+it is saved, checked wherever it is loaded (a resume, evaluate.py, predict.py: every
+load goes through ``load_checkpoint``).
 
 - a ``.pt`` file records the sha256 of every tensor's bytes (with its dtype and shape)
   in a plain dict entry, ``integrity``, so ``torch.load(weights_only=True)`` still
