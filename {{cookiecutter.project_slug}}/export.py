@@ -32,7 +32,11 @@ from {{cookiecutter.project_slug}}.inference.export import (
     parse_tolerance,
 )
 from {{cookiecutter.project_slug}}.inference.exported import require_packages
-from {{cookiecutter.project_slug}}.saver import check_output_file, parse_overwrite, write_output
+from {{cookiecutter.project_slug}}.saver import (
+    check_output_file,
+    parse_overwrite,
+    write_output,
+)
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 
 KEYS = ("checkpoint", "format", "output", "overwrite", "tolerance")
