@@ -12,7 +12,7 @@ logistic regression: see run/baseline.py), and saves them as JSON (the baselines
 - ``output=<file>`` given: to that file. An existing file is replaced only with
   ``overwrite=true``.
 - otherwise, when the checkpoint lies in a run directory that train.py wrote (it sits
-  in ``<run>/checkpoints/`` and ``<run>/config.yaml`` exists): to
+  in ``<run>/checkpoints/`` and train.py marked ``<run>`` with its ``.run`` file): to
   ``<run>/test_metrics.json``, the run's own file; the output says when it replaced one.
 - otherwise (e.g. ``checkpoint=downloads/model.pt``): nowhere; the output says so.
 
@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     if destination is None:
         print(
             f"metrics not saved: {checkpoint_path} is not in a run directory "
-            "(<run>/checkpoints/ beside <run>/config.yaml); pass output=<file.json> to save them"
+            "(<run>/checkpoints/ of a folder train.py marked with .run); pass output=<file.json> "
+            "to save them"
         )
         return 0
     # An existing picture beside a user's output= file is kept unless overwrite=true.

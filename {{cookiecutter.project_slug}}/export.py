@@ -5,8 +5,8 @@
 
 ``format`` is one of:
 
-- ``safetensors``: the weights, loadable without pickle, plus a JSON sidecar beside them
-  (``best.safetensors`` + ``best.json``: classes, preprocessing, config);
+- ``safetensors``: the weights, loadable without pickle, with the metadata (classes,
+  preprocessing, config) as JSON in the file's own header: one file, one rename;
 - ``onnx``: an ONNX graph (dynamic batch size) with the same metadata inside, for ONNX
   Runtime or any other ONNX runtime;
 - ``torch_export``: a ``torch.export`` program (``.pt2``) for ``torch.export.load``.
@@ -27,7 +27,6 @@ from {{cookiecutter.project_slug}}.inference import load_trained
 from {{cookiecutter.project_slug}}.inference.export import (
     PACKAGES,
     export_model,
-    output_files,
     parse_format,
     parse_output,
     parse_tolerance,
@@ -36,7 +35,7 @@ from {{cookiecutter.project_slug}}.inference.exported import require_packages
 from {{cookiecutter.project_slug}}.saver import (
     check_output_file,
     parse_overwrite,
-    write_outputs,
+    write_output,
 )
 from {{cookiecutter.project_slug}}.utils.errors import error_boundary
 
@@ -54,13 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     output = parse_output(args.get("output"), checkpoint, export_format)
     overwrite = parse_overwrite(args.get("overwrite"))
     require_packages(PACKAGES[export_format], f"format={export_format}")
-    files = output_files(export_format, output)
-    for path in files:
-        check_output_file(path, overwrite, label=None if path == output else f"sidecar {path}")
+    check_output_file(output, overwrite)
     trained = load_trained(checkpoint, overrides)
     exported = export_model(trained, export_format, output, tolerance)
-    write_outputs(exported.files)
-    print(f"{export_format}: wrote {', '.join(map(str, files))}")
+    write_output(output, exported.data)
+    print(f"{export_format}: wrote {output}")
     print(
         f"checked on {exported.checked_inputs} inputs: max abs difference of the logits "
         f"vs PyTorch {exported.max_abs_diff:.3g} (tolerance {tolerance:g})"

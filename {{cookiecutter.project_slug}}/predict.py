@@ -5,7 +5,7 @@
 {%- if cookiecutter.profile == "full" %}
 
 ``checkpoint`` may also be a model written by export.py: ``best.onnx`` (run by ONNX
-Runtime) or ``best.safetensors`` (with its ``best.json`` sidecar beside it). They record
+Runtime) or ``best.safetensors`` (metadata in its header). They record
 the same classes and preprocessing as the checkpoint, so inputs are prepared identically.
 {%- endif %}
 
@@ -24,7 +24,8 @@ Prints one line per input and writes a CSV (file, class, probability):
 
 - ``output=<file>`` given: to that file; an existing file is replaced only with
   ``overwrite=true``;
-- otherwise, when the checkpoint lies in a run directory that train.py wrote: to
+- otherwise, when the checkpoint lies in a run directory that train.py wrote (marked by
+  its ``<run>/.run`` file, not guessed from file names): to
   ``<run>/predictions.csv``, the run's own file (the output says when it replaced one);
 - otherwise: nowhere (never the current folder); the output says how to save them.
 

@@ -1,6 +1,7 @@
-"""export.py: every format (safetensors + sidecar, ONNX in ONNX Runtime, torch.export)
-reproduces the trained MLP and CNN; predict.py gives the checkpoint's predictions from an
-export; bad inputs are one error line and nothing is written."""
+"""export.py: every format (safetensors with the metadata in its header, ONNX in ONNX
+Runtime, torch.export) reproduces the trained MLP and CNN; predict.py gives the
+checkpoint's predictions from an export; bad inputs are one error line and nothing is
+written."""
 
 import contextlib
 import csv
@@ -112,16 +113,19 @@ def test_export_reproduces_the_model(trained, exported, name, export_format):
     expected = logits(model, inputs)
     saved = torch.load(checkpoint, weights_only=True)
     if export_format == "safetensors":
+        from safetensors import safe_open
         from safetensors.torch import load_file
 
         weights = load_file(path)
         assert weights.keys() == saved["model"].keys()
         for key, tensor in weights.items():
             assert torch.equal(tensor, saved["model"][key]), key
-        sidecar = json.loads(path.with_suffix(".json").read_text())
-        assert sidecar["classes"] == saved["classes"]
-        assert sidecar["preprocessing"] == saved["preprocessing"]
-        assert sidecar["config"]["model"]["name"] == name
+        with safe_open(path, framework="pt") as handle:
+            metadata = json.loads(handle.metadata()["inference"])
+        assert metadata["classes"] == saved["classes"]
+        assert metadata["preprocessing"] == saved["preprocessing"]
+        assert metadata["config"]["model"]["name"] == name
+        assert not path.with_suffix(".json").exists()  # one file
         return
     if export_format == "onnx":
         import onnxruntime
@@ -238,22 +242,18 @@ def test_bad_checkpoints_exit_1_and_write_nothing(tmp_path, capsys, export_forma
 def test_existing_files_are_replaced_only_with_overwrite(trained, tmp_path, capsys):
     _, checkpoint, _ = trained("mlp")
     output = tmp_path / "model.safetensors"
-    sidecar = tmp_path / "model.json"
-    sidecar.write_text("mine")
+    notes = tmp_path / "model.json"  # a file of the user's, beside: not export.py's
+    notes.write_text("mine")
     argv = [f"checkpoint={checkpoint}", "format=safetensors", f"output={output}"]
-    assert export.main(argv) == 1
-    assert f"sidecar {sidecar} already exists" in one_error_line(capsys)
-    assert sidecar.read_text() == "mine" and not output.exists()
-    assert export.main([*argv, "overwrite=true"]) == 0
-    assert json.loads(sidecar.read_text())["format"] == "safetensors"
+    assert export.main(argv) == 0
     written = output.read_bytes()
     output.write_bytes(b"mine")
-    sidecar.unlink()
     assert export.main(argv) == 1
     assert f"output={output} already exists" in one_error_line(capsys)
-    assert output.read_bytes() == b"mine" and not sidecar.exists()
+    assert output.read_bytes() == b"mine"
     assert export.main([*argv, "overwrite=true"]) == 0
     assert output.read_bytes() == written
+    assert notes.read_text() == "mine"
 
 
 @pytest.mark.slow
@@ -300,12 +300,13 @@ def test_predict_refuses_broken_exports(trained, exported, tmp_path, capsys):
     _, _, datamodule = trained("mlp")
     torch.save(datamodule.test_set.inputs[:2].clone(), tmp_path / "x.pt")
     weights, _ = exported("mlp", "safetensors")
-    lonely = tmp_path / "lonely.safetensors"
-    lonely.write_bytes(weights.read_bytes())
+    from safetensors.torch import load_file, save_file
+
+    lonely = tmp_path / "lonely.safetensors"  # weights saved without export.py's metadata
+    save_file(load_file(weights), lonely)
     (tmp_path / "broken.onnx").write_bytes(b"not an onnx model")
     (tmp_path / "program.pt2").write_bytes(b"PK")
     (tmp_path / "broken.safetensors").write_bytes(b"garbage")
-    (tmp_path / "broken.json").write_text(weights.with_suffix(".json").read_text())
     # A valid ONNX model without export.py's metadata (classes, preprocessing).
     import onnx
 
@@ -313,7 +314,7 @@ def test_predict_refuses_broken_exports(trained, exported, tmp_path, capsys):
     del foreign.metadata_props[:]
     onnx.save(foreign, str(tmp_path / "foreign.onnx"))
     cases = {
-        lonely: "has no sidecar",
+        lonely: "holds no export metadata in its header",
         tmp_path / "broken.safetensors": "cannot read safetensors file",
         tmp_path / "broken.onnx": "cannot load ONNX model",
         tmp_path / "foreign.onnx": "holds no export metadata",

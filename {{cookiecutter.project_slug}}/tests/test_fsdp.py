@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from {{ cookiecutter.project_slug }}.logger import read_metrics
+from {{ cookiecutter.project_slug }}.run.resume import resolve_auto_resume
 from {{ cookiecutter.project_slug }}.saver import (
     CheckpointError,
     load_checkpoint,
@@ -23,6 +24,7 @@ from {{ cookiecutter.project_slug }}.saver import (
 from .conftest import FAST, run_script, stop_process
 from .resume_tools import RESUME_ARGS, TIMING_COLUMNS, start_train, write_killer
 from .test_cluster import TRAIN_PY, output, run, torchrun_command
+from .test_notebook import MISSING, execute_notebook
 
 # Several real torchrun jobs each.
 pytestmark = pytest.mark.slow
@@ -207,6 +209,50 @@ def test_damaged_and_foreign_shard_folders_are_refused(runs, tmp_path):
     refused(foreign, "is not the one its state.pt was saved with")
 
 
+def negate_a_row(folder, shard: str) -> str:
+    """Negate, in place in the shard file, the last row of the first weight matrix (FSDP
+    splits rows: the last ones are the last rank's; DCP stores the values as they are)."""
+    data = bytearray((folder / shard).read_bytes())
+    for name, tensor in load_checkpoint(folder)["model"].items():
+        row = tensor[-1].contiguous()
+        start = data.find(row.numpy().tobytes()) if tensor.ndim == 2 else -1
+        if start >= 0 and bool(row.ne(0).any()):
+            data[start : start + row.numel() * 4] = (-row).numpy().tobytes()
+            (folder / shard).write_bytes(bytes(data))
+            return name
+    raise AssertionError(f"no weight row found in {folder / shard}")
+
+
+def test_a_shard_of_another_epoch_or_a_tensor_changed_in_place_is_refused(runs, tmp_path):
+    """Same sizes and the same index as the saved shard: only its sha256 tells them apart.
+    Without digests (a folder written by an older version) it loads, with one warning."""
+    checkpoints = runs("fsdp") / "checkpoints"
+    shard = "__1_0.distcp"
+    best = (checkpoints / "best.dcp" / shard).read_bytes()
+    epochs = sorted(checkpoints.glob("epoch=*.dcp"))
+    other = next(p / shard for p in epochs if (p / shard).read_bytes() != best)
+    assert other.stat().st_size == len(best)  # the size check cannot tell them apart
+    swapped = damaged(runs, tmp_path, "swapped.dcp")
+    shutil.copy(other, swapped / shard)
+    refused(swapped, f"the shard {shard} is not the one saved (its sha256 differs")
+
+    changed = damaged(runs, tmp_path, "changed.dcp")
+    negate_a_row(changed, shard)
+    refused(changed, f"the shard {shard} is not the one saved")
+
+    old = damaged(runs, tmp_path, "old.dcp")
+    state = torch.load(old / "state.pt", weights_only=True)
+    del state["integrity"]
+    torch.save(state, old / "state.pt")
+    proc = run_script("evaluate.py", f"checkpoint={old}", f"output={tmp_path / 'old.json'}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    warned = [line for line in proc.stderr.splitlines() if "digests" in line]
+    assert warned == [
+        f"checkpoint {old} records no content digests (written by an older version): "
+        "loaded without an integrity check"
+    ], proc.stderr
+
+
 class Payload:
     """Pickled, it calls ``os.system`` when loaded by a plain ``pickle.load``."""
 
@@ -227,6 +273,7 @@ def test_a_crafted_index_is_refused_before_it_runs(runs, tmp_path):
     state = torch.load(folder / "state.pt", weights_only=True)
     state["shards"]["files"][".metadata"] = index.stat().st_size
     state["shards"]["metadata_sha256"] = hashlib.sha256(index.read_bytes()).hexdigest()
+    state["integrity"]["files"][".metadata"] = state["shards"]["metadata_sha256"]
     torch.save(state, folder / "state.pt")
     refused(folder, "holds pickled Python objects other than DCP's index")
     assert not marker.exists()
@@ -269,6 +316,41 @@ def test_resume_auto_skips_a_damaged_shard_folder(runs, tmp_path):
     path, progress = newest_checkpoint(checkpoints)
     assert path.suffix == ".dcp" and path.name != "last.dcp"
     assert progress.epoch >= 1
+
+
+def test_resume_auto_finds_the_folder_an_interrupted_swap_moved_aside(
+    runs, tmp_path, data_root, capsys
+):
+    """SIGKILL between ``swap_in``'s two renames: ``last.dcp`` is moved aside as
+    ``.last.dcp.old.tmp`` (complete), the new save waits in ``.last.dcp.tmp`` (here
+    without its state.pt: unfinished). resume=auto puts the old folder back and
+    continues from it instead of starting the run over."""
+    run_dir = tmp_path / "run"
+    shutil.copytree(runs("fsdp"), run_dir)
+    checkpoints = run_dir / "checkpoints"
+    saved = load_checkpoint(checkpoints / "last.dcp")["trainer"]
+    shutil.copytree(checkpoints / "last.dcp", checkpoints / ".last.dcp.tmp")
+    (checkpoints / ".last.dcp.tmp" / "state.pt").unlink()
+    (checkpoints / "last.dcp").rename(checkpoints / ".last.dcp.old.tmp")
+    args = [*FAST, f"data.root={data_root}", *ARGS, FSDP, f"output_dir={run_dir}"]
+
+    overrides = resolve_auto_resume(None, [*args, "resume=auto"])
+
+    assert f"resume={checkpoints / 'last.dcp'}" in overrides
+    assert f"resume=auto: continuing from {checkpoints / 'last.dcp'}" in capsys.readouterr().out
+    assert load_checkpoint(checkpoints / "last.dcp")["trainer"] == saved
+    assert not (checkpoints / ".last.dcp.old.tmp").exists()
+
+
+@pytest.mark.skipif(bool(MISSING), reason="the notebook extra is not installed")
+def test_the_notebook_explores_a_sharded_run(runs, monkeypatch):
+    """A finished FSDP run has best.dcp, no best.pt: the notebook reads it as
+    evaluate.py does."""
+    run_dir = runs("fsdp")
+    best = run_dir / "checkpoints" / "best.dcp"
+    assert not (run_dir / "checkpoints" / "best.pt").exists()
+    text, images, _ = execute_notebook(run_dir, best, monkeypatch)
+    assert images >= 3, text
 
 
 def test_run_dir_lock_and_sigterm_save_under_fsdp(tmp_path, fast_args):

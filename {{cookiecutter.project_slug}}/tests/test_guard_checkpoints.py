@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from {{cookiecutter.project_slug}}.run import write_test_metrics
+from {{cookiecutter.project_slug}}.saver.checkpoint import serialize
 from {{cookiecutter.project_slug}}.utils.errors import UserError
 
 from .conftest import run_script
@@ -50,18 +51,25 @@ def write_bad_checkpoint(kind: str, folder: Path, good: Path) -> tuple[Path, lis
         first = next(name for name, t in state["model"].items() if t.is_floating_point())
         state["model"] = {name: t.clone() for name, t in state["model"].items()}
         state["model"][first].view(-1)[0] = float("nan")
-        torch.save(state, path)
+        path.write_bytes(serialize(state))  # as train.py saves a run that diverged
         return path, ["non-finite model weights", repr(first)]
     if kind == "inf_weights":
         last = [name for name, t in state["model"].items() if t.is_floating_point()][-1]
         state["model"] = {name: t.clone() for name, t in state["model"].items()}
         state["model"][last].view(-1)[-1] = float("inf")
-        torch.save(state, path)
+        path.write_bytes(serialize(state))
         return path, ["non-finite model weights", repr(last)]
+    if kind == "negated_weights":
+        # Changed in place after the save, at the same size (its digests kept).
+        last = [name for name, t in state["model"].items() if t.is_floating_point()][-1]
+        state["model"][last].neg_()
+        torch.save(state, path)
+        return path, ["was changed after it was saved", repr(f"model/{last}"), "sha256"]
     assert kind == "weights_do_not_fit"
-    # Every tensor cut to one column: the shapes no longer match the config's model.
+    # Every tensor cut to one column: the shapes no longer match the config's model
+    # (digests recorded again: the config's model is what refuses them).
     state["model"] = {n: t[..., :1].clone() if t.ndim else t for n, t in state["model"].items()}
-    torch.save(state, path)
+    path.write_bytes(serialize(state))
     return path, ["do not fit", "of another shape"]
 
 
@@ -74,6 +82,7 @@ KINDS = [
     "missing",
     "nan_weights",
     "inf_weights",
+    "negated_weights",
     "weights_do_not_fit",
 ]
 
@@ -117,6 +126,27 @@ def strict_json(path: Path) -> dict:
         raise AssertionError(f"{path} holds {constant}: not valid JSON")
 
     return json.loads(path.read_text(), parse_constant=refuse)
+
+
+@pytest.mark.parametrize("script", ["evaluate.py", "predict.py"])
+def test_a_checkpoint_without_digests_loads_with_one_warning(run_dir, tmp_path, script):
+    """Checkpoints saved before digests were recorded are still the user's models."""
+    state = torch.load(run_dir / "checkpoints" / "best.pt", weights_only=True)
+    assert state.pop("integrity")["tensors"].keys() >= {f"model/{n}" for n in state["model"]}
+    old = tmp_path / "old.pt"
+    torch.save(state, old)
+    args = [f"checkpoint={old}", f"output={tmp_path / 'out'}"]
+    if script == "predict.py":
+        args.append(f"input={an_input_image(run_dir, tmp_path)}")
+
+    proc = run_script(script, *args, cwd=tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    warned = [line for line in proc.stderr.splitlines() if "digests" in line]
+    assert warned == [
+        f"checkpoint {old} records no content digests (written by an older version): "
+        "loaded without an integrity check"
+    ], proc.stderr
 
 
 def test_checkpoint_outside_a_run_directory_writes_nothing(run_dir, tmp_path):

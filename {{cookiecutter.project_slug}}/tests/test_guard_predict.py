@@ -3,6 +3,9 @@ non-finite inputs and unusable output paths end in one ``error:`` line naming th
 (exit 1), checked before anything is written; an existing output is replaced only with
 ``overwrite=true``."""
 
+import os
+import signal
+import socket
 import struct
 import zlib
 from pathlib import Path
@@ -11,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from .conftest import run_script
+from .conftest import PROJECT_ROOT, run_script
 from .guard_tools import assert_one_error_line, snapshot, train_tiny_run
 
 # Real script runs, many per test; the option bakes skip them (they test no option).
@@ -178,3 +181,59 @@ def test_a_checkpoint_outside_a_run_prints_and_says_how_to_save(checkpoint, inpu
     assert proc.returncode == 0, proc.stderr
     assert snapshot(tmp_path) == before  # not beside the checkpoint, not in the cwd
     assert "digit.png" in proc.stdout and "output=<file.csv>" in proc.stdout
+
+
+def test_a_folder_with_a_config_and_checkpoints_is_not_a_run_unless_train_py_marked_it(
+    checkpoint, input_shape, tmp_path
+):
+    """A service folder: its own config.yaml beside checkpoints/, and the user's
+    predictions.csv. Not a run (train.py never claimed it): nothing there is replaced."""
+    service = tmp_path / "svc"
+    (service / "checkpoints").mkdir(parents=True)
+    (service / "checkpoints" / "best.pt").write_bytes(checkpoint.read_bytes())
+    (service / "config.yaml").write_text("port: 8080\n")
+    (service / "predictions.csv").write_text("the service's own predictions\n")
+    image = a_good_image(tmp_path, input_shape)
+    before = snapshot(tmp_path)
+
+    proc = run_script(
+        "predict.py", f"checkpoint={service / 'checkpoints' / 'best.pt'}", f"input={image}"
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    assert snapshot(tmp_path) == before
+    assert "predictions not saved: the checkpoint is not in a run directory" in proc.stdout
+    assert (checkpoint.parent.parent / ".run").is_file()  # what train.py's runs record
+
+
+KILLED_WHILE_WRITING = """\
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+import predict
+os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # die before the rename
+predict.main(sys.argv[2:])
+"""
+
+
+def test_the_temporary_file_of_a_killed_predict_is_removed_by_the_next(
+    checkpoint, input_shape, tmp_path
+):
+    """SIGKILL runs no handler: the next predict.py writing that output removes what a
+    dead writer of it left, and keeps a live writer's file (here: this test's)."""
+    image = a_good_image(tmp_path, input_shape)
+    output = tmp_path / "out" / "p.csv"
+    args = [f"checkpoint={checkpoint}", f"input={image}", f"output={output}"]
+    killer = tmp_path / "killer.py"
+    killer.write_text(KILLED_WHILE_WRITING)
+    proc = run_script(str(killer), str(PROJECT_ROOT), *args)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    left = list(output.parent.glob(".p.csv.*.tmp"))
+    assert len(left) == 1 and not output.exists(), left
+    live = output.parent / f".p.csv.{os.getpid()}@{socket.gethostname()}.x1.tmp"
+    live.write_text("a write in progress")
+
+    proc = run_script("predict.py", *args)
+
+    assert proc.returncode == 0, proc.stderr
+    assert output.read_text().startswith("file,class,probability\n")
+    assert sorted(output.parent.iterdir()) == [live, output]

@@ -1,12 +1,13 @@
-"""Where export meets predict: a safetensors pair half-replaced by a killed export,
-stale temporary files of one, and tampered metadata (std 0, an absurd input shape, a
-class list that does not fit) end in one line, never in a wrong prediction."""
+"""Where export meets predict: an export killed while replacing another (the previous
+one stays whole, its temporary file is removed next time), and tampered metadata (std 0,
+an absurd input shape, a class list that does not fit) end in one line, never in a
+wrong prediction."""
 
 import contextlib
 import importlib.util
 import io
 import json
-import shutil
+import signal
 
 import pytest
 import torch
@@ -14,7 +15,7 @@ import torch
 import export
 import predict
 
-from .conftest import FAST
+from .conftest import FAST, PROJECT_ROOT, run_script
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("safetensors") is None, reason="needs pip install -e '.[export]'"
@@ -42,9 +43,16 @@ def export_to(checkpoint, output, *extra) -> int:
         return export.main(argv)
 
 
-def predict_with(model, tmp_path, capsys) -> tuple[int, str]:
+def header_metadata(model) -> dict:
+    """export.py's metadata, read from the safetensors header by the format's library."""
+    from safetensors import safe_open
+
+    with safe_open(model, framework="pt") as handle:
+        return json.loads(handle.metadata()["inference"])
+
+
+def predict_with(model, shape, tmp_path, capsys) -> tuple[int, str]:
     inputs = tmp_path / "x.pt"
-    shape = json.loads(model.with_suffix(".json").read_text())["preprocessing"]["input_shape"]
     torch.save(torch.rand(2, *shape), inputs)
     output = tmp_path / "p.csv"
     output.unlink(missing_ok=True)
@@ -56,37 +64,51 @@ def predict_with(model, tmp_path, capsys) -> tuple[int, str]:
     return code, err[0] if err else ""
 
 
-def test_half_replaced_safetensors_pair_is_refused(checkpoints, tmp_path, capsys):
-    """What a kill between the two renames of ``overwrite=true`` leaves: the new weights
-    beside the old sidecar. predict.py refuses the pair instead of predicting with it."""
+KILLED_AT_A_RENAME = """\
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+import export
+rename, kill_at, done = os.replace, int(sys.argv[2]), []
+def replace(*args):
+    done.append(args)
+    if len(done) == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+    rename(*args)
+os.replace = replace
+sys.exit(export.main(sys.argv[3:]))
+"""
+
+
+def test_an_export_killed_at_any_rename_leaves_an_export_that_predicts(
+    checkpoints, tmp_path, capsys
+):
+    """``overwrite=true`` SIGKILLed at its 1st, 2nd... rename (until it makes no more):
+    what is left predicts, the previous export or the new one, never a refused mix;
+    the next export of that name removes the dead writer's temporary file."""
     first, second = checkpoints
-    model = tmp_path / "model.safetensors"
-    other = tmp_path / "other" / "model.safetensors"
-    other.parent.mkdir()
-    assert export_to(first, model) == 0
-    assert export_to(second, other) == 0
-    assert predict_with(model, tmp_path, capsys)[0] == 0
-    shutil.copy(other, model)  # weights replaced, sidecar not yet
-    code, line = predict_with(model, tmp_path, capsys)
-    assert code == 1 and "not one export" in line and "overwrite=true" in line, line
-
-
-def test_export_overwrite_removes_a_killed_exports_temporary_files(checkpoints, tmp_path):
-    model = tmp_path / "model.safetensors"
-    assert export_to(checkpoints[0], model) == 0
-    stale = [tmp_path / ".model.safetensors.k1ll3d.tmp", tmp_path / ".model.json.k1ll3d.tmp"]
-    for path in stale:
-        path.write_bytes(b"half")
-    mine = tmp_path / ".notes.tmp"
-    mine.write_text("a user's file")
-    assert export_to(checkpoints[1], model, "overwrite=true") == 0
-    assert not any(path.exists() for path in stale)
-    assert mine.read_text() == "a user's file"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        ".notes.tmp",
-        "model.json",
-        "model.safetensors",
-    ]
+    shape = torch.load(first, weights_only=True)["preprocessing"]["input_shape"]
+    kill_at = 0
+    while True:
+        kill_at += 1
+        folder = tmp_path / f"kill_at_{kill_at}"
+        folder.mkdir()
+        model = folder / "model.safetensors"
+        assert export_to(first, model) == 0
+        killer = tmp_path / "killer.py"
+        killer.write_text(KILLED_AT_A_RENAME)
+        argv = [f"checkpoint={second}", "format=safetensors", f"output={model}", "overwrite=true"]
+        proc = run_script(str(killer), str(PROJECT_ROOT), str(kill_at), *argv)
+        assert predict_with(model, shape, folder, capsys) == (0, "")
+        if proc.returncode == 0:  # fewer renames than kill_at: the export finished
+            break
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        assert len(list(folder.glob(".model.safetensors.*.tmp"))) == 1
+        mine = folder / ".notes.tmp"
+        mine.write_text("a user's file")
+        assert export_to(second, model, "overwrite=true") == 0
+        assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == [".notes.tmp"]
+    assert kill_at == 2  # one rename: the export is one file (no sidecar)
+    assert sorted(p.name for p in folder.iterdir()) == ["model.safetensors", "p.csv", "x.pt"]
 
 
 @pytest.mark.parametrize(
@@ -98,16 +120,17 @@ def test_export_overwrite_removes_a_killed_exports_temporary_files(checkpoints, 
         ("input_shape", [1, 1000000, 1000000], "implausible input shape"),
     ],
 )
-def test_tampered_sidecar_preprocessing_is_refused(
+def test_tampered_safetensors_metadata_is_refused(
     checkpoints, tmp_path, capsys, key, value, fragment
 ):
+    from safetensors.torch import load_file, save_file
+
     model = tmp_path / "model.safetensors"
     assert export_to(checkpoints[0], model) == 0
-    sidecar = model.with_suffix(".json")
-    metadata = json.loads(sidecar.read_text())
+    metadata = header_metadata(model)
     shape = metadata["preprocessing"]["input_shape"]
     metadata["preprocessing"][key] = value
-    sidecar.write_text(json.dumps(metadata))
+    save_file(load_file(model), model, metadata={"inference": json.dumps(metadata)})
     inputs = tmp_path / "x.pt"
     torch.save(torch.rand(2, *shape), inputs)
     output = tmp_path / "p.csv"

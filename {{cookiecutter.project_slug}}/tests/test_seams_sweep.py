@@ -74,7 +74,7 @@ def test_corrupt_study_db_is_one_line(tmp_path, capsys):
     before = snapshot(sweep_dir)
     code, _, err = run(tmp_path, capsys, sweep_dir)
     assert code == 1 and "study.db cannot be opened" in one_line(err)
-    assert (sweep_dir / "study.db").read_bytes() == before["study.db"][1]
+    assert snapshot(sweep_dir) == before  # study.db untouched, no .sweep.lock left behind
 
 
 def test_a_study_held_by_another_process_says_it_waits_then_gives_up(tmp_path, capsys, monkeypatch):

@@ -40,33 +40,48 @@ DB_TIMEOUT_S = 120
 @contextlib.contextmanager
 def sweep_lock(sweep_dir: Path, timeout: float | None = None):
     """Exclusive for the ``with`` block, across processes. Says that it waits when
-    another process holds it, and gives up after ``timeout`` seconds with one line."""
+    another process holds it, and gives up after ``timeout`` seconds with one line.
+    The lock file exists only while held: it is removed when the block ends, on every
+    path (a corrupt study.db included), and a waiter that got the lock of a file
+    removed meanwhile tries again on the new one."""
+    path = sweep_dir / ".sweep.lock"
     timeout = LOCK_TIMEOUT_S if timeout is None else timeout
-    fd = os.open(sweep_dir / ".sweep.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    deadline, said = time.monotonic() + timeout, False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise RunDirError(
+                    f"{path} was held by another process for {timeout:.0f} s; gave up. "
+                    "If no other sweep.py runs on this study, that process hangs: stop "
+                    "it, then run the command again"
+                ) from None
+            if not said:
+                print(
+                    f"waiting for another process that holds {path} (up to {timeout:.0f} s)",
+                    flush=True,
+                )
+                said = True
+            time.sleep(0.2)
+            continue
+        if _same_file(fd, path):
+            break
+        os.close(fd)  # its holder removed it before we got it: lock the current one
     try:
-        deadline, said = time.monotonic() + timeout, False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise RunDirError(
-                        f"{sweep_dir / '.sweep.lock'} was held by another process for "
-                        f"{timeout:.0f} s; gave up. If no other sweep.py runs on this "
-                        "study, that process hangs: stop it, then run the command again"
-                    ) from None
-                if not said:
-                    print(
-                        f"waiting for another process that holds {sweep_dir / '.sweep.lock'} "
-                        f"(up to {timeout:.0f} s)",
-                        flush=True,
-                    )
-                    said = True
-                time.sleep(0.2)
         yield
     finally:
+        path.unlink(missing_ok=True)  # still held: no other process has this file locked
         os.close(fd)  # closing releases the lock
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def storage_url(sweep_dir: Path) -> str:

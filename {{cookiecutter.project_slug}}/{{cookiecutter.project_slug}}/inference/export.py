@@ -1,7 +1,7 @@
 """Export a trained model for inference, and check the export before it is written:
 
-- ``safetensors``: the weights (no pickle) + a JSON sidecar (classes, preprocessing,
-  config), rebuilt from the bytes into a fresh model;
+- ``safetensors``: the weights (no pickle) with the metadata (classes, preprocessing,
+  config) as JSON in the file's header, rebuilt from the bytes into a fresh model;
 - ``onnx``: ``torch.onnx.export(dynamo=True)`` (the exporter torch recommends), batch
   dimension dynamic, metadata inside the file, run in ONNX Runtime;
 - ``torch_export``: a ``torch.export`` program (``.pt2``), loaded back with
@@ -12,7 +12,6 @@ traced with) as the PyTorch model; the largest absolute difference in the logits
 exceed ``tolerance``, or nothing is written.
 """
 
-import hashlib
 import io
 import json
 import math
@@ -26,12 +25,11 @@ from .exported import (
     INPUT_NAME,
     METADATA_KEY,
     OUTPUT_NAME,
-    WEIGHTS_HASH_KEY,
     ExportError,
     inference_metadata,
     onnx_session,
     predictor_from_trained,
-    sidecar_path,
+    read_safetensors,
 )
 from .loading import Trained, rebuild_trained
 
@@ -48,29 +46,24 @@ PT2_METADATA_FILE = "inference.json"
 
 @dataclass
 class Exported:
-    files: dict[Path, bytes]  # path -> content, written only after the check passed
+    data: bytes  # the file's content (metadata inside), written only after the check passed
     max_abs_diff: float
     checked_inputs: int
 
 
-def output_files(export_format: str, output: Path) -> list[Path]:
-    """Every file an export to ``output`` writes (safetensors adds its sidecar)."""
-    return [output, sidecar_path(output)] if export_format == "safetensors" else [output]
-
-
 def export_model(trained: Trained, export_format: str, output: Path, tolerance: float) -> Exported:
-    """The exported file(s) as bytes, checked against the PyTorch model."""
+    """The exported file as bytes, checked against the PyTorch model."""
     model = trained.model.float().cpu().eval()
     metadata = inference_metadata(trained, export_format)
     shape = tuple(trained.preprocessing["input_shape"])
     generator = torch.Generator().manual_seed(0)
     batches = [torch.randn(n, *shape, generator=generator) for n in CHECK_BATCHES]
     if export_format == "safetensors":
-        files, run = _safetensors(model, metadata, output)
+        data, run = _safetensors(model, metadata, output)
     elif export_format == "onnx":
-        files, run = _onnx(model, metadata, shape, output)
+        data, run = _onnx(model, metadata, shape)
     else:
-        files, run = _torch_export(model, metadata, shape, output)
+        data, run = _torch_export(model, metadata, shape)
     with torch.no_grad():
         diff = max(float((run(x) - model(x)).abs().max()) for x in batches)
     if not diff <= tolerance:  # also refuses NaN
@@ -80,24 +73,21 @@ def export_model(trained: Trained, export_format: str, output: Path, tolerance: 
             f"{tolerance:g}; nothing was written to {output} (raise tolerance= only if "
             "this difference is acceptable)"
         )
-    return Exported(files, diff, sum(CHECK_BATCHES))
+    return Exported(data, diff, sum(CHECK_BATCHES))
 
 
 def _safetensors(model, metadata: dict, output: Path):
-    from safetensors.torch import load, save
+    from safetensors.torch import save
 
     weights = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
-    data = save(weights)
-    # The sidecar names its weights: a pair half-replaced by a killed export is refused.
-    metadata = {**metadata, WEIGHTS_HASH_KEY: hashlib.sha256(data).hexdigest()}
-    sidecar = json.dumps(metadata, indent=2) + "\n"
-    # Rebuilt as predict.py will: the bytes and the sidecar only, in a fresh model.
-    checkpoint = {"model": load(data), **json.loads(sidecar)}
-    rebuilt = predictor_from_trained(rebuild_trained(checkpoint, output, []))
-    return {output: data, sidecar_path(output): sidecar.encode()}, rebuilt.logits
+    # One file (metadata in the header): replaced by one rename, never half an export.
+    data = save(weights, metadata={METADATA_KEY: json.dumps(metadata)})
+    # Rebuilt as predict.py will: from the bytes only, in a fresh model.
+    rebuilt = predictor_from_trained(rebuild_trained(read_safetensors(data, output), output, []))
+    return data, rebuilt.logits
 
 
-def _onnx(model, metadata: dict, shape: tuple, output: Path):
+def _onnx(model, metadata: dict, shape: tuple):
     example = torch.zeros(2, *shape)
     batch = torch.export.Dim("batch", min=1)
     program = torch.onnx.export(
@@ -117,10 +107,10 @@ def _onnx(model, metadata: dict, shape: tuple, output: Path):
     def run(x: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(session.run(None, {INPUT_NAME: x.numpy()})[0])
 
-    return {output: data}, run
+    return data, run
 
 
-def _torch_export(model, metadata: dict, shape: tuple, output: Path):
+def _torch_export(model, metadata: dict, shape: tuple):
     example = torch.zeros(2, *shape)
     batch = torch.export.Dim("batch", min=1)
     program = torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
@@ -128,7 +118,7 @@ def _torch_export(model, metadata: dict, shape: tuple, output: Path):
     torch.export.save(program, buffer, extra_files={PT2_METADATA_FILE: json.dumps(metadata)})
     data = buffer.getvalue()
     loaded = torch.export.load(io.BytesIO(data)).module()
-    return {output: data}, loaded
+    return data, loaded
 
 
 # export.py's arguments, checked before anything is loaded or written.

@@ -1,13 +1,13 @@
 """Models for inference from any file predict.py accepts: a training checkpoint (``.pt``),
-an ONNX file run by ONNX Runtime (``.onnx``) or exported weights (``.safetensors``) with
-their JSON sidecar. Each gives the same ``Predictor``: logits, class names and the
-preprocessing recorded at training time, so inputs are prepared the same way.
+an ONNX file run by ONNX Runtime (``.onnx``) or exported weights (``.safetensors``).
+Each gives the same ``Predictor``: logits, class names and the preprocessing recorded
+at training time, so inputs are prepared the same way.
 
-export.py writes the metadata read here (``inference_metadata``): in the ONNX file's
-metadata, and in the sidecar beside a ``.safetensors`` file.
+export.py writes the metadata read here (``inference_metadata``) inside the file: the
+ONNX file's ``metadata_props`` and the safetensors header's ``__metadata__`` (both under
+the key ``inference``, as JSON), so an export is one file, written by one rename.
 """
 
-import hashlib
 import importlib
 import json
 from pathlib import Path
@@ -21,11 +21,10 @@ from ..utils.errors import UserError, first_line
 from .loading import Trained, check_metadata, rebuild_trained
 from .predictor import Predictor, load_checkpoint_predictor, predictor_from_trained
 
-METADATA_KEY = "inference"  # ONNX metadata_props key holding the JSON metadata
+METADATA_KEY = "inference"  # the key of the JSON metadata inside an exported file
 INPUT_NAME, OUTPUT_NAME = "input", "logits"
 EXPORTED_SUFFIXES = (".onnx", ".safetensors")
 INSTALL_HINT = "pip install -e '.[export]'"
-WEIGHTS_HASH_KEY = "weights_sha256"  # in the sidecar: the sha256 of its .safetensors file
 
 
 class ExportError(UserError):
@@ -45,11 +44,6 @@ def require_packages(packages: tuple[str, ...], purpose: str) -> None:
             f"{purpose} needs {', '.join(missing)} (the optional export tools); "
             f"install them with: {INSTALL_HINT}"
         )
-
-
-def sidecar_path(weights_path: Path) -> Path:
-    """``model.safetensors`` -> ``model.json``: classes, preprocessing and config."""
-    return weights_path.with_suffix(".json")
 
 
 def inference_metadata(trained: Trained, export_format: str) -> dict:
@@ -80,48 +74,42 @@ def load_predictor(path: Path, overrides: list[str]) -> Predictor:
 
 
 def load_safetensors(path: Path, overrides: list[str]) -> Trained:
-    """Weights read without pickle, rebuilt into the model their sidecar describes."""
+    """Weights read without pickle, rebuilt into the model their header describes."""
     require_packages(("safetensors",), f"reading {path.name}")
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     _require_file(path)
-    metadata = read_sidecar(path)
     try:
-        weights = load_file(path, device="cpu")
-    except (SafetensorError, OSError, ValueError) as error:
-        raise ExportError(f"cannot read safetensors file {path}: {first_line(error)}") from None
-    _require_pair(path, metadata)
-    require_finite_weights(weights, path)
-    checkpoint = {"model": weights, **metadata}
-    return rebuild_trained(checkpoint, path, overrides)
+        data = path.read_bytes()
+    except OSError as error:
+        raise ExportError(f"cannot read safetensors file {path}: {error.strerror}") from None
+    return rebuild_trained(read_safetensors(data, path), path, overrides)
 
 
-def read_sidecar(weights_path: Path) -> dict:
-    """The JSON beside the weights, with the keys ``rebuild_trained`` needs."""
-    sidecar = sidecar_path(weights_path)
-    if not sidecar.is_file():
+def read_safetensors(data: bytes, source: Path) -> dict:
+    """The bytes of an exported ``.safetensors`` file as a checked checkpoint dict:
+    ``model`` (the weights, finite) and export.py's metadata from the file's header."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    try:
+        weights = load(data)
+    except (SafetensorError, ValueError) as error:
+        raise ExportError(f"cannot read safetensors file {source}: {first_line(error)}") from None
+    # The format: an 8-byte little-endian header size, then the JSON header (valid: the
+    # weights were just read from it), whose "__metadata__" maps str -> str.
+    header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
+    raw = (header.get("__metadata__") or {}).get(METADATA_KEY)
+    if raw is None:
         raise ExportError(
-            f"{weights_path} has no sidecar {sidecar} (classes, preprocessing, config); "
-            "export.py writes both files: keep them together"
+            f"{source} holds no export metadata in its header (classes, preprocessing, "
+            "config): not written by this version of export.py (older ones wrote a .json "
+            "sidecar); export the checkpoint again"
         )
     try:
-        metadata = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ExportError(f"cannot read sidecar {sidecar}: {first_line(error)}") from None
-    return _checked_metadata(metadata, sidecar)
-
-
-def _require_pair(path: Path, metadata: dict) -> None:
-    """The weights are the ones the sidecar was written for (an export killed between
-    its two files, or one file copied over, leaves weights of another model)."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if metadata.get(WEIGHTS_HASH_KEY) != digest:
-        raise ExportError(
-            f"{path} and its sidecar {sidecar_path(path)} are not one export (the sidecar's "
-            f"{WEIGHTS_HASH_KEY} does not match the weights: an interrupted export or a file "
-            "replaced); export the checkpoint again with overwrite=true"
-        )
+        metadata = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ExportError(f"{source}: its export metadata is not JSON ({error})") from None
+    require_finite_weights(weights, source)
+    return {"model": weights, **_checked_metadata(metadata, source)}
 
 
 def _checked_metadata(metadata, source: Path) -> dict:

@@ -35,7 +35,7 @@ def load_trained(checkpoint_path: Path, overrides: list[str]) -> Trained:
 
 def rebuild_trained(checkpoint: dict, checkpoint_path: Path, overrides: list[str]) -> Trained:
     """The model a checked checkpoint dict describes (``model`` weights, ``config``,
-    ``classes``, ``preprocessing``){% if cookiecutter.profile == "full" %}; also used for exported weights with their sidecar{% endif %}."""
+    ``classes``, ``preprocessing``){% if cookiecutter.profile == "full" %}; also used for exported weights with their metadata{% endif %}."""
     config = load_config(overrides=overrides, base=checkpoint["config"])
     if "weights" in config.model:  # the checkpoint holds the weights: no pretrained file
         config.model.weights = None

@@ -19,7 +19,14 @@ from pathlib import Path
 
 {% if cookiecutter.profile == "full" %}from ..utils import DistInfo, dist
 {% endif %}from ..utils.errors import RunDirError
-from ..utils.run_dir import RunLock, check_free, clear_run, create_unique_dir, remove_unused
+from ..utils.run_dir import (
+    RunLock,
+    check_free,
+    clear_run,
+    create_unique_dir,
+    mark_run,
+    remove_unused,
+)
 
 
 class RunDirClaim:
@@ -69,6 +76,7 @@ class RunDirClaim:
         except RunDirError:
             self.lock.release()
             raise
+        mark_run(run_dir)
         return run_dir
 
     def start(self) -> None:

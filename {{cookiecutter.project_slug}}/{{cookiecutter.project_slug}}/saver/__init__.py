@@ -17,9 +17,6 @@ from .output_file import (
     output_destination,
     parse_overwrite,
     write_output,
-{%- if cookiecutter.profile == "full" %}
-    write_outputs,
-{%- endif %}
 )
 from .policy import CheckpointManager
 
@@ -41,7 +38,4 @@ __all__ = [
     "require_finite_weights",
     "require_training_checkpoint",
     "write_output",
-{%- if cookiecutter.profile == "full" %}
-    "write_outputs",
-{%- endif %}
 ]

@@ -4,7 +4,8 @@ A checkpoint is a dict of tensors and plain Python values only, so
 ``torch.load(weights_only=True)`` can read it and a file carrying pickled code is
 refused before any of that code runs. Whatever else a user passes as a checkpoint (an
 empty, text or truncated file, a bare tensor or state_dict, weights holding NaN) is
-refused with one message naming the file: see ``load_training_checkpoint``.
+refused with one message naming the file: see ``load_training_checkpoint``. Every
+checkpoint records digests of its tensors, checked at every load (``integrity``).
 """
 
 import io
@@ -16,6 +17,7 @@ import torch
 
 from ..utils.atomic_file import write_atomic as write_atomic  # saver/ imports it here
 from ..utils.errors import UserError, first_line
+from .integrity import recorded, tensor_mismatch, unchecked, with_digests
 
 
 class CheckpointError(UserError, RuntimeError):
@@ -27,9 +29,11 @@ INFERENCE_KEYS = ("model", "config")
 EXPECTED_LOCATION = "runs/<run>/checkpoints/*.pt"
 
 
-def serialize(state: dict[str, Any]) -> bytes:
+def serialize(state: dict[str, Any], **digests: dict[str, str]) -> bytes:
+    """The bytes of a checkpoint file: ``state`` with the digests of its tensors (and
+    ``digests`` of other files it vouches for), read back by ``load_checkpoint``."""
     buffer = io.BytesIO()
-    torch.save(state, buffer)
+    torch.save(with_digests(state, **digests), buffer)
     return buffer.getvalue()
 
 
@@ -68,7 +72,25 @@ def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") 
             f"checkpoint {path} holds a {type(state).__name__}, not a checkpoint dict; "
             f"expected a checkpoint written by train.py ({EXPECTED_LOCATION})"
         )
+    check_digests(state, path)
     return state
+
+
+def check_digests(state: dict[str, Any], path: Path | str) -> dict[str, Any] | None:
+    """Take the recorded digests out of ``state`` and check its tensors against them;
+    returned for the caller's other checks (None, with one warning, for a checkpoint
+    written before digests were recorded)."""
+    digests = recorded(state)
+    if digests is None:
+        if all(key in state for key in INFERENCE_KEYS):  # else refused as no checkpoint
+            unchecked(path)
+        return None
+    if problem := tensor_mismatch(state, digests):
+        raise CheckpointError(
+            f"checkpoint {path} was changed after it was saved: {problem}; "
+            "use another checkpoint of the run"
+        )
+    return digests
 
 
 def require_training_checkpoint(

@@ -17,7 +17,7 @@ from ..utils.run_dir import LAST
 from .checkpoint import CheckpointError
 from .compatibility import TRAINING_KEYS
 {%- if cookiecutter.profile == "full" %}
-from .sharded import SUFFIX, checked_state, is_shard_folder
+from .sharded import checked_state, is_shard_folder, shard_folders
 {%- endif %}
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def newest_checkpoint(
     read = {
         path: read_progress(path, configured)
 {%- if cookiecutter.profile == "full" %}
-        for path in sorted([*directory.glob("*.pt"), *directory.glob(f"*{SUFFIX}")])
+        for path in sorted([*directory.glob("*.pt"), *shard_folders(directory)])
         if path.is_file() or is_shard_folder(path)
 {%- else %}
         for path in sorted(directory.glob("*.pt"))

@@ -72,21 +72,3 @@ def write_output(path: Path, text: str | bytes) -> None:
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, 0o666 & ~umask)
-{%- if cookiecutter.profile == "full" %}
-
-
-def write_outputs(files: dict[Path, str | bytes]) -> None:
-    """Write the files of one output (safetensors weights and their sidecar) in order,
-    each atomically, after removing the temporary files a killed earlier write of the
-    same names left behind. Two renames cannot be one atomic step: files that must
-    match identify each other (the sidecar records the weights' sha256)."""
-    for path in files:
-        for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
-            stale.unlink(missing_ok=True)
-    for path, data in files.items():
-        write_output(path, data)
-
-
-def glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
-{%- endif %}

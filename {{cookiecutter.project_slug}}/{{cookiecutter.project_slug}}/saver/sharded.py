@@ -7,7 +7,10 @@ A folder holds the tensors of the model and optimizer as DCP shards (``.metadata
 the non-tensor values of the optimizer state) in ``state.pt``, a plain
 ``weights_only`` file written last: a folder without it is unfinished. ``state.pt``
 also records the size of every shard file and a digest of ``.metadata``, so a
-missing, truncated or swapped shard is named before DCP reads anything.
+missing, truncated or foreign shard is named before DCP reads anything (a cheap check,
+also made by ``resume=auto``'s scan), and the sha256 of every shard file, checked at
+every load: a shard swapped in from another epoch, or changed at the same size, is
+refused (the integrity rule of every checkpoint: ``integrity``).
 
 ``load_shard_folder`` consolidates a folder into the same dict a ``.pt`` holds (full
 tensors, parameter names as the optimizer's keys), in one process: evaluate.py,
@@ -16,6 +19,7 @@ predict.py, export.py and a resume with any number of processes read it like a f
 
 import hashlib
 import io
+import logging
 import pickle
 import shutil
 import warnings
@@ -26,17 +30,26 @@ import torch
 
 from ..utils import dist
 from ..utils.errors import first_line
-from .checkpoint import CheckpointError, serialize, write_atomic
+from .checkpoint import CheckpointError, check_digests, serialize, write_atomic
+from .integrity import file_digest
 
 SUFFIX = ".dcp"
 STATE = "state.pt"  # the folder's non-tensor part, written last
 METADATA = ".metadata"  # DCP's index of the shards
 SHARDED = ("model", "optimizer")  # the entries whose tensors go to the shards
+log = logging.getLogger(__name__)
 
 
 def folder_for(path: Path) -> Path:
     """``checkpoints/last.pt`` -> ``checkpoints/last.dcp``: the policy names files."""
     return path.with_suffix(SUFFIX)
+
+
+def saved_checkpoint(path: Path) -> Path:
+    """The checkpoint a run saved as ``path`` (``checkpoints/best.pt``): that file, or its
+    shard folder (``best.dcp``) when the run was sharded."""
+    folder = folder_for(path)
+    return folder if is_shard_folder(folder) else path
 
 
 def is_shard_folder(path: Path) -> bool:
@@ -103,7 +116,8 @@ class PendingSave:
         # Every rank's shards are written: DCP's index (rank 0's) comes after them.
         rest = torch.load(io.BytesIO(self.rest), weights_only=True)
         rest["shards"] = describe_shards(self.staging)
-        write_atomic(serialize(rest), self.staging / STATE)
+        files = {name: file_digest(self.staging / name) for name in rest["shards"]["files"]}
+        write_atomic(serialize(rest, files=files), self.staging / STATE)
         for folder in self.folders[1:]:
             copy = folder.with_name(f".{folder.name}.tmp")
             shutil.rmtree(copy, ignore_errors=True)
@@ -131,15 +145,29 @@ def swap_in(staging: Path, folder: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def shard_folders(directory: Path) -> list[Path]:
+    """The ``*.dcp`` entries of ``directory``, once a folder that a killed ``swap_in`` left
+    as ``.<name>.old.tmp`` (moved aside, the new one not yet in its place) is put back:
+    a complete checkpoint, which ``resume=auto`` must see. Every rank may call this at
+    once; a folder another rank put back first is simply there."""
+    for old in sorted(directory.glob(f".*{SUFFIX}.old.tmp")):
+        folder = directory / old.name[1 : -len(".old.tmp")]
+        if folder.exists():
+            continue
+        try:
+            old.rename(folder)
+        except OSError:  # another rank's rename came first
+            continue
+        log.warning("put back %s, left as %s by an interrupted save", folder, old.name)
+    return sorted(directory.glob(f"*{SUFFIX}"))
+
+
 def remove_stale_folders(directory: Path) -> None:
     """What a killed save leaves: staging folders, and an old folder whose new one did
     not get swapped in yet (then the old one is put back)."""
-    for old in directory.glob(f".*{SUFFIX}.old.tmp"):
-        folder = directory / old.name[1 : -len(".old.tmp")]
-        if folder.exists():
-            shutil.rmtree(old)
-        else:
-            old.rename(folder)
+    shard_folders(directory)
+    for old in directory.glob(f".*{SUFFIX}.old.tmp"):  # the new folder got swapped in
+        shutil.rmtree(old, ignore_errors=True)
     for staging in directory.glob(f".*{SUFFIX}.tmp"):
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -185,6 +213,27 @@ def describe_shards(folder: Path) -> dict[str, Any]:
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_shard_digests(folder: Path, rest: dict[str, Any]) -> None:
+    """``state.pt``'s tensors and every shard file are the ones saved (see ``integrity``);
+    a folder written before digests were recorded loads with one warning."""
+    digests = check_digests(rest, folder)
+    if digests is None:
+        return
+    files = digests.get("files")
+    if not isinstance(files, dict):
+        raise CheckpointError(
+            f"shard folder {folder}: its {STATE} lists no shard digests; "
+            "it was not written by train.py"
+        )
+    for name, saved in sorted(files.items()):
+        if file_digest(folder / name) != saved:  # present: ``check_shard_folder`` ran first
+            raise CheckpointError(
+                f"checkpoint {folder} was changed after it was saved: the shard {name} is "
+                "not the one saved (its sha256 differs: a shard of another checkpoint, or "
+                "changed in place); use another checkpoint of the run"
+            )
 
 
 def check_shard_folder(folder: Path, rest: dict[str, Any]) -> None:
@@ -246,6 +295,7 @@ def load_shard_folder(folder: Path, map_location: str | torch.device = "cpu") ->
     from torch.distributed.checkpoint.state_dict_loader import _load_state_dict
 
     rest = checked_state(folder)
+    check_shard_digests(folder, rest)
     reader = checked_reader(folder)
     try:  # the index on its own first: DCP would log the refusal and try another file
         reader.read_metadata()

@@ -8,6 +8,9 @@ overwritten unless the user says so.
   create is not).
 - ``RunLock``: an exclusive ``flock`` on ``<run>/.lock`` for the life of the run. The
   kernel drops it when the process dies, so a killed run never blocks its own resume.
+- ``mark_run``: ``<run>/.run``, written when train.py claims the folder: what tells a run
+  directory from a folder that merely holds a ``config.yaml`` and ``checkpoints/``
+  (``run_of_checkpoint``: where evaluate.py and predict.py may write unasked).
 """
 
 import contextlib
@@ -19,6 +22,8 @@ from pathlib import Path
 from .errors import RunDirError
 
 LOCK_NAME = ".lock"
+MARKER_NAME = ".run"  # the run's own record that train.py made this folder a run
+MARKER_TEXT = "a training run: train.py claimed this folder (evaluate.py, predict.py write here)\n"
 CHECKPOINTS, BEST, LAST = "checkpoints", "best.pt", "last.pt"  # <run>/checkpoints/best.pt
 
 
@@ -65,12 +70,17 @@ class RunFiles:
 
 
 def run_of_checkpoint(checkpoint: Path) -> Path | None:
-    """``<run>`` when the checkpoint sits in ``<run>/checkpoints/`` beside the run's
-    config file; None for a checkpoint anywhere else (its folders are not ours)."""
+    """``<run>`` when the checkpoint sits in ``<run>/checkpoints/`` of a folder that
+    train.py marked as a run (``mark_run``); None for a checkpoint anywhere else, e.g.
+    a service's folder with its own config.yaml: its files are not ours to replace."""
     folder = Path(checkpoint).resolve().parent
-    if folder.name == CHECKPOINTS and RunFiles(folder.parent).config.is_file():
+    if folder.name == CHECKPOINTS and (folder.parent / MARKER_NAME).is_file():
         return folder.parent
     return None
+
+
+def mark_run(path: Path) -> None:
+    (path / MARKER_NAME).write_text(MARKER_TEXT, encoding="utf-8")
 
 
 def holds_run(path: Path) -> bool:
@@ -130,9 +140,10 @@ def create_unique_dir(path: Path) -> Path:
 
 
 def clear_run(path: Path) -> None:
-    """``overwrite=true``: remove the previous run as a whole (the lock file stays, held)."""
+    """``overwrite=true``: remove the previous run as a whole (the lock file stays, held,
+    and the mark of the run that replaces it)."""
     for entry in path.iterdir():
-        if entry.name == LOCK_NAME:
+        if entry.name in (LOCK_NAME, MARKER_NAME):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)
@@ -141,9 +152,10 @@ def clear_run(path: Path) -> None:
 
 
 def remove_unused(path: Path) -> None:
-    """Remove a run directory this run created but never used (it holds only the lock)."""
-    if {entry.name for entry in path.iterdir()} <= {LOCK_NAME}:
+    """Remove a run directory this run created but never used (only its lock and mark)."""
+    if {entry.name for entry in path.iterdir()} <= {LOCK_NAME, MARKER_NAME}:
         (path / LOCK_NAME).unlink(missing_ok=True)
+        (path / MARKER_NAME).unlink(missing_ok=True)
         path.rmdir()
 
 
