@@ -20,8 +20,6 @@ class LoggingExtras(Callback):
 {%- if cookiecutter.profile == "full" %}
     def on_train_start(self, trainer, resumed: bool) -> None:
         """The resolved config and the model graph, once per run (a resumed run has them)."""
-        self.histogram_every = trainer.config.logger.histogram_every_n_epochs
-        self.images_every = trainer.config.logger.images_every_n_epochs
         if resumed or not trainer.strategy.is_main:
             return
         if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
@@ -37,9 +35,10 @@ class LoggingExtras(Callback):
         """Histograms after the epoch's last step: gradients unscaled and clipped."""
         if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
             return
-        epoch = trainer.state.epoch + 1
-        last_batch = trainer.state.batch_in_epoch == trainer.num_train_batches
-        if last_batch and self.histogram_every and epoch % self.histogram_every == 0:
+        if trainer.state.batch_in_epoch != trainer.num_train_batches:
+            return  # not the epoch's last step (the config is read once an epoch, not a step)
+        epoch, every = trainer.state.epoch + 1, trainer.config.logger.histogram_every_n_epochs
+        if every and epoch % every == 0:
             trainer.loggers.log_histograms(trainer.module, epoch)
 
     def on_epoch_end(self, trainer, epoch: int, metrics: dict[str, float]) -> None:
@@ -47,7 +46,7 @@ class LoggingExtras(Callback):
             return
         if trainer.strategy.is_main and trainer.loggers.wants_predictions:
             last = epoch == trainer.epochs or trainer.state.should_stop
-            every = self.images_every
+            every = trainer.config.logger.images_every_n_epochs
             if every > 0 and (epoch == 1 or epoch % every == 0 or last):
                 self.log_predictions(trainer, epoch)
 
