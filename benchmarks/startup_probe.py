@@ -54,7 +54,8 @@ def main() -> None:
     # train.py binds these names when it runs: wrapped first, in the modules it takes them
     # from. Importing them here is part of the "imports" phase, as it is for train.py.
     slug = next(p.parents[1].name for p in project.glob("*/run/fit.py"))
-    stop = importlib.import_module(f"{slug}.trainer.graceful_stop")
+    # The full profile's train.py takes it from trainer/cluster_stop.py (SLURM's USR1).
+    stop = importlib.import_module(f"{slug}.trainer.cluster_stop")
     catch_usr1_early = stop.catch_usr1_early
 
     def main_started() -> None:  # train.main's first call: its imports are done

@@ -11,7 +11,11 @@ import torch
 
 from {{cookiecutter.project_slug}}.data.datasets import InMemoryDataset
 from {{cookiecutter.project_slug}}.model import baseline
-from {{cookiecutter.project_slug}}.model.baseline import Baselines, fit_baselines, shrunk_shape
+from {{cookiecutter.project_slug}}.model.baseline import (
+    Baselines,
+    fit_baselines,
+    shrunk_shape,
+)
 from {{cookiecutter.project_slug}}.run.baseline import NAMES, below_baseline
 
 CLASSES = ["a", "b", "c"]

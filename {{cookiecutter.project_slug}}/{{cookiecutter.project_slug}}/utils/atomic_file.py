@@ -1,4 +1,4 @@
-"""Files replaced whole or not at all: checkpoints, exports and the start-up caches."""
+"""Files replaced whole or not at all: checkpoints, predictions and the start-up caches."""
 
 import os
 import socket
