@@ -7,6 +7,14 @@ from . import dist
 {%- endif %}
 
 
+def sum_dtype(device: torch.device) -> torch.dtype:
+    """float64 sums: float32 values times batch sizes add up exactly in 53 bits, so an epoch
+    resumed mid-way (the saved sums of all ranks, then the rest) averages to the same
+    number as an uninterrupted one; in float32 the order of the additions shows in the
+    last bit. Apple's MPS has no float64."""
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
 class MetricTracker:
     """Sum ``value * batch_size`` per metric and the sample count; average once per epoch.
 
@@ -23,7 +31,8 @@ class MetricTracker:
         for name, value in values.items():
             total = self._sums.get(name)
             if total is None:
-                total = self._sums[name] = torch.zeros((), dtype=torch.float32, device=value.device)
+                dtype = sum_dtype(value.device)
+                total = self._sums[name] = torch.zeros((), dtype=dtype, device=value.device)
             # detach()/float() only when they do something: each is a dispatcher call.
             if value.requires_grad:
                 value = value.detach()
@@ -62,8 +71,8 @@ class MetricTracker:
             return names, None
         device = next(iter(self._sums.values())).device if self._sums else None
         device = device or dist.collective_device()
-        zero = torch.zeros((), device=device)
-        count = torch.tensor(float(self.count), device=device)
+        zero = torch.zeros((), dtype=sum_dtype(device), device=device)
+        count = torch.tensor(float(self.count), dtype=zero.dtype, device=device)
         packed = torch.stack([*(self._sums.get(name, zero) for name in names), count])
         return names, dist.all_reduce_sum(packed)
 {%- else %}
@@ -78,7 +87,8 @@ class MetricTracker:
         return {"sums": {k: v.detach().cpu() for k, v in self._sums.items()}, "count": self.count}
 
     def load_state_dict(self, state: dict, device: torch.device) -> None:
-        self._sums = {k: v.to(device) for k, v in state["sums"].items()}
+        device = torch.device(device)  # float32 sums of older checkpoints become float64
+        self._sums = {k: v.to(device, sum_dtype(device)) for k, v in state["sums"].items()}
         self.count = int(state["count"])
 
     def total(self, name: str) -> float | None:
