@@ -8,7 +8,7 @@ from pathlib import Path
 from ..utils.errors import DataError
 from .datasets import check_two_classes
 from .image_check_cache import CheckedFiles
-from .images import IMAGE_SUFFIXES, BadImageError, visible
+from .images import IMAGE_SUFFIXES, BadImageError, hidden, visible
 
 
 def class_folders(folder: Path, classes: list[str] | None) -> tuple[list[str], list[str]]:
@@ -50,7 +50,7 @@ def visible_files(folder: Path) -> list[tuple[str, tuple[str, ...], os.stat_resu
         except PermissionError:  # as rglob: an unreadable folder is passed over
             continue
         for entry in entries:
-            if entry.name.startswith("."):
+            if hidden(entry.name):
                 continue
             if entry.is_dir(follow_symlinks=False):
                 pending.append((entry.path, (*parts, entry.name)))

@@ -21,13 +21,19 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 
+def hidden(name: str) -> bool:
+    """A hidden file's or folder's name: the one rule of ``visible`` (and of the training
+    scan's listing, which reads names without making paths)."""
+    return name.startswith(".")
+
+
 def visible(path: Path, under: Path | None = None) -> bool:
     """False for hidden files and folders, which are never data, in training's folders and
     predict's: a folder copied from a Mac holds ``.DS_Store`` and an AppleDouble
     ``._x.png`` (no image) beside each image; Jupyter and thumbnailers add hidden folders.
     ``under``: a folder holding ``path``, whose hidden sub-folders count too."""
     parts = path.relative_to(under).parts if under is not None else (path.name,)
-    return not any(part.startswith(".") for part in parts)
+    return not any(hidden(part) for part in parts)
 
 
 class BadImageError(DataError):
