@@ -59,6 +59,7 @@ FULL_ONLY = [
     PACKAGE / "trainer" / "cluster_stop.py",
     PACKAGE / "utils" / "amp.py",
     PACKAGE / "saver" / "sharded.py",
+    PACKAGE / "config" / "added_keys.py",
     Path("tests") / "test_sweep.py",
     Path("tests") / "test_cv.py",
     Path("tests") / "test_runs_table.py",

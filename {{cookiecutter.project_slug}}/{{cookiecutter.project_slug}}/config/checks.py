@@ -1,12 +1,16 @@
 """The checks a loaded config must pass before any work starts: each value's range
 and choices (declared beside its field in schema.py), the registries' names, the
-chosen model's own options, and the rules that span several keys."""
+chosen model's own options, and the rules that span several keys.
+
+A part of the project that adds keys (``schema.extends``) adds the rules that span
+them with ``@extra_check``, and the metric names they monitor with ``@extra_monitors``."""
 
 import dataclasses
 import difflib
 import inspect
 import math
 import re
+from collections.abc import Callable
 from dataclasses import MISSING
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -21,6 +25,24 @@ from .transforms import check_transform_lists
 # The experiment tracker chosen when the project was generated: only its code and
 # dependency are in the project.
 TRACKER = "{{ cookiecutter.logger }}"
+
+# Rules registered by added parts, run after the core's own value checks.
+EXTRA_CHECKS: list[Callable[[DictConfig], None]] = []
+# Functions giving further {key: monitored name} pairs, each checked like
+# trainer.early_stopping.monitor.
+EXTRA_MONITORS: list[Callable[[DictConfig], dict[str, str]]] = []
+
+
+def extra_check(check: Callable[[DictConfig], None]) -> Callable[[DictConfig], None]:
+    """Decorator: ``check(config)`` raises ConfigError for a config it refuses."""
+    EXTRA_CHECKS.append(check)
+    return check
+
+
+def extra_monitors(monitors: Callable[[DictConfig], dict[str, str]]):
+    """Decorator: ``monitors(config)`` returns the {key: metric name} pairs it monitors."""
+    EXTRA_MONITORS.append(monitors)
+    return monitors
 
 
 def tracker_choices() -> str:
@@ -49,10 +71,8 @@ def validate(config: DictConfig) -> None:
             f"trainer.device={config.trainer.device!r} is not allowed; "
             "use auto, cpu, mps, cuda or cuda:N"
         )
-{%- if cookiecutter.profile == "full" %}
-    _validate_training_controls(config)
-    _validate_folds(config)
-{%- endif %}
+    for check in EXTRA_CHECKS:
+        check(config)
     check_transform_lists(config.data)
     _validate_monitors(config)
     _validate_tracker(config)
@@ -84,8 +104,8 @@ def _validate_choices(node: DictConfig, schema: type, prefix: str = "") -> None:
     """Every value against the choices its schema field declares (``schema.one_of``)."""
     for spec in dataclasses.fields(schema):
         key, value = f"{prefix}{spec.name}", node[spec.name]
-        if dataclasses.is_dataclass(spec.type):
-            _validate_choices(value, spec.type, f"{key}.")
+        if dataclasses.is_dataclass(spec.type):  # a section: checked by its own (extended) class
+            _validate_choices(value, OmegaConf.get_type(value), f"{key}.")
         elif "choices" in spec.metadata and value not in spec.metadata["choices"]:
             allowed = list(spec.metadata["choices"])
             raise ConfigError(f"{key}={value!r} is not allowed; choose one of {allowed}")
@@ -96,7 +116,7 @@ def _validate_ranges(node: DictConfig, schema: type, prefix: str = "") -> None:
     for spec in dataclasses.fields(schema):
         key, value = f"{prefix}{spec.name}", node[spec.name]
         if dataclasses.is_dataclass(spec.type):
-            _validate_ranges(value, spec.type, f"{key}.")
+            _validate_ranges(value, OmegaConf.get_type(value), f"{key}.")
         elif "range" in spec.metadata and value is not None:
             is_list = isinstance(value, ListConfig)
             for item in value if is_list else [value]:
@@ -177,10 +197,8 @@ def _validate_monitors(config: DictConfig) -> None:
         "trainer.early_stopping.monitor": config.trainer.early_stopping.monitor,
         "trainer.checkpoint.monitor": config.trainer.checkpoint.monitor,
     }
-{%- if cookiecutter.profile == "full" %}
-    if config.lr_scheduler.name == "plateau":
-        monitors["lr_scheduler.monitor"] = config.lr_scheduler.monitor
-{%- endif %}
+    for extra in EXTRA_MONITORS:
+        monitors.update(extra(config))
     for key, value in monitors.items():
         if value not in allowed:
             hint = ""
@@ -189,43 +207,14 @@ def _validate_monitors(config: DictConfig) -> None:
             raise ConfigError(
                 f"{key}={value!r} is not a logged metric; choose one of {allowed}{hint}"
             )
-{%- if cookiecutter.profile == "full" %}
-
-
-def _validate_folds(config: DictConfig) -> None:
-    folds, fold = config.data.folds, config.data.fold
-    if folds == 1:
-        raise ConfigError("data.folds=1 leaves nothing to validate on; use 0 (off) or 2 and more")
-    if folds and fold >= folds:
-        raise ConfigError(
-            f"data.fold={fold} is not a fold of data.folds={folds}; use 0..{folds - 1}"
-        )
-    if not folds and fold:
-        raise ConfigError(f"data.fold={fold} needs data.folds (the number of folds), e.g. 5")
-{%- endif %}
 
 
 def _validate_tracker(config: DictConfig) -> None:
-    for tracker in ("tensorboard",{% if cookiecutter.profile == "full" %} "wandb", "mlflow"{% endif %}):
-        if config.logger[tracker] and tracker != TRACKER:
+    """A tracker switch (``schema.tracker_switch``) turned on names this project's tracker."""
+    for spec in dataclasses.fields(OmegaConf.get_type(config.logger)):
+        tracker = spec.name
+        if spec.metadata.get("tracker") and config.logger[tracker] and tracker != TRACKER:
             raise ConfigError(
                 f"logger.{tracker}=true, but this project was generated with logger={TRACKER}, "
                 f"so it has no {tracker} logger"
             )
-{%- if cookiecutter.profile == "full" %}
-
-
-def _validate_training_controls(config: DictConfig) -> None:
-    """Combinations that would otherwise be silently ignored or misbehave."""
-    scheduler = config.lr_scheduler
-    if scheduler.name == "plateau" and scheduler.warmup:
-        raise ConfigError("lr_scheduler.warmup is not supported with lr_scheduler.name=plateau")
-    if scheduler.name == "plateau" and scheduler.interval == "step":
-        raise ConfigError(
-            "lr_scheduler.name=plateau steps on an epoch metric; use lr_scheduler.interval=epoch"
-        )
-    if scheduler.name == "onecycle" and scheduler.warmup:
-        raise ConfigError(
-            "lr_scheduler.name=onecycle has its own warm-up phase; set lr_scheduler.warmup=0"
-        )
-{%- endif %}

@@ -35,7 +35,7 @@ def metric_labels(entries) -> list[str]:
 def monitor_names(entries, train_metrics: bool) -> list[str]:
     """Every name a run logs each epoch, so may monitor: ``val_loss`` and ``val_<label>``;
     ``train_loss``, and ``train_<label>`` with ``trainer.train_metrics``. The one list
-    train.py's monitors{% if cookiecutter.profile == "full" %} and a sweep's ``monitor``{% endif %} are checked against."""
+    every ``monitor`` key is checked against."""
     names = ["loss", *metric_labels(entries)]
     allowed = [f"val_{name}" for name in names]
     return allowed + [f"train_{name}" for name in (names if train_metrics else ["loss"])]

@@ -7,10 +7,16 @@ OmegaConf checks keys and types against these dataclasses, so a typo such as
 Numeric keys carry their allowed range next to their type (``at_least(1, 20)``,
 ``positive(1e-3)``...), keys with a closed set of values their choices
 (``one_of("min", "max")``); ``checks.py`` checks every value against them at load time,
-so ``optimizer.lr=-1`` or ``{{ "trainer.precision=16" if cookiecutter.profile == "full" else "trainer.epochs=0" }}`` fails before a run directory exists.
+so ``optimizer.lr=-1`` or ``trainer.epochs=0`` fails before a run directory exists.
+
+Each section is a dataclass of its own. A part of the project that needs more keys in a
+section subclasses it and registers the subclass with ``@extends(<section>)``; the
+root schema is then built with the subclass, so its keys load, print and are checked
+like every other (``section`` below).
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Union
 
@@ -51,21 +57,49 @@ def probability(default):
     return ranged(default, 0, 1, high_open=True)
 
 
+def tracker_switch():
+    """A ``logger`` key that turns one experiment tracker on; checks.py refuses it for a
+    tracker this project was not generated with."""
+    return field(default=False, metadata={"tracker": True})
+
+
+# Section dataclass -> the subclass registered to extend it (with keys of its own).
+_EXTENSIONS: dict[type, type] = {}
+
+
+def extends(base: type) -> Callable[[type], type]:
+    """Class decorator: the decorated subclass of ``base`` replaces it in the schema.
+    A second extension of the same section subclasses the first (``section_type``)."""
+
+    def register(subclass: type) -> type:
+        if not issubclass(subclass, section_type(base)):
+            raise TypeError(f"{subclass.__name__} must subclass {section_type(base).__name__}")
+        _EXTENSIONS[base] = subclass
+        return subclass
+
+    return register
+
+
+def section_type(base: type) -> type:
+    """The dataclass the schema uses for section ``base``: its registered extension, if any."""
+    return _EXTENSIONS.get(base, base)
+
+
+def section(base: type):
+    """A field holding section ``base``, looked up when a config is built, so extensions
+    registered after this module was imported count."""
+    return field(default_factory=lambda: section_type(base)())
+
+
 @dataclass
 class DataConfig:
-    name: str = "{{ cookiecutter.dataset }}"  # {% if cookiecutter.dataset == "digits" %}digits | {% endif %}{% if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}mnist | fashion_mnist | {% endif %}image_folder | csv
-    # {% if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}mnist/fashion_mnist: IDX files; {% endif %}image_folder: root/<class>/<image>; csv: the .csv file
+    name: str = "{{ cookiecutter.dataset }}"  # {% if cookiecutter.dataset == "digits" %}digits{% else %}mnist | fashion_mnist{% endif %} | image_folder | csv
+    # {% if cookiecutter.dataset != "digits" %}mnist/fashion_mnist: IDX files; {% endif %}image_folder: root/<class>/<image>; csv: the .csv file
     root: str = "data"
     label_column: str = "label"  # csv: the column of class labels; every other is a feature
     val_fraction: float = fraction(0.1)  # share of the training split held out for validation
     split_seed: int = 0  # fixed split, independent of the training seed
-{%- if cookiecutter.profile == "full" %}
-    # k-fold cross-validation (cv.py): the training and validation splits are pooled and
-    # cut into `folds` stratified folds; fold `fold` validates, the rest trains. 0 = off.
-    folds: int = non_negative(0)
-    fold: int = non_negative(0)
-{%- endif %}
-    batch_size: int = at_least(1, 64){% if cookiecutter.profile == "full" %}  # per process under torchrun{% endif %}
+    batch_size: int = at_least(1, 64)
     eval_batch_size: int = at_least(1, 256)
     shuffle: bool = True
     num_workers: int = non_negative(0)  # in-memory tensors need no worker processes
@@ -115,28 +149,11 @@ class OptimizerConfig:
 
 @dataclass
 class LRSchedulerConfig:
-{%- if cookiecutter.profile == "full" %}
-    name: str = "none"  # none | step | multistep | exponential | cosine | plateau | onecycle
-    interval: str = one_of("epoch", "step")  # when scheduler.step() is called
-    warmup: int = non_negative(0)  # linear warm-up length, in units of `interval`
-    warmup_start_factor: float = ranged(0.1, 0, 1, low_open=True)
+    name: str = "none"  # a registered scheduler (trainer/optim.py): none | step | cosine | ...
     step_size: int = at_least(1, 10)  # step
-    milestones: List[int] = at_least(1, [10, 20])  # multistep
-    gamma: float = positive(0.1)  # step | multistep | exponential
-{%- else %}
-    name: str = "none"  # none | step | cosine; stepped at the end of every epoch
-    step_size: int = at_least(1, 10)  # step
-    gamma: float = positive(0.1)  # step
-{%- endif %}
+    gamma: float = positive(0.1)  # step: the factor applied every step_size epochs
     t_max: int = non_negative(0)  # cosine; 0 = the whole run
     eta_min: float = non_negative(0.0)  # cosine
-{%- if cookiecutter.profile == "full" %}
-    max_lr: float = positive(0.01)  # onecycle
-    monitor: str = "val_loss"  # plateau
-    mode: str = one_of("min", "max")  # plateau
-    factor: float = fraction(0.1)  # plateau
-    patience: int = non_negative(3)  # plateau
-{%- endif %}
 
 
 @dataclass
@@ -153,34 +170,15 @@ class CheckpointConfig:
     monitor: str = "val_loss"
     mode: str = one_of("min", "max")
     save_best: bool = True  # checkpoints/best.pt
-{%- if cookiecutter.profile == "full" %}
-    save_top_k: int = at_least(
-        -1, 1
-    )  # epoch=NNN-<monitor>=X.pt files kept by the monitor; 0 none, -1 all
-{%- endif %}
     save_last: bool = True  # checkpoints/last.pt after every epoch
-{%- if cookiecutter.profile == "full" %}
-    every_n_epochs: int = non_negative(
-        0
-    )  # also keep checkpoints/epoch=NNN.pt every n epochs; 0 = off
-{%- endif %}
-    every_n_steps: int = non_negative(
-        0
-    )  # refresh last.pt every n optimizer steps (long epochs); 0 = off
-{%- if cookiecutter.profile == "full" %}
-    # trainer.strategy=fsdp: write the shard folders in a background thread while training
-    # goes on (each save waits for the one before; the last save of a run is synchronous).
-    async_save: bool = False
-{%- endif %}
+    # refresh last.pt every n optimizer steps (long epochs); 0 = off
+    every_n_steps: int = non_negative(0)
 
 
 @dataclass
 class TrainerConfig:
     epochs: int = at_least(1, 20)
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-{%- if cookiecutter.profile == "full" %}
-    precision: str = one_of("32", "bf16", "fp16")  # fp16 needs CUDA
-{%- endif %}
     accumulate_grad_batches: int = at_least(1, 1)
     gradient_clip_val: float = non_negative(0.0)  # 0 = off
     gradient_clip_algorithm: str = one_of("norm", "value")
@@ -189,9 +187,6 @@ class TrainerConfig:
     # their small kernels cost 5-10 % of a small model's step; the loss is always tracked.
     train_metrics: bool = False
     progress_bar: bool = True
-{%- if cookiecutter.profile == "full" %}
-    compile: bool = False  # torch.compile the model
-{%- endif %}
     deterministic: bool = False
     # Intra-op CPU threads (torch.set_num_threads). auto: the cores this process may use
     # that the load average says are free (OMP_NUM_THREADS, if set, wins); null: PyTorch's
@@ -202,42 +197,16 @@ class TrainerConfig:
     overfit_batches: int = non_negative(0)  # train and validate on the same first N batches
     limit_train_batches: Optional[int] = at_least(1, None)
     limit_val_batches: Optional[int] = at_least(1, None)
-{%- if cookiecutter.profile == "full" %}
-    sync_batchnorm: bool = False  # under torchrun
-    # Under torchrun: ddp (a full copy per process) | fsdp (FSDP2: weights, gradients and
-    # optimizer state sharded over the processes; checkpoints are folders of shards).
-    strategy: str = one_of("ddp", "fsdp")
-{%- endif %}
-    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
-    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    early_stopping: EarlyStoppingConfig = section(EarlyStoppingConfig)
+    checkpoint: CheckpointConfig = section(CheckpointConfig)
 
 
 @dataclass
 class LoggerConfig:
-    # The tracker switches: only the tracker this project was generated with exists.
-    tensorboard: bool = False
-{%- if cookiecutter.profile == "full" %}
-    wandb: bool = False
-    mlflow: bool = False
-{%- endif %}
-{%- if cookiecutter.logger == "tensorboard" and cookiecutter.profile == "full" %}
-    log_graph: bool = True  # the model graph, drawn once at the start
-{%- elif cookiecutter.logger == "wandb" %}
-    wandb_project: str = "my_project"
-    wandb_watch: bool = False  # wandb.watch: gradient and parameter histograms
-{%- elif cookiecutter.logger == "mlflow" %}
-    mlflow_experiment: str = "my_project"
-    # null: $MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db
-    mlflow_tracking_uri: Optional[str] = None
-{%- endif %}
+    # One switch per tracker (tracker_switch): only the tracker this project was
+    # generated with may be turned on.
+    tensorboard: bool = tracker_switch()
     curves: bool = True  # curves.png at the end of training
-{%- if cookiecutter.profile == "full" %}
-    # Weight/gradient histograms for loggers that draw them; 0 = off.
-    histogram_every_n_epochs: int = non_negative(5)
-    # Grid of validation predictions at the first epoch, every N epochs and at the last;
-    # 0 = off. Drawing the figure takes a moment: every epoch would slow small runs.
-    images_every_n_epochs: int = non_negative(5)
-{%- endif %}
 
 
 @dataclass
@@ -254,10 +223,10 @@ class Config:
     # Names (accuracy, top3_accuracy, f1, precision, recall, auroc) or names with options,
     # e.g. {name: f1, average: micro}: see model/metric.py.
     metrics: List[Any] = field(default_factory=lambda: ["accuracy"])
-    data: DataConfig = field(default_factory=DataConfig)
+    data: DataConfig = section(DataConfig)
     # Typed by the chosen model's own dataclass (see ModelConfig) when the config loads.
     model: Any = field(default_factory=lambda: {"name": "mlp"})
-    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
-    lr_scheduler: LRSchedulerConfig = field(default_factory=LRSchedulerConfig)
-    trainer: TrainerConfig = field(default_factory=TrainerConfig)
-    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    optimizer: OptimizerConfig = section(OptimizerConfig)
+    lr_scheduler: LRSchedulerConfig = section(LRSchedulerConfig)
+    trainer: TrainerConfig = section(TrainerConfig)
+    logger: LoggerConfig = section(LoggerConfig)
