@@ -93,8 +93,8 @@ def section(base: type):
 
 @dataclass
 class DataConfig:
-    name: str = "{{ cookiecutter.dataset }}"  # {% if cookiecutter.dataset == "digits" %}digits{% else %}mnist | fashion_mnist{% endif %} | image_folder | csv
-    # {% if cookiecutter.dataset != "digits" %}mnist/fashion_mnist: IDX files; {% endif %}image_folder: root/<class>/<image>; csv: the .csv file
+    name: str = "{{ cookiecutter.dataset }}"  # {{ "digits" if cookiecutter.dataset == "digits" else "mnist | fashion_mnist" }} | image_folder | csv
+    # {{ "" if cookiecutter.dataset == "digits" else "mnist/fashion_mnist: IDX files; " }}image_folder: root/<class>/<image>; csv: the .csv file
     root: str = "data"
     label_column: str = "label"  # csv: the column of class labels; every other is a feature
     val_fraction: float = fraction(0.1)  # share of the training split held out for validation
