@@ -32,6 +32,7 @@ RUFF = ROOT / ".venv" / "bin" / "ruff"
 SLUG = "{{cookiecutter.project_slug}}"
 PROJECT = ROOT / SLUG
 PYPROJECT = PROJECT / "pyproject.toml"
+PROJECT_CHECKS = ROOT / "tests" / "project_checks"
 CHOICE = re.compile(r"\{\{\s*cookiecutter\.(\w+)\s*\}\}")
 PASSES = 3  # a rewrite that moves lines may let the next pass carry back what this one could not
 
@@ -88,13 +89,25 @@ def ruff(copies: list[Path], config: Path | None) -> None:
         )
 
 
+def project_relative(path: Path) -> Path | None:
+    """Where ``path`` lands in a bake: the generated project's files, and the template's
+    checks of a bake (tests/project_checks/, added to a bake's tests/ by the template's
+    suite); None for the template repository's own files (hooks/...)."""
+    path = path.resolve()
+    if path.is_relative_to(PROJECT):
+        return path.relative_to(PROJECT)
+    if path.is_relative_to(PROJECT_CHECKS):
+        return Path("tests", path.name)
+    return None
+
+
 def format_text(text: str, path: Path) -> tuple[str, list[str]]:
     """``text`` (the template file at ``path``) formatted, and the notes on what must be
     fixed by hand."""
     names = placeholders(text)
     for expr, placeholder in names.items():
         text = text.replace(expr, placeholder)
-    in_project = path.resolve().is_relative_to(PROJECT)
+    relative = project_relative(path)
     notes: list[str] = []
     for _ in range(PASSES):
         renders = [(answers, render_with_origins(text, answers)) for answers in answer_sets(text)]
@@ -102,15 +115,14 @@ def format_text(text: str, path: Path) -> tuple[str, list[str]]:
             copies = []
             for index, (answers, rendered) in enumerate(renders):
                 folder = Path(tmp) / str(index)
-                if in_project:
-                    relative = path.resolve().relative_to(PROJECT)
+                if relative is not None:
                     copy = project_copy(folder, relative, answers, "\n".join(rendered.lines))
                 else:
                     copy = folder / path.name
                     folder.mkdir()
                 copy.write_text("\n".join(rendered.lines))
                 copies.append(copy)
-            ruff(copies, None if in_project else ROOT / "ruff.toml")
+            ruff(copies, None if relative is not None else ROOT / "ruff.toml")
             rewritten = [copy.read_text().split("\n") for copy in copies]
         proposals, notes = [], []
         for (_, rendered), lines in zip(renders, rewritten, strict=True):

@@ -14,9 +14,10 @@ import format_template  # noqa: E402
 import sync_from_bake  # noqa: E402
 
 PROJECT = TEMPLATE / "{{cookiecutter.project_slug}}"
+# the generated project's files and the template's checks of a bake (tests/project_checks/)
 WITH_STATEMENTS = sorted(
     path
-    for path in PROJECT.rglob("*.py")
+    for path in [*PROJECT.rglob("*.py"), *(TEMPLATE / "tests" / "project_checks").glob("*.py")]
     if "__pycache__" not in path.parts and "{%" in path.read_text()
 )
 MINIMAL_MNIST = {"profile": "minimal", "dataset": "mnist"}  # no inline 3 in the list
