@@ -11,7 +11,8 @@ made) and prints:
 Code lines are counted with ``tokenize`` and ``ast``: a line counts when a token other than
 a comment, a newline or an indent is on it (every line of a multi-line token counts), minus
 the lines of docstrings (a string expression opening a module, class or function body).
-Blank lines, comment-only lines and docstring lines do not count.
+Blank lines, comment-only lines and docstring lines do not count. Statements (logical
+lines: a call wrapped over five lines counts once; docstrings left out) are printed too.
 
 Usage (from the template's root):
     .venv/bin/python scripts/measure_core.py [dataset=image_folder] [key=value ...]
@@ -63,8 +64,8 @@ def profile_lines(package: Path = TEMPLATE_PACKAGE) -> dict[str, int]:
     return counts
 
 
-def docstring_lines(tree: ast.AST) -> set[int]:
-    lines = set()
+def docstrings(tree: ast.AST) -> list[ast.Expr]:
+    found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             first = node.body[0] if node.body else None
@@ -73,8 +74,12 @@ def docstring_lines(tree: ast.AST) -> set[int]:
                 and isinstance(first.value, ast.Constant)
                 and isinstance(first.value.value, str)
             ):
-                lines.update(range(first.lineno, first.end_lineno + 1))
-    return lines
+                found.append(first)
+    return found
+
+
+def docstring_lines(tree: ast.AST) -> set[int]:
+    return {n for doc in docstrings(tree) for n in range(doc.lineno, doc.end_lineno + 1)}
 
 
 def code_lines(source: str) -> int:
@@ -84,6 +89,17 @@ def code_lines(source: str) -> int:
         if token.type not in NOT_CODE:
             lines.update(range(token.start[0], token.end[0] + 1))
     return len(lines - docstring_lines(ast.parse(source)))
+
+
+def statements(source: str) -> int:
+    """Logical lines (a statement split over lines counts once), docstrings not counted: a
+    second measure, blind to how a formatter wraps lines."""
+    ends = sum(
+        1
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.NEWLINE
+    )
+    return ends - len(docstrings(ast.parse(source)))
 
 
 def package_name(project: Path) -> str:
@@ -109,10 +125,17 @@ def all_files(project: Path) -> set[str]:
     }
 
 
+def project_sources(project: Path) -> list[Path]:
+    """The package's ``.py`` files and the top-level scripts (train.py, evaluate.py, ...)."""
+    return [*package_files(project).values(), *sorted(project.glob("*.py"))]
+
+
 def project_code_lines(project: Path) -> int:
-    """Code lines of the package and the top-level scripts (train.py, evaluate.py, ...)."""
-    scripts = sorted(project.glob("*.py"))
-    return sum(code_lines(p.read_text()) for p in [*package_files(project).values(), *scripts])
+    return sum(code_lines(path.read_text()) for path in project_sources(project))
+
+
+def project_statements(project: Path) -> int:
+    return sum(statements(path.read_text()) for path in project_sources(project))
 
 
 def shared_and_differing(minimal: Path, full: Path) -> tuple[list[str], list[str]]:
@@ -144,6 +167,9 @@ def report(minimal: Path, full: Path) -> None:
     print("code lines (package + top-level scripts; no blank, comment or docstring lines):")
     print(f"  minimal {project_code_lines(minimal)}")
     print(f"  full    {project_code_lines(full)}")
+    print("statements (logical lines of the same files, docstrings not counted):")
+    print(f"  minimal {project_statements(minimal)}")
+    print(f"  full    {project_statements(full)}")
     full_only = sorted(all_files(full) - all_files(minimal))
     full_only_py = [name for name in full_only if name.endswith(".py")]
     print(f"files only the full bake has: {len(full_only)} ({len(full_only_py)} .py)")
