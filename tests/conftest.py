@@ -11,6 +11,12 @@ from pathlib import Path
 import pytest
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+# Tests of the template's promises about a bake (AGENTS.md's commands run, the tooling
+# files, start-up imports): written as the generated suite's tests, with Jinja, but kept
+# here so that a student's project does not carry them. add_project_checks puts them into
+# a bake before its suite runs; this suite does not collect them itself.
+PROJECT_CHECKS = TEMPLATE / "tests" / "project_checks"
+collect_ignore = ["project_checks"]
 OPTIONS = {
     key: value
     for key, value in json.loads((TEMPLATE / "cookiecutter.json").read_text()).items()
@@ -80,6 +86,20 @@ def missing_module_skips(stdout: str) -> list[str]:
     """The skip lines (the generated suite runs with -ra) naming a module of the project
     that could not be imported: a test the bake should not hold."""
     return [line for line in stdout.splitlines() if "could not import 'my_pytorch_project" in line]
+
+
+def add_project_checks(project: Path, answers: dict[str, str]) -> None:
+    """Render tests/project_checks/ with the bake's answers into the bake's tests/, where
+    its suite (and its fixtures) run them like its own tests."""
+    sys.path.insert(0, str(TEMPLATE / "scripts"))
+    try:
+        from jinja_lines import render
+    finally:
+        sys.path.remove(str(TEMPLATE / "scripts"))
+    for check in sorted(PROJECT_CHECKS.glob("test_*.py")):
+        target = project / "tests" / check.name
+        assert not target.exists(), f"the bake has its own {check.name}"
+        target.write_text(render(check.read_text(), answers))
 
 
 def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from .conftest import missing_module_skips, run, suite_passed
+from .conftest import add_project_checks, missing_module_skips, run, suite_passed
 
 # (answers, which generated tests to run, environment). The default bake runs its whole
 # suite as a user would, with no variable set (the generated conftest pins its own
@@ -76,6 +76,7 @@ def variant_id(variant) -> str:
 def test_generated_suite_passes(bake, variant):
     answers, pytest_args, env = variant
     project = bake(**answers)
+    add_project_checks(project, answers)
     result = run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
         cwd=project,

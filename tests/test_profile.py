@@ -8,7 +8,15 @@ import time
 
 import pytest
 
-from .conftest import TEMPLATE, UNRENDERED, missing_module_skips, ruff, run, suite_passed
+from .conftest import (
+    TEMPLATE,
+    UNRENDERED,
+    add_project_checks,
+    missing_module_skips,
+    ruff,
+    run,
+    suite_passed,
+)
 
 # Words that name a left-out feature: none may appear in a minimal bake (code, tests, README,
 # Makefile, configs, pyproject). Removed files are added to this list by name (see below).
@@ -159,6 +167,7 @@ def test_minimal_suite_passes(bake, dataset, pytest_args):
     """The minimal bake's own plain ``pytest`` (its quick suite: pyproject's addopts)."""
     project = bake(profile="minimal", dataset=dataset)
     files_count, lines = count_lines(project)
+    add_project_checks(project, {"profile": "minimal", "dataset": dataset})
     start = time.perf_counter()
     result = run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run, suite_passed
+from .conftest import add_project_checks, run, suite_passed
 
 UV = shutil.which(
     "uv", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
@@ -60,6 +60,7 @@ def uv(*args: str, cwd: Path, env: dict | None = None):
 @pytest.mark.skipif(UV is None, reason="uv is not installed (pip install uv)")
 def test_uv_sync_then_uv_run_train_and_pytest(bake, tmp_path):
     project = bake()
+    add_project_checks(project, {})  # test_agents.py runs below, in uv's environment
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     uv("venv", "--python", sys._base_executable, ".venv", cwd=project)
     reused = link_installed_torch(tmp_path / "reused")

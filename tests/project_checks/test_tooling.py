@@ -1,4 +1,6 @@
-"""Project tooling: the CI workflow, pre-commit hooks, Makefile targets and .gitignore."""
+"""Project tooling: the CI workflow, pre-commit hooks, Makefile targets and .gitignore.
+A template promise, checked in the template's bakes (tests/conftest.py
+``add_project_checks``); a student's project does not carry it."""
 
 import os
 import re

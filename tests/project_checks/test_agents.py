@@ -1,5 +1,7 @@
 """AGENTS.md cannot drift: every path it names exists, every command in its bash block
-runs in a copy of this project, and every extra it names is declared in pyproject.toml."""
+runs in a copy of this project, and every extra it names is declared in pyproject.toml.
+A template promise, checked in the template's bakes (tests/conftest.py
+``add_project_checks``); a student's project does not carry it."""
 
 import os
 import re
