@@ -16,7 +16,7 @@ from {{cookiecutter.project_slug}}.data import (
     BaseDataModule,
     build_datamodule,
 )
-from {{cookiecutter.project_slug}}.data.splits import fold_indices
+from {{cookiecutter.project_slug}}.data.folds import fold_indices
 
 from .conftest import run_script
 

@@ -1,4 +1,4 @@
-"""Data: in-memory datasets, batched fetching, resumable and sharded samplers, and the base
+"""Data: in-memory datasets, batched fetching, resumable samplers, and the base
 classes' contract, checked on every data module the project has (fixed, disjoint splits;
 DataLoaders as configured; the same batches with worker processes)."""
 
@@ -12,12 +12,7 @@ from {{cookiecutter.project_slug}}.data import (
     InMemoryDataset,
     build_datamodule,
 )
-{%- if cookiecutter.profile == "full" %}
-from {{cookiecutter.project_slug}}.data.samplers import ResumableSampler, ShardSampler
-from {{cookiecutter.project_slug}}.utils import DistInfo
-{%- else %}
-from {{cookiecutter.project_slug}}.data.samplers import ResumableSampler
-{%- endif %}
+from {{cookiecutter.project_slug}}.data.samplers import ResumableSampler, make_sampler
 
 from .conftest import IMAGE_ARGS, PROJECT_ROOT
 
@@ -126,6 +121,30 @@ def test_worker_processes_give_the_same_batches(build, name):
     assert_same_batches(val0, val1)
 
 
+def test_the_sampler_given_to_build_datamodule_makes_every_loaders_sampler(config_factory):
+    """``build_datamodule(..., sampler=...)`` (the trainer's strategy gives it) makes the
+    samplers of the train, val and test loaders, with the data module's settings."""
+    made = []
+
+    def sampler(dataset, **settings):
+        made.append((dataset, settings, make_sampler(dataset, **settings)))
+        return made[-1][2]
+
+    fruit = PROJECT_ROOT / "examples" / "fruit.csv"
+    config = config_factory("data.name=csv", f"data.root={fruit}", "data.num_workers=0")
+    datamodule = build_datamodule(config.data, seed=5, sampler=sampler)
+    loaders = {
+        "train": datamodule.train_dataloader(shuffle=True),
+        "val": datamodule.val_dataloader(),
+        "test": datamodule.test_dataloader(),
+    }
+    for (name, loader), (dataset, settings, given) in zip(loaders.items(), made[-3:], strict=True):
+        assert loader.sampler is given and dataset is getattr(datamodule, f"{name}_set")
+        assert settings.get("evaluation", False) is (name != "train")
+    assert made[-3][1]["seed"] == 5 and made[-3][1]["shuffle"] is True
+    assert datamodule.train_sampler is made[-3][2]  # set_epoch reaches the one in use
+
+
 def test_batched_fetch_equals_per_item_fetch():
     dataset = InMemoryDataset(
         torch.randn(10, 1, 4, 4), torch.arange(10), [str(i) for i in range(10)]
@@ -137,23 +156,13 @@ def test_batched_fetch_equals_per_item_fetch():
 
 def test_shuffle_order_depends_only_on_seed_and_epoch():
     data = list(range(50))
-    sampler = ResumableSampler(data, {% if cookiecutter.profile == "full" %}DistInfo(), {% endif %}shuffle=True, seed=3)
+    sampler = ResumableSampler(data, shuffle=True, seed=3)
     sampler.set_epoch(2)
     order = list(sampler)
     sampler.set_epoch(1)
     assert list(sampler) != order
     sampler.set_epoch(2, start_index=20)  # resuming mid-epoch replays the rest of the same order
     assert list(sampler) == order[20:]
-
-
-{%- if cookiecutter.profile == "full" %}
-
-
-def test_shards_cover_every_sample_once():
-    data = list(range(11))
-    shards = [list(ShardSampler(data, DistInfo(rank=r, world_size=3))) for r in range(3)]
-    assert sorted(sum(shards, [])) == data
-{%- endif %}
 
 
 def test_base_classes_refuse_missing_methods():

@@ -10,8 +10,9 @@ import torch
 
 import train
 from {{cookiecutter.project_slug}}.config import ConfigError, load_config
-from {{cookiecutter.project_slug}}.data import DatasetNotFoundError, build_datamodule
+from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.data.base import normalize
+from {{cookiecutter.project_slug}}.data.mnist import DatasetNotFoundError
 
 from .conftest import PROJECT_ROOT
 from .guard_tools import main_error_line

@@ -5,35 +5,30 @@ To add a dataset: subclass ``BaseDataModule`` (see {{ "digits.py" if cookiecutte
 its module here.
 """
 
+from collections.abc import Callable
+
 from ..config.schema import DataConfig
-{%- if cookiecutter.profile == "full" %}
-from ..utils import DistInfo
-{%- endif %}
 from .base import DATAMODULES, BaseDataModule
 from .datasets import BaseDataset, InMemoryDataset
 {%- if cookiecutter.dataset == "digits" %}
 from .digits import DigitsDataModule
 {%- endif %}
+{%- if cookiecutter.profile == "full" %}
+from .folds import folds_of  # noqa: F401  data.folds (k-fold) registers with every module
+{%- endif %}
 from .image_folder import ImageFolderDataModule
 {%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
-from .mnist import DatasetNotFoundError, FashionMNISTDataModule, MNISTDataModule
+from .mnist import FashionMNISTDataModule, MNISTDataModule  # noqa: F401  registered by name
 {%- endif %}
 from .table import CSVDataModule
-{%- if cookiecutter.profile == "full" %}
 
 
 def build_datamodule(
-    config: DataConfig, seed: int = 0, dist_info: DistInfo | None = None
+    config: DataConfig, seed: int = 0, sampler: Callable | None = None
 ) -> BaseDataModule:
-    """The data module named by ``data.name``."""
-    return DATAMODULES.get(config.name)(config, seed=seed, dist_info=dist_info)
-{%- else %}
-
-
-def build_datamodule(config: DataConfig, seed: int = 0) -> BaseDataModule:
-    """The data module named by ``data.name``."""
-    return DATAMODULES.get(config.name)(config, seed=seed)
-{%- endif %}
+    """The data module named by ``data.name``; ``sampler`` makes its loaders' samplers
+    (see ``BaseDataModule``; None: one process reads all the data)."""
+    return DATAMODULES.get(config.name)(config, seed=seed, sampler=sampler)
 
 
 __all__ = [
@@ -41,19 +36,10 @@ __all__ = [
     "BaseDataModule",
     "BaseDataset",
     "CSVDataModule",
-{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
-    "DatasetNotFoundError",
-{%- endif %}
 {%- if cookiecutter.dataset == "digits" %}
     "DigitsDataModule",
 {%- endif %}
-{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
-    "FashionMNISTDataModule",
-{%- endif %}
     "ImageFolderDataModule",
     "InMemoryDataset",
-{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
-    "MNISTDataModule",
-{%- endif %}
     "build_datamodule",
 ]

@@ -7,37 +7,25 @@ trainer only ever calls the ``*_dataloader`` methods, ``set_epoch`` and the batc
 """
 
 import abc
+from collections.abc import Callable
 
 import torch
 from torch.utils.data import DataLoader, Sampler
 
 from ..config import Registry
 from ..config.schema import DataConfig
-from ..utils import {% if cookiecutter.profile == "full" %}DistInfo, {% endif %}seed_worker
-from ..utils.errors import ConfigError{% if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}, DataError{% endif %}
+from ..utils import seed_worker
+from ..utils.errors import ConfigError
 from .batches import batch_size, move_batch
 from .datasets import BaseDataset, collate_batched
-from .samplers import ResumableSampler, {% if cookiecutter.profile == "full" %}ShardSampler, {% endif %}WeightedResumableSampler
-{%- if cookiecutter.profile == "full" %}
-from .splits import pool_and_fold
-{%- endif %}
+from .samplers import ResumableSampler, balanced_weights, make_sampler
 
 # @DATAMODULES.register("name") on each data module: the name is data.name.
 DATAMODULES = Registry("data.name")
-{%- if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}
-
-
-def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
-    """Every label is a class index in [0, num_classes); ``source`` names the file."""
-    bad = ((targets < 0) | (targets >= num_classes)).nonzero()
-    if len(bad):
-        index = int(bad[0])
-        raise DataError(
-            f"{source}: label {int(targets[index])} at position {index} is outside the "
-            f"{num_classes} classes (labels must be 0..{num_classes - 1}); "
-            f"{len(bad)} labels are out of range"
-        )
-{%- endif %}
+# Functions (data config, train set, val set) -> (train set, val set) that cut the
+# training data another way: every data module applies them after its ``setup``, so
+# each gets them without code of its own. Added parts register here.
+SPLIT_CHANGES: list[Callable] = []
 
 
 def normalize(images: torch.Tensor, mean, std, in_place: bool = False) -> torch.Tensor:
@@ -62,27 +50,18 @@ class BaseDataModule(abc.ABC):
     std: float | list[float] | None = None
     # True: the training sampler yields (index, epoch) pairs (see ResumableSampler).
     per_sample_epoch: bool = False
-{%- if cookiecutter.profile == "full" %}
 
-    def __init__(self, config: DataConfig, seed: int = 0, dist_info: DistInfo | None = None):
+    def __init__(self, config: DataConfig, seed: int = 0, sampler: Callable | None = None):
+        """``sampler(dataset, *, shuffle, seed, with_epoch, weights=None, evaluation=False)``
+        makes each loader's sampler (the trainer's strategy gives it); None: ``make_sampler``."""
         self.config = config
         self.seed = seed
-        self.dist_info = dist_info or DistInfo()
-{%- else %}
-
-    def __init__(self, config: DataConfig, seed: int = 0):
-        self.config = config
-        self.seed = seed
-{%- endif %}
+        self.sampler = sampler or make_sampler
         self.train_set, self.val_set, self.test_set = self.setup()
-{%- if cookiecutter.profile == "full" %}
-        if config.folds:  # here, so every data module gets k-fold without code of its own
-            self.train_set, self.val_set = pool_and_fold(
-                self.train_set, self.val_set, config.folds, config.fold, config.split_seed
-            )
-{%- endif %}
+        for change in SPLIT_CHANGES:
+            self.train_set, self.val_set = change(config, self.train_set, self.val_set)
         self._check_split_sizes()
-        self._train_sampler: ResumableSampler | None = None
+        self.train_sampler: ResumableSampler | None = None  # the last train_dataloader's
         self._train_generator = torch.Generator()
 
     @abc.abstractmethod
@@ -93,33 +72,14 @@ class BaseDataModule(abc.ABC):
         """An empty split, or a training set too small for one batch with ``drop_last``,
         would otherwise fail much later (a division by zero, an empty epoch)."""
         sizes = {"train": self.train_set, "val": self.val_set, "test": self.test_set}
-        for name, dataset in sizes.items():
-            if len(dataset) == 0:
-{%- if cookiecutter.profile == "full" %}
-                setting = (
-                    f"data.folds={self.config.folds}"
-                    if self.config.folds
-                    else f"data.val_fraction={self.config.val_fraction}"
-                )
-{%- else %}
-                setting = f"data.val_fraction={self.config.val_fraction}"
-{%- endif %}
-                raise ConfigError(
-                    f"the {name} split of data.name={self.config.name} is empty; with "
-                    f"{setting} it needs more data (or another setting)"
-                )
-{%- if cookiecutter.profile == "full" %}
-        per_rank = len(self.train_set) // self.dist_info.world_size
-        if self.config.drop_last and per_rank < self.config.batch_size:
+        refuse_empty(sizes, self.config.name, f"data.val_fraction={self.config.val_fraction}")
+        # What one epoch gives this loader: the whole training set, unless the sampler
+        # deals it out to several processes.
+        per_epoch = len(self.sampler(self.train_set, shuffle=False, seed=0, with_epoch=False))
+        if self.config.drop_last and per_epoch < self.config.batch_size:
             raise ConfigError(
                 f"data.batch_size={self.config.batch_size} with data.drop_last=true leaves no "
-                f"training batch ({per_rank} training samples per process); lower the batch "
-{%- else %}
-        if self.config.drop_last and len(self.train_set) < self.config.batch_size:
-            raise ConfigError(
-                f"data.batch_size={self.config.batch_size} with data.drop_last=true leaves no "
-                f"training batch ({len(self.train_set)} training samples); lower the batch "
-{%- endif %}
+                f"training batch ({per_epoch} training samples an epoch); lower the batch "
                 "size or set data.drop_last=false"
             )
 
@@ -147,18 +107,20 @@ class BaseDataModule(abc.ABC):
 
     def train_dataloader(self, shuffle: bool | None = None) -> DataLoader:
         shuffle = self.config.shuffle if shuffle is None else shuffle
+        weights = None
         if self.config.sampler == "weighted":
-            self._train_sampler = WeightedResumableSampler(
-                self.train_set, {% if cookiecutter.profile == "full" %}self.dist_info, {% endif %}self.seed, self.per_sample_epoch
-            )
-        else:
-            self._train_sampler = ResumableSampler(
-                self.train_set, {% if cookiecutter.profile == "full" %}self.dist_info, {% endif %}shuffle, self.seed, self.per_sample_epoch
-            )
+            weights = balanced_weights(self.train_set.targets, len(self.train_set.classes))
+        self.train_sampler = self.sampler(
+            self.train_set,
+            shuffle=shuffle,
+            seed=self.seed,
+            with_epoch=self.per_sample_epoch,
+            weights=weights,
+        )
         return self._loader(
             self.train_set,
             self.config.batch_size,
-            self._train_sampler,
+            self.train_sampler,
             self.config.drop_last,
             self._train_generator,
         )
@@ -180,42 +142,24 @@ class BaseDataModule(abc.ABC):
 
     def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
         """Fix the epoch's shuffle order; skip ``start_batch`` batches when resuming mid-epoch."""
-        if self._train_sampler is not None:
-            self._train_sampler.set_epoch(epoch, start_batch * self.config.batch_size)
+        if self.train_sampler is not None:
+            self.train_sampler.set_epoch(epoch, start_batch * self.config.batch_size)
         # Worker seeds come from this generator: re-seed it so epoch e gets the same
         # worker seeds whether or not the run was resumed.
         self._train_generator.manual_seed(self.seed + epoch)
 
-{%- if cookiecutter.profile == "full" %}
-
-    def share_out_rest_of_epoch(self, epoch: int, consumed: int, batches: int) -> int | None:
-        """Resume ``epoch`` after ``consumed`` samples of its order, taken by another number
-        of processes: each remaining sample of the epoch (``batches`` per process) goes to
-        one process. Returns the batches each process runs; None for a weighted sampler
-        (its draw depends on the number of processes: nothing to continue)."""
-        sampler = self._train_sampler
-        if sampler is None or isinstance(sampler, WeightedResumableSampler):
-            return None
-        batch_size = self.config.batch_size
-        end = min(len(self.train_set), batches * batch_size * self.dist_info.world_size)
-        return sampler.share_out_rest(epoch, consumed, end, batch_size)
-{%- endif %}
-
     def _eval_loader(self, dataset: BaseDataset) -> DataLoader:
-{%- if cookiecutter.profile == "full" %}
-        sampler = ShardSampler(dataset, self.dist_info)
+        sampler = self.sampler(
+            dataset, shuffle=False, seed=self.seed, with_epoch=False, evaluation=True
+        )
         generator = torch.Generator().manual_seed(self.seed)
         return self._loader(dataset, self.config.eval_batch_size, sampler, False, generator)
-{%- else %}
-        generator = torch.Generator().manual_seed(self.seed)
-        return self._loader(dataset, self.config.eval_batch_size, None, False, generator)
-{%- endif %}
 
     def _loader(
         self,
         dataset: BaseDataset,
         batch_size: int,
-        sampler: Sampler{% if cookiecutter.profile != "full" %} | None{% endif %},
+        sampler: Sampler,
         drop_last: bool,
         generator: torch.Generator,
     ) -> DataLoader:
@@ -235,3 +179,14 @@ class BaseDataModule(abc.ABC):
             # A private generator: creating an iterator never consumes the global torch RNG.
             generator=generator,
         )
+
+
+def refuse_empty(splits: dict[str, BaseDataset], data_name: str, setting: str) -> None:
+    """A ConfigError naming the first empty split of ``splits`` and the ``setting`` that
+    cut it (an empty split would otherwise fail much later, in a division by zero)."""
+    for name, dataset in splits.items():
+        if len(dataset) == 0:
+            raise ConfigError(
+                f"the {name} split of data.name={data_name} is empty; with "
+                f"{setting} it needs more data (or another setting)"
+            )

@@ -63,31 +63,6 @@ class ImageFolderDataset(BaseDataset):
         if self.images is not None:
             return self.images[index]
         return decode(self.files[index], self.channels)
-{%- if cookiecutter.profile == "full" %}
-
-    def pooled_subset(
-        self, datasets: list["ImageFolderDataset"], positions
-    ) -> "ImageFolderDataset":
-        """Items ``positions`` of ``datasets`` end to end, prepared with this dataset's
-        pipeline and seed (k-fold: a fold's training part is augmented, its validation
-        part is not, wherever each file came from)."""
-        files = [f for d in datasets for f in d.files]
-        targets = [t for d in datasets for t in d.targets]
-        picked = [int(i) for i in positions]
-        subset = ImageFolderDataset(
-            [files[i] for i in picked],
-            [targets[i] for i in picked],
-            self.classes,
-            self.channels,
-            self.pipeline,
-            self.seed,
-        )
-        if all(d.images is not None for d in datasets):
-            images = [image for d in datasets for image in d.images]
-            subset.images = [images[i] for i in picked]
-        subset.shape = self.shape
-        return subset
-{%- endif %}
 
     def __getitem__(self, item):
         index, epoch = item if isinstance(item, tuple) else (item, 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from ..utils.errors import DataError
-from .base import DATAMODULES, BaseDataModule, check_labels, normalize
+from .base import DATAMODULES, BaseDataModule, normalize
 from .datasets import InMemoryDataset
 from .idx import read_idx_pair
 from .splits import split_indices
@@ -93,3 +93,15 @@ class FashionMNISTDataModule(MNISTDataModule):
 def size(images: torch.Tensor) -> str:
     """``28x28`` for (N, 28, 28) images."""
     return "x".join(str(side) for side in images.shape[1:])
+
+
+def check_labels(targets: torch.Tensor, source, num_classes: int) -> None:
+    """Every label is a class index in [0, num_classes); ``source`` names the file."""
+    bad = ((targets < 0) | (targets >= num_classes)).nonzero()
+    if len(bad):
+        index = int(bad[0])
+        raise DataError(
+            f"{source}: label {int(targets[index])} at position {index} is outside the "
+            f"{num_classes} classes (labels must be 0..{num_classes - 1}); "
+            f"{len(bad)} labels are out of range"
+        )

@@ -3,6 +3,9 @@ warning when the validation split is too small for early stopping and best.pt to
 anything but noise (15 validation images move val_accuracy in steps of 7 %), or the test
 split too small for its figures to mean much (18 rows of a table: steps of 5.6 %)."""
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 
 from .base import BaseDataModule
@@ -13,6 +16,10 @@ MIN_VAL_SAMPLES = 50
 MIN_VAL_PER_CLASS = 5
 # Holding out more than this leaves too little to learn from: advise other ways then.
 MAX_VAL_FRACTION = 0.5
+# Functions (data config, advice) -> advice that rewrite the advice for a small
+# validation split (a list of what to do), given the advice on holding out more. Added
+# parts that cut the data another way register here.
+VALIDATION_ADVICE: list[Callable[[Any, list[str]], list[str]]] = []
 
 
 def class_counts(dataset, num_classes: int) -> list[int] | None:
@@ -66,22 +73,12 @@ def small_validation_warning(datamodule: BaseDataModule, config) -> str | None:
         pool = [a + b for a, b in zip(per_class, counts, strict=True)]
     data, patience = config.data, config.trainer.early_stopping.patience
     enough = val_fraction_for(pool)
-{%- if cookiecutter.profile == "full" %}
-    if data.folds > 2:
-        advice = [f"use fewer folds (data.folds={data.folds} now)"]
-    elif data.folds:
-        advice = ["add data (2 folds hold out half of it already)"]
-    elif enough is not None:
-{%- else %}
     if enough is not None:
-{%- endif %}
         advice = [f"hold out more (data.val_fraction={data.val_fraction} now; {enough} is enough)"]
     else:
         advice = [f"add data (no data.val_fraction up to {MAX_VAL_FRACTION} holds out enough)"]
-{%- if cookiecutter.profile == "full" %}
-    if not data.folds:
-        advice.append("use k-fold (data.folds=5 data.fold=0..4)")
-{%- endif %}
+    for rewrite in VALIDATION_ADVICE:
+        advice = rewrite(data, advice)
     advice.append(f"wait longer before stopping (trainer.early_stopping.patience={patience} now)")
     return (
         f"the validation split has {' and '.join(problems)}: {' and '.join(monitors)} on it "

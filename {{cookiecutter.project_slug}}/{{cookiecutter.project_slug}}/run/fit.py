@@ -52,7 +52,9 @@ def fit(config, checkpoint: dict | None = None) -> dict[str, float]:
     check_inputs(config)
     if info.is_main:  # a tracking store that cannot log this run: before the run dir
         check_loggers(config, resuming=config.resume not in (None, AUTO))
-    datamodule = build_datamodule(config.data, seed=config.seed, dist_info=info)
+    from ..data.sharded import sampler_for  # until fit builds the strategy first
+
+    datamodule = build_datamodule(config.data, seed=config.seed, sampler=sampler_for(info))
 {%- else %}
     seed_everything(config.seed, config.trainer.deterministic)
     # Everything that can reject the inputs runs first, and writes nothing.

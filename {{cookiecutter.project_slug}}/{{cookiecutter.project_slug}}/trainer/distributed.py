@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ..config import ConfigError
+from ..data.sharded import sampler_for
 from ..utils import DistInfo, dist, get_rng_state, set_rng_state
 from ..utils.device import prepare_device
 from .cluster_stop import ClusterStop
@@ -36,6 +37,11 @@ class DDPStrategy(SingleDevice):
     @property
     def world_size(self) -> int:
         return self.dist.world_size
+
+    @property
+    def sampler(self):
+        """Each rank's shard of the data (see data/sharded.py)."""
+        return sampler_for(self.dist)
 
     def setup_model(self, module: nn.Module) -> nn.Module:
         return wrap_model(module, self.device, self.dist, self.cfg)[1]

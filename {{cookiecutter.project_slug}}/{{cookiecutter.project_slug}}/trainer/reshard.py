@@ -20,9 +20,11 @@ def share_out_resumed_epoch(trainer, state: dict[str, Any]) -> bool:
         return False
     consumed = done * state["config"]["data"]["batch_size"] * saved_world
     epoch = trainer.state.epoch + 1
-    batches = trainer.datamodule.share_out_rest_of_epoch(epoch, consumed, trainer.num_train_batches)
-    if batches is None:
+    sampler = trainer.datamodule.train_sampler
+    if not hasattr(sampler, "share_out_rest"):  # a sampler of the user's own
         return False
+    batch_size = trainer.config.data.batch_size
+    batches = sampler.share_out_rest(epoch, consumed, trainer.num_train_batches, batch_size)
     trainer.state.batch_in_epoch = trainer.num_train_batches - batches
     if trainer.strategy.is_main:
         log.warning(

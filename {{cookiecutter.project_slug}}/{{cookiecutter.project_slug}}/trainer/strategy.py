@@ -11,6 +11,7 @@ from typing import Any
 
 from torch import nn
 
+from ..data.samplers import make_sampler
 from ..utils import get_rng_state, set_rng_state
 from ..utils.device import prepare_device
 from ..utils.errors import ConfigError
@@ -24,6 +25,10 @@ class SingleDevice:
 
     def __init__(self, cfg) -> None:
         self.device = prepare_device(cfg)
+
+    # The samplers of the data module's loaders (build_datamodule's ``sampler``): here
+    # this one process reads all the data.
+    sampler = staticmethod(make_sampler)
 
     def setup_model(self, module: nn.Module) -> nn.Module:
         """The model that trains, made from ``module``: here, ``module`` on the device."""
