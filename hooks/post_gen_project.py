@@ -63,6 +63,7 @@ FULL_ONLY = [
     PACKAGE / "logger" / "main_process.py",  # one process: it is the main one
     PACKAGE / "logger" / "tracker_hooks.py",  # the graph, histograms, prediction grids
     PACKAGE / "logger" / "tensorboard_views.py",
+    PACKAGE / "utils" / "rank_sums.py",  # the DDP/FSDP strategies' reduce
     Path("tests") / "test_sweep.py",
     Path("tests") / "test_cv.py",
     Path("tests") / "test_runs_table.py",
