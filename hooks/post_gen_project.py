@@ -20,6 +20,7 @@ PACKAGE = Path(SLUG)
 
 UNUSED = {
     PACKAGE / "logger" / "tensorboard.py": LOGGER != "tensorboard",
+    PACKAGE / "logger" / "tensorboard_views.py": LOGGER != "tensorboard",  # and full-only
     PACKAGE / "logger" / "figures.py": LOGGER == "none" or MINIMAL,  # minimal: no prediction grid
     PACKAGE / "logger" / "wandb.py": LOGGER != "wandb",
     PACKAGE / "logger" / "mlflow.py": LOGGER != "mlflow",
@@ -62,6 +63,10 @@ FULL_ONLY = [
     PACKAGE / "config" / "added_keys.py",
     PACKAGE / "data" / "sharded.py",
     PACKAGE / "data" / "folds.py",
+    PACKAGE / "logger" / "main_process.py",  # one process: it is the main one
+    PACKAGE / "logger" / "tracker_hooks.py",  # the graph, histograms, prediction grids
+    PACKAGE / "logger" / "tensorboard_views.py",
+    PACKAGE / "utils" / "rank_sums.py",  # the DDP/FSDP strategies' reduce
     Path("tests") / "test_sweep.py",
     Path("tests") / "test_cv.py",
     Path("tests") / "test_runs_table.py",
@@ -79,7 +84,7 @@ FULL_ONLY = [
     Path("tests") / "test_demo.py",
     Path("tests") / "test_notebook.py",
 ]
-UNUSED.update({path: MINIMAL for path in FULL_ONLY})
+UNUSED.update({path: MINIMAL or UNUSED.get(path, False) for path in FULL_ONLY})
 # A minimal digits bake leaves MNIST/FashionMNIST out. It keeps image_folder (its README's
 # First hour trains on a folder of images); an image_folder bake keeps MNIST, on which its
 # shared tests train. The full profile keeps every dataset for data.name=... .

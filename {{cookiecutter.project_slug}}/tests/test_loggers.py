@@ -18,6 +18,9 @@ from {{cookiecutter.project_slug}}.config.checks import TRACKER
 from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.logger import BaseLogger, build_loggers, read_metrics
 from {{cookiecutter.project_slug}}.logger.curves import curves_figure
+{%- if cookiecutter.profile == "full" %}
+from {{cookiecutter.project_slug}}.logger.tracker_hooks import TrackerHooks
+{%- endif %}
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 
@@ -46,7 +49,7 @@ print(json.dumps({"code": code, "loaded": sorted(
 """
 
 
-class RecordingLogger(BaseLogger):
+class RecordingLogger({% if cookiecutter.profile == "full" %}TrackerHooks{% else %}BaseLogger{% endif %}):
     """A user's own backend: records every call it receives."""
 {%- if cookiecutter.profile == "full" %}
 
@@ -111,6 +114,25 @@ def test_console_train_log_and_csv_with_no_tracker_imported(fast_args, tmp_path)
     rows, columns = read_metrics(run_dir / "metrics.csv")
     assert [row["epoch"] for row in rows] == ["1", "2"]
     assert {"train_loss", "val_loss", "val_accuracy", "lr"} <= set(columns)
+{%- if cookiecutter.profile == "full" %}
+
+
+def test_only_rank_0_logs(config_factory, tmp_path, monkeypatch):
+    """Under torchrun (RANK > 0 in the environment) a process prints warnings only,
+    writes no train.log and gets no loggers: rank 0 writes each line and file once."""
+    import logging
+
+    from {{cookiecutter.project_slug}}.logger import setup_logging
+
+    monkeypatch.setenv("RANK", "1")
+    setup_logging(tmp_path)
+    try:
+        assert logging.getLogger().level == logging.WARNING
+        assert not (tmp_path / "train.log").exists()
+    finally:
+        setup_logging(None)
+    assert build_loggers(config_factory(), tmp_path).loggers == []
+{%- endif %}
 
 
 def test_generated_without_a_tracker_means_no_tracker_code():

@@ -12,6 +12,7 @@ from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 from {{cookiecutter.project_slug}}.trainer.strategy import STRATEGIES, build_strategy
+from {{cookiecutter.project_slug}}.utils import MetricTracker
 from {{cookiecutter.project_slug}}.utils.precision import Float32Precision
 
 from .conftest import run_script
@@ -85,6 +86,32 @@ def test_parts_passed_in_are_the_ones_the_loop_calls(tmp_path, config_factory):
     assert calls.count("save") == saves + 1
     assert set(state["model"]) == set(trainer.module.state_dict())
     assert "grad_scaler" in state
+
+
+def test_epoch_averages_are_the_strategys_reduced_sums(tmp_path, config_factory):
+    """The strategy's ``reduce`` is where a tracker's sums meet those of other processes:
+    one that adds a stand-in process, which saw as many samples with loss 0, halves the
+    epoch's train and validation loss."""
+    config = config_factory(*BASE)
+    datamodule = build_datamodule(config.data, seed=config.seed)
+    model = build_model(config.model, datamodule.input_shape, datamodule.num_classes)
+    own: list[float] = []
+
+    class TwinStrategy(type(build_strategy(config.trainer))):
+        def reduce(self, tracker: MetricTracker) -> MetricTracker:
+            tracker = super().reduce(tracker)
+            own.append(tracker.compute()["loss"])
+            with_twin = MetricTracker()
+            with_twin.sums, with_twin.count = dict(tracker.sums), 2 * tracker.count
+            return with_twin
+
+    trainer = ClassificationTrainer(
+        model, datamodule, config, tmp_path, strategy=TwinStrategy(config.trainer)
+    )
+    trainer.fit()
+    metrics = trainer.last_metrics
+    assert len(own) == 2  # the epoch's training and its validation
+    assert sorted([metrics["train_loss"], metrics["val_loss"]]) == sorted(x / 2 for x in own)
 
 
 def make_trainer(config, run_dir) -> ClassificationTrainer:

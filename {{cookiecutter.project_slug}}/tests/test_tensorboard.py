@@ -141,7 +141,7 @@ def test_the_confusion_matrix_png_and_tensorboard_image_come_from_one_drawing(
     matrix = torch.tensor([[50, 0, 1], [2, 40, 0], [0, 3, 45]])
     figure = confusion_figure(matrix, ["cat", "dog", "owl"])
     write_test_results({"test_accuracy": 0.9}, figure, tmp_path / "test_metrics.json")
-    logger = TensorBoardLogger(tmp_path / "tensorboard"{% if cookiecutter.profile == "full" %}, log_graph=False{% endif %})
+    logger = TensorBoardLogger(tmp_path / "tensorboard")
     logger.log_figure("test/confusion_matrix", figure, 7)
     logger.finalize()
     assert len(draws) == 1

@@ -3,8 +3,6 @@
 option values (``f1_macro``), or the entry's own ``label``."""
 
 import re
-from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
 from omegaconf import OmegaConf
@@ -52,31 +50,3 @@ def label_problem(label: str, taken: list[str]) -> str | None:
             f"reserved ({', '.join(RESERVED_LABELS)} and {RESERVED_PREFIXES[0]}* name other values)"
         )
     return None
-
-
-class OptionsChecked(Exception):
-    """A metric factory reached the point of building its metric: its options passed."""
-
-
-_checking_options: ContextVar[bool] = ContextVar("checking_metric_options", default=False)
-
-
-def check_metric_options(factory: Callable, num_classes: int, options: dict[str, Any]) -> None:
-    """Run ``factory(num_classes, **options)`` up to the point where it would build the
-    metric, so a bad option raises its TypeError or ValueError as usual, without
-    importing torchmetrics (~1 s, which a run should pay after its first step, not
-    before). Factories ask for torchmetrics through ``model.metric.tm()``, which calls
-    ``stop_if_checking_options`` first; one that imports it itself is simply built."""
-    token = _checking_options.set(True)
-    try:
-        factory(num_classes, **options)
-    except OptionsChecked:
-        pass
-    finally:
-        _checking_options.reset(token)
-
-
-def stop_if_checking_options() -> None:
-    """Called before a metric is built: ends ``check_metric_options``' run there."""
-    if _checking_options.get():
-        raise OptionsChecked

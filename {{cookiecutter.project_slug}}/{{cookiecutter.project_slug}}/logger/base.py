@@ -4,10 +4,8 @@ loggers, and a collection that fans out to them."""
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-{%- if cookiecutter.profile == "full" %}
 
-import torch
-{%- endif %}
+from omegaconf import DictConfig
 
 from ..config import Registry
 
@@ -33,23 +31,11 @@ def panel_name(name: str) -> str:
 
 class BaseLogger:
     """A backend implements the hooks it needs; each one is optional."""
-{%- if cookiecutter.profile == "full" %}
-
-    wants_predictions = False  # set True to receive ``log_predictions`` (costs a forward pass)
-{%- endif %}
 
     @classmethod
     def from_run(cls, config, run: RunInfo) -> "BaseLogger":
         """Build from the config (the ``logger.*`` keys) for this run."""
         return cls()
-{%- if cookiecutter.profile == "full" %}
-
-    @classmethod
-    def check(cls, config, run_dir: Path | None, resuming: bool) -> None:
-        """Raise a UserError if this backend cannot log the run (a tracking store that
-        cannot be opened, a resumed run it no longer holds). Called before the run
-        directory is claimed, so it must write nothing there."""
-{%- endif %}
 
     def log_hyperparams(self, params: dict[str, Any]) -> None:
         """Called once with the resolved config as a plain dict."""
@@ -59,14 +45,6 @@ class BaseLogger:
 
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
         """End-of-epoch metrics (``train_loss``, ``val_accuracy``, ``lr``...)."""
-{%- if cookiecutter.profile == "full" %}
-
-    def log_model(self, model: torch.nn.Module, example_input: torch.Tensor) -> None:
-        """Called once before training (e.g. to draw the graph)."""
-
-    def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
-        """Called every ``logger.histogram_every_n_epochs`` epochs."""
-{%- endif %}
 
     def log_figure(self, tag: str, figure, step: int) -> None:
         """A matplotlib figure (the test confusion matrix, augmentations.png)."""
@@ -74,11 +52,6 @@ class BaseLogger:
     def log_baselines(self, scores: dict[str, dict[str, float]]) -> None:
         """Once at the start: the baselines' figures on the same splits, by baseline
         (``{"linear": {"val_accuracy": ...}, "majority": {...}}``)."""
-{%- if cookiecutter.profile == "full" %}
-
-    def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
-        """Validation samples with predicted and true labels (image datasets)."""
-{%- endif %}
 
     def finalize(self) -> None:
         """Flush and close; called at the end of ``fit`` (also after an error)."""
@@ -89,12 +62,6 @@ class LoggerCollection(BaseLogger):
 
     def __init__(self, loggers: list[BaseLogger]) -> None:
         self.loggers = list(loggers)
-{%- if cookiecutter.profile == "full" %}
-
-    @property
-    def wants_predictions(self) -> bool:  # type: ignore[override]
-        return any(logger.wants_predictions for logger in self.loggers)
-{%- endif %}
 
     def log_hyperparams(self, params: dict[str, Any]) -> None:
         for logger in self.loggers:
@@ -107,16 +74,6 @@ class LoggerCollection(BaseLogger):
     def log_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
         for logger in self.loggers:
             logger.log_epoch(epoch, metrics, step)
-{%- if cookiecutter.profile == "full" %}
-
-    def log_model(self, model: torch.nn.Module, example_input: torch.Tensor) -> None:
-        for logger in self.loggers:
-            logger.log_model(model, example_input)
-
-    def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
-        for logger in self.loggers:
-            logger.log_histograms(model, epoch)
-{%- endif %}
 
     def log_figure(self, tag: str, figure, step: int) -> None:
         for logger in self.loggers:
@@ -125,14 +82,25 @@ class LoggerCollection(BaseLogger):
     def log_baselines(self, scores: dict[str, dict[str, float]]) -> None:
         for logger in self.loggers:
             logger.log_baselines(scores)
-{%- if cookiecutter.profile == "full" %}
-
-    def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
-        for logger in self.loggers:
-            if logger.wants_predictions:
-                logger.log_predictions(images, predictions, targets, classes, epoch)
-{%- endif %}
 
     def finalize(self) -> None:
         for logger in self.loggers:
             logger.finalize()
+
+
+def build_loggers(
+    config: DictConfig,
+    run_dir: Path,
+    resume_epoch: int | None = None,
+    resume_step: int | None = None,
+) -> LoggerCollection:
+    """Every registered logger whose ``logger.<name>`` switch is on (console and
+    metrics.csv always)."""
+    run = RunInfo(Path(run_dir), resume_epoch, resume_step)
+    return LoggerCollection(
+        [
+            logger.from_run(config, run)
+            for name, logger in LOGGERS.entries.items()
+            if config.logger.get(name, True)
+        ]
+    )

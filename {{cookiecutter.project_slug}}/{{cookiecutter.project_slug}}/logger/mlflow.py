@@ -16,8 +16,9 @@ from typing import Any
 from ..config import flatten
 from ..utils.errors import ConfigError, DataError, first_line
 from ..utils.run_dir import RunFiles
-from .base import LOGGERS, BaseLogger, RunInfo, panel_name
+from .base import LOGGERS, RunInfo, panel_name
 from .drawing import figure_pixels
+from .tracker_hooks import TrackerHooks
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def tracking_uri(configured: str | None) -> str:
 
 
 @LOGGERS.register("mlflow")
-class MLflowLogger(BaseLogger):
+class MLflowLogger(TrackerHooks):
     """One MLflow run per training run, named after the run directory."""
 
     wants_predictions = True

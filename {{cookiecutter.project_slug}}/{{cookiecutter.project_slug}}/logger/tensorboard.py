@@ -1,13 +1,8 @@
-"""TensorBoard: scalars{% if cookiecutter.profile == "full" %}, the model graph, weight/gradient histograms, prediction grids{% else %}, the config and the test confusion matrix{% endif %}."""
-{% if cookiecutter.profile == "full" %}
-import logging
-import warnings
-{%- endif %}
+"""TensorBoard: scalars, the config and the figures (the test confusion matrix)."""
+
 from pathlib import Path
 from typing import Any
-{% if cookiecutter.profile == "full" %}
-import torch
-{%- endif %}
+
 from omegaconf import OmegaConf
 
 from ..config import flatten
@@ -15,10 +10,6 @@ from ..config.metric_spec import metric_labels
 from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo, panel_name
 from .drawing import figure_pixels
-{%- if cookiecutter.profile == "full" %}
-
-log = logging.getLogger(__name__)
-{%- endif %}
 
 
 def hparam_value(value: Any) -> Any:
@@ -29,28 +20,13 @@ def hparam_value(value: Any) -> Any:
 @LOGGERS.register("tensorboard")
 class TensorBoardLogger(BaseLogger):
     """Writes event files under ``<run_dir>/tensorboard`` (``tensorboard --logdir runs``)."""
-{%- if cookiecutter.profile == "full" %}
-
-    wants_predictions = True
-
-    def __init__(
-        self,
-        log_dir: Path | str,
-        purge_step: int | None = None,
-        log_graph: bool = True,
-    ) -> None:
-{%- else %}
 
     def __init__(self, log_dir: Path | str, purge_step: int | None = None) -> None:
-{%- endif %}
         from torch.utils.tensorboard import SummaryWriter  # deferred: slow import
 
         self.log_dir = Path(log_dir)
         # purge_step drops events a crashed run wrote after the checkpoint we resume from.
         self.writer = SummaryWriter(log_dir=str(self.log_dir), purge_step=purge_step)
-{%- if cookiecutter.profile == "full" %}
-        self.log_graph = log_graph
-{%- endif %}
 
     @classmethod
     def from_run(cls, config, run: RunInfo) -> "TensorBoardLogger":
@@ -58,9 +34,6 @@ class TensorBoardLogger(BaseLogger):
             RunFiles(run.run_dir).tensorboard,
             # Steps <= the checkpoint's were logged before it was saved: keep them.
             purge_step=None if run.resume_step is None else run.resume_step + 1,
-{%- if cookiecutter.profile == "full" %}
-            log_graph=config.logger.log_graph,
-{%- endif %}
         )
 
     def log_hyperparams(self, params: dict[str, Any]) -> None:
@@ -88,30 +61,6 @@ class TensorBoardLogger(BaseLogger):
             if name != "epoch_time":
                 self.writer.add_scalar(panel_name(name), value, step)
         self.writer.flush()
-{%- if cookiecutter.profile == "full" %}
-
-    def log_model(self, model: torch.nn.Module, example_input: torch.Tensor) -> None:
-        if not self.log_graph:
-            return
-        try:
-            with warnings.catch_warnings():  # add_graph traces with torch.jit, now deprecated
-                warnings.simplefilter("ignore", FutureWarning)
-                self.writer.add_graph(model, example_input)
-        except Exception as error:  # tracing fails on some models; the run must not
-            log.warning("could not draw the model graph in TensorBoard: %s", error)
-
-    def log_histograms(self, model: torch.nn.Module, epoch: int) -> None:
-        for name, parameter in model.named_parameters():
-            self.writer.add_histogram(f"weights/{name}", parameter.detach().float().cpu(), epoch)
-            if parameter.grad is not None:
-                self.writer.add_histogram(f"gradients/{name}", parameter.grad.float().cpu(), epoch)
-
-    def log_predictions(self, images, predictions, targets, classes: list[str], epoch: int) -> None:
-        from .figures import prediction_grid
-
-        grid = prediction_grid(images, predictions, targets, classes)
-        self.writer.add_image("val/predictions", grid, epoch, dataformats="HWC")
-{%- endif %}
 
     def log_figure(self, tag: str, figure, step: int) -> None:
         # The pixels the PNG was written from (add_figure would draw the figure again).

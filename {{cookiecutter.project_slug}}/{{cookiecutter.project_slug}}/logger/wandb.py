@@ -11,8 +11,9 @@ from typing import Any
 
 import torch
 
-from .base import LOGGERS, BaseLogger, RunInfo, panel_name
+from .base import LOGGERS, RunInfo, panel_name
 from .drawing import figure_pixels
+from .tracker_hooks import TrackerHooks
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ RUN_ID_FILE = "wandb_run_id.txt"
 
 
 @LOGGERS.register("wandb")
-class WandbLogger(BaseLogger):
+class WandbLogger(TrackerHooks):
     """One W&B run per training run; a resumed training continues the same W&B run."""
 
     wants_predictions = True

@@ -3,48 +3,52 @@
 Each entry is a name (``accuracy``) or a name with options (``{name: f1, average:
 micro}``), reported as ``val_<label>``/``test_<label>`` (see config/metric_spec.py).
 A metric keeps its state (counts, or the scores for AUROC) on the device and is
-computed once per epoch over every sample of every rank: exact epoch values, not
-averages of batch values, and no host sync per batch. A new metric is one factory
-registered here: ``@METRICS.register("name")`` on ``f(num_classes, **options)``, which
-checks its options (ValueError) and then builds the metric with ``tm()``: config checks
-run it up to ``tm()`` only, so torchmetrics loads after the first training step.
+computed once per epoch over every sample: exact epoch values, not averages of batch
+values, and no host sync per batch. A new metric is one factory registered here:
+``@METRICS.register("name")`` on ``f(num_classes, **options)``, which checks its options
+(ValueError) and returns a function that builds the metric with ``tm()``. Checking a
+config calls the factory only, so torchmetrics loads after the first training step.
 """
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
 
 from ..config import Registry
-from ..config.metric_spec import check_metric_options, metric_spec, stop_if_checking_options
+from ..config.metric_spec import metric_spec
 from ..utils.errors import ConfigError
 from ..utils.lasting import first_import
 
 if TYPE_CHECKING:
     from torchmetrics import Metric, MetricCollection
 
-METRICS = Registry("metrics")  # name -> factory(num_classes, **options) -> Metric
+METRICS = Registry("metrics")  # name -> factory(num_classes, **options) -> build() -> Metric
 
 # Labels are checked at load time (data/base.py), so the per-batch argument checks,
 # each a host sync, are skipped.
 FAST = {"validate_args": False}
 
 
+Builder = Callable[[], "Metric"]
+
+
 @METRICS.register("accuracy")
-def accuracy(num_classes: int, top_k: int = 1) -> "Metric":
+def accuracy(num_classes: int, top_k: int = 1) -> Builder:
     if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= num_classes:
         raise ValueError(
             f"top_k={top_k!r} must be a whole number from 1 to {num_classes}, the number of classes"
         )
-    return tm().MulticlassAccuracy(num_classes, top_k=top_k, average="micro", **FAST)
+    return lambda: tm().MulticlassAccuracy(num_classes, top_k=top_k, average="micro", **FAST)
 
 
 def top_k_accuracy(k: int):
-    def build(num_classes: int) -> "Metric | None":
+    def factory(num_classes: int) -> Builder | None:
         # With k or fewer classes every prediction is in the top k: always 1.0, left out.
         return None if k >= num_classes else accuracy(num_classes, top_k=k)
 
-    return build
+    return factory
 
 
 for k in (2, 3, 5, 10):
@@ -54,9 +58,7 @@ for k in (2, 3, 5, 10):
 def tm():
     """torchmetrics' classification metrics, imported on first use: the import takes a
     few seconds (it loads matplotlib, torchvision and scipy), which scripts that build no
-    metric (predict.py, --help) should not pay. While options are only being checked
-    (``check_metric_options``), the factory stops here."""
-    stop_if_checking_options()
+    metric (predict.py, --help) should not pay."""
     import_torchmetrics()
     from torchmetrics import classification
 
@@ -100,30 +102,30 @@ AVERAGES = ("macro", "micro", "weighted")
 
 
 @METRICS.register("f1")
-def f1(num_classes: int, average: str = "macro") -> "Metric":
-    average = averaged(average)  # checked before tm(): see check_metric_options
-    return tm().MulticlassF1Score(num_classes, average=average, **FAST)
+def f1(num_classes: int, average: str = "macro") -> Builder:
+    average = averaged(average)
+    return lambda: tm().MulticlassF1Score(num_classes, average=average, **FAST)
 
 
 @METRICS.register("precision")
-def precision(num_classes: int, average: str = "macro") -> "Metric":
-    average = averaged(average)  # checked before tm(): see check_metric_options
-    return tm().MulticlassPrecision(num_classes, average=average, **FAST)
+def precision(num_classes: int, average: str = "macro") -> Builder:
+    average = averaged(average)
+    return lambda: tm().MulticlassPrecision(num_classes, average=average, **FAST)
 
 
 @METRICS.register("recall")
-def recall(num_classes: int, average: str = "macro") -> "Metric":
-    average = averaged(average)  # checked before tm(): see check_metric_options
-    return tm().MulticlassRecall(num_classes, average=average, **FAST)
+def recall(num_classes: int, average: str = "macro") -> Builder:
+    average = averaged(average)
+    return lambda: tm().MulticlassRecall(num_classes, average=average, **FAST)
 
 
 @METRICS.register("auroc")
-def auroc(num_classes: int, average: str = "macro") -> "Metric":
+def auroc(num_classes: int, average: str = "macro") -> Builder:
     # thresholds=None: exact, from every score of the epoch (kept until compute).
     average = averaged(average)
     if average == "micro":
         raise ValueError("auroc takes average=macro or weighted")
-    return tm().MulticlassAUROC(num_classes, average=average, thresholds=None, **FAST)
+    return lambda: tm().MulticlassAUROC(num_classes, average=average, thresholds=None, **FAST)
 
 
 def build_metrics(entries, num_classes: int) -> "MetricCollection":
@@ -132,9 +134,9 @@ def build_metrics(entries, num_classes: int) -> "MetricCollection":
     metrics = {}
     for entry in entries:
         label, name, options = metric_spec(entry)
-        metric = METRICS.get(name)(num_classes, **options)
-        if metric is not None:
-            metrics[label] = metric
+        build = METRICS.get(name)(num_classes, **options)
+        if build is not None:
+            metrics[label] = build()
     MetricCollection = import_torchmetrics().MetricCollection  # noqa: N806
 
     # compute_groups=False: every metric keeps its own state, saved and restored as is.
@@ -148,7 +150,7 @@ def check_metrics(entries, num_classes: int) -> None:
     for entry in entries:
         label, name, options = metric_spec(entry)
         try:
-            check_metric_options(METRICS.get(name), num_classes, options)
+            METRICS.get(name)(num_classes, **options)  # checks; the builder it returns is unused
         except (TypeError, ValueError) as error:
             raise ConfigError(f"metrics: {label}: {error}") from None
 
@@ -176,7 +178,7 @@ def confusion_matrix(num_classes: int) -> "Metric":
 
 
 def compute_metrics(metrics: "MetricCollection") -> dict[str, float]:
-    """Every single-number metric over all its updates, on all ranks (a collective under
-    torchrun); others, such as a confusion matrix, are read from the collection."""
+    """Every single-number metric over all its updates; others, such as a confusion
+    matrix, are read from the collection."""
     values = metrics.compute().items()
     return {label: value.item() for label, value in values if value.numel() == 1}

@@ -171,4 +171,5 @@ def test_split(trainer: ClassificationTrainer, loader, classes: list[str]):
         trainer.device,
         trainer.precision.autocast,
         (trainer.transfer_batch_to_device, trainer.get_batch_size),  # as training moved them
+        trainer.strategy.reduce,
     )

@@ -161,7 +161,7 @@ class BaseTrainer(TrainerHooks):
                     self.interrupt()
         bar.close()
         self.raise_if_nonfinite()
-        metrics = self.train_tracker.compute() | self.on_train_epoch_end()
+        metrics = self.strategy.reduce(self.train_tracker).compute() | self.on_train_epoch_end()
         # The next epoch's sums start here, not at its first batch: a resumed epoch may
         # start at batch 0 with restored sums.
         self.train_tracker = MetricTracker()
@@ -172,7 +172,9 @@ class BaseTrainer(TrainerHooks):
         limit, autocast = self.num_val_batches, self.precision.autocast
         batches = (self.transfer_batch_to_device, self.get_batch_size)
         with self.strategy.eval_context(self.model):
-            metrics = run_evaluation(self.validation_step, loader, batches, "val", limit, autocast)
+            metrics = run_evaluation(
+                self.validation_step, loader, batches, "val", limit, autocast, self.strategy.reduce
+            )
         extra = self.on_validation_epoch_end()
         return metrics | {f"val_{name}": value for name, value in extra.items()}
 

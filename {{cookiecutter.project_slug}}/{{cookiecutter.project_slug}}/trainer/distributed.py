@@ -15,6 +15,7 @@ from ..config import ConfigError
 from ..data.sharded import sampler_for
 from ..utils import DistInfo, dist, get_rng_state, set_rng_state
 from ..utils.device import prepare_device
+from ..utils.rank_sums import summed_over_ranks
 from .cluster_stop import ClusterStop
 from .reshard import share_out_resumed_epoch
 from .strategy import STRATEGIES, SingleDevice
@@ -59,6 +60,9 @@ class DDPStrategy(SingleDevice):
         # Under DDP all ranks skip a batch together: a rank that skipped its backward
         # alone would leave the others waiting in the gradient all-reduce.
         return flag if not self.dist.enabled else dist.max_over_ranks(int(flag)) == 1
+
+    def reduce(self, tracker):
+        return summed_over_ranks(tracker)
 
     def graceful_stop(self, trainer) -> ClusterStop:
         return ClusterStop(self.dist, lambda: at_sync_point(trainer))

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 # (transfer: batch -> batch on the device, size: batch -> number of samples)
 BatchHooks = tuple[Callable[[Any], Any], Callable[[Any], int]]
+# The strategy's ``reduce``: a tracker of every process's sums, from this one's.
+Reduce = Callable[[MetricTracker], MetricTracker] | None
 
 
 def evaluate(
@@ -31,11 +33,13 @@ def evaluate(
     autocast: Callable = nullcontext,
     criterion: nn.Module | None = None,
     batches: "BatchHooks | None" = None,
+    reduce: "Reduce" = None,
 ) -> dict[str, float]:
     """``<prefix>_loss`` (with a ``criterion``) and every metric over all the samples of
     ``loader``, in eval mode. ``metrics`` keep their state afterwards, so a caller can
     read more from them (the confusion matrix). ``batches``: (transfer, size) hooks,
-    by default ``data.batches``' tensors-in-tuples/dicts handling."""
+    by default ``data.batches``' tensors-in-tuples/dicts handling; ``reduce``: the
+    strategy's, to average the loss over the samples of every process."""
     model.eval()
     metrics.reset()
 
@@ -44,12 +48,19 @@ def evaluate(
 
     if batches is None:
         batches = (lambda batch: move_batch(batch, device), batch_size)
-    results = run_evaluation(step, loader, batches, prefix, autocast=autocast)
+    results = run_evaluation(step, loader, batches, prefix, autocast=autocast, reduce=reduce)
     return results | {f"{prefix}_{name}": value for name, value in compute_metrics(metrics).items()}
 
 
 def evaluate_test_split(
-    model: nn.Module, loader, config, classes: list[str], device, autocast=nullcontext, batches=None
+    model: nn.Module,
+    loader,
+    config,
+    classes: list[str],
+    device,
+    autocast=nullcontext,
+    batches=None,
+    reduce: "Reduce" = None,
 ) -> tuple[dict[str, float], torch.Tensor]:
     """The test report of train.py and evaluate.py: loss, the configured ``metrics``,
     each class's precision and recall, and the confusion matrix (rows: true class)."""
@@ -57,7 +68,7 @@ def evaluate_test_split(
     metrics.add_metrics({"confusion_matrix": confusion_matrix(len(classes))})
     criterion = build_loss(config.loss, config.label_smoothing)
     metrics = metrics.to(device)
-    results = evaluate(model, loader, metrics, device, "test", autocast, criterion, batches)
+    results = evaluate(model, loader, metrics, device, "test", autocast, criterion, batches, reduce)
     matrix = metrics["confusion_matrix"].compute().cpu()
     return results | per_class_scores(matrix, classes, "test"), matrix
 
@@ -80,10 +91,12 @@ def run_evaluation(
     prefix: str,
     max_batches: int | None = None,
     autocast: Callable = nullcontext,
+    reduce: "Reduce" = None,
 ) -> dict[str, float]:
     """Average ``step(batch, batch_idx)``'s values over the batches, weighted by batch
     size; ``batches``: (move a batch to the device, count its samples), the hooks the
-    training loop uses; ``autocast``: the precision's, around each step."""
+    training loop uses; ``autocast``: the precision's, around each step; ``reduce``:
+    the strategy's (None: this process's samples only)."""
     tracker = MetricTracker()
     transfer, size = batches
     for batch_idx, batch in enumerate(loader):
@@ -93,4 +106,6 @@ def run_evaluation(
         with autocast():
             values = step(batch, batch_idx)
         tracker.update(values, size(batch))
+    if reduce is not None:
+        tracker = reduce(tracker)
     return {f"{prefix}_{name}": value for name, value in tracker.compute().items()}

@@ -12,7 +12,7 @@ from typing import Any
 from torch import nn
 
 from ..data.samplers import make_sampler
-from ..utils import get_rng_state, set_rng_state
+from ..utils import MetricTracker, get_rng_state, set_rng_state
 from ..utils.device import prepare_device
 from ..utils.errors import ConfigError
 from .graceful_stop import GracefulStop
@@ -54,6 +54,11 @@ class SingleDevice:
         """Whether ``flag`` holds in any process (the call is a collective where there
         are several)."""
         return flag
+
+    def reduce(self, tracker: MetricTracker) -> MetricTracker:
+        """The tracker of every process's sums (a collective where there are several):
+        here, ``tracker`` itself."""
+        return tracker
 
     def graceful_stop(self, trainer) -> GracefulStop:
         """The stop-signal handler for ``trainer``'s loop (Ctrl-C, SIGTERM)."""

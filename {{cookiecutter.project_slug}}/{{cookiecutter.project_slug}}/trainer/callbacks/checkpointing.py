@@ -77,7 +77,7 @@ class ModelCheckpoint(Callback):
         tracker = trainer.train_tracker
         if trainer.strategy.world_size > 1:
             # Mid-epoch saves hold the running sums of all ranks; rank 0 restores them.
-            trainer.train_tracker = tracker.reduced()
+            trainer.train_tracker = trainer.strategy.reduce(tracker)
         try:
             state = checkpoint_state(trainer)  # on every rank: it gathers metric and RNG states
             [path] = self.write(trainer, state, [path], [])

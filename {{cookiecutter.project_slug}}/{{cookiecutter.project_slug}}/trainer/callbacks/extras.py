@@ -11,6 +11,7 @@ import torch
 
 from ...config import to_plain_dict
 {%- if cookiecutter.profile == "full" %}
+from ...logger.tracker_hooks import trackers
 from ..fsdp import is_sharded
 {%- endif %}
 from .base import Callback
@@ -29,7 +30,7 @@ class LoggingExtras(Callback):
         if example is not None:
             # Eval mode: tracing in train mode would update BatchNorm statistics.
             with evaluating(trainer.module), torch.no_grad():
-                trainer.loggers.log_model(trainer.module, example)
+                trackers(trainer.loggers).log_model(trainer.module, example)
 
     def on_before_zero_grad(self, trainer) -> None:
         """Histograms after the epoch's last step: gradients unscaled and clipped."""
@@ -39,12 +40,12 @@ class LoggingExtras(Callback):
             return  # not the epoch's last step (the config is read once an epoch, not a step)
         epoch, every = trainer.state.epoch + 1, trainer.config.logger.histogram_every_n_epochs
         if every and epoch % every == 0:
-            trainer.loggers.log_histograms(trainer.module, epoch)
+            trackers(trainer.loggers).log_histograms(trainer.module, epoch)
 
     def on_epoch_end(self, trainer, epoch: int, metrics: dict[str, float]) -> None:
         if is_sharded(trainer.module):  # rank 0 alone cannot run or read a sharded model
             return
-        if trainer.strategy.is_main and trainer.loggers.wants_predictions:
+        if trainer.strategy.is_main and trackers(trainer.loggers).wants_predictions:
             last = epoch == trainer.epochs or trainer.state.should_stop
             every = trainer.config.logger.images_every_n_epochs
             if every > 0 and (epoch == 1 or epoch % every == 0 or last):
@@ -64,7 +65,7 @@ class LoggingExtras(Callback):
             logits = trainer.module(images.to(trainer.device))
         predictions = logits.argmax(dim=1).cpu()
         classes = trainer.datamodule.classes
-        trainer.loggers.log_predictions(images, predictions, targets, classes, epoch)
+        trackers(trainer.loggers).log_predictions(images, predictions, targets, classes, epoch)
 
 
 def example_input(dataset, device: torch.device) -> torch.Tensor | None:
