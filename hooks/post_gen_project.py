@@ -58,6 +58,9 @@ FULL_ONLY = [
     PACKAGE / "trainer" / "reshard.py",
     PACKAGE / "trainer" / "fsdp.py",
     PACKAGE / "trainer" / "cluster_stop.py",
+    PACKAGE / "trainer" / "kept_checkpoints.py",  # top-k and periodic checkpoints
+    PACKAGE / "trainer" / "model_logging.py",  # graph, histograms, prediction grids
+    PACKAGE / "trainer" / "step_schedulers.py",  # per-step schedules, warm-up, plateau
     PACKAGE / "utils" / "amp.py",
     PACKAGE / "saver" / "sharded.py",
     PACKAGE / "config" / "added_keys.py",

@@ -22,6 +22,9 @@ from {{cookiecutter.project_slug}}.saver import (
 )
 from {{cookiecutter.project_slug}}.saver.checkpoint import serialize, write_atomic
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
+{%- if cookiecutter.profile == "full" %}
+from {{cookiecutter.project_slug}}.trainer.kept_checkpoints import EveryNEpochs, TopK
+{%- endif %}
 
 from .conftest import PROJECT_ROOT, run_script
 
@@ -102,7 +105,8 @@ def test_checkpoint_is_tensors_and_plain_types_only(trained_run):
 def test_manager_policies_are_independent(tmp_path):
     """Scores 0.5, 0.3, 0.4, 0.2, 0.6 (min): best follows the monitor, not the
     periodic epochs; top-2 keeps the two lowest and deletes the rest."""
-    manager = CheckpointManager(tmp_path, "val_loss", "min", save_top_k=2, every_n_epochs=2)
+    policies = [TopK(tmp_path, "val_loss", "min", k=2), EveryNEpochs(tmp_path, every=2)]
+    manager = CheckpointManager(tmp_path, "val_loss", "min", policies=policies)
 {%- else %}
 
 
@@ -113,12 +117,7 @@ def test_manager_keeps_the_best_and_the_last(tmp_path):
 {%- endif %}
     best_epochs = []
     for epoch, score in enumerate([0.5, 0.3, 0.4, 0.2, 0.6], start=1):
-{%- if cookiecutter.profile == "full" %}
-        writes, evicted = manager.plan(epoch, {"val_loss": score})
-        manager.write({"epoch": epoch}, writes, evicted)
-{%- else %}
-        manager.write({"epoch": epoch}, manager.plan(epoch, {"val_loss": score}))
-{%- endif %}
+        manager.write({"epoch": epoch}, manager.plan({"epoch": epoch, "val_loss": score}))
         best_epochs.append(load_checkpoint(manager.best_path)["epoch"])
     assert best_epochs == [1, 2, 2, 4, 4]
 {%- if cookiecutter.profile == "full" %}

@@ -32,7 +32,10 @@ from {{cookiecutter.project_slug}}.trainer import (
     ClassificationTrainer,
     TrainingInterrupted,
 )
-from {{cookiecutter.project_slug}}.trainer.optim import build_optimizer, build_scheduler
+from {{cookiecutter.project_slug}}.trainer.optim import build_optimizer{% if cookiecutter.profile != "full" %}, build_scheduler{% endif %}
+{%- if cookiecutter.profile == "full" %}
+from {{cookiecutter.project_slug}}.trainer.step_schedulers import build_schedule
+{%- endif %}
 
 # In-process runs: CPU, a constant LR unless a test sets a scheduler, no early stopping.
 BASE = [
@@ -266,18 +269,18 @@ def test_compiled_training_saves_plain_weights(tmp_path, config_factory):
 
 
 # ----------------------------------------------------------------------- LR schedulers
-def lr_sequence(optimizer, spec, steps: int) -> list[float]:
+def lr_sequence(optimizer, scheduler, steps: int) -> list[float]:
     lrs = []
     for _ in range(steps):
         lrs.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
 {%- if cookiecutter.profile == "full" %}
-        if spec.monitor:
-            spec.scheduler.step(1.0)  # a metric that never improves
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(1.0)  # a metric that never improves
         else:
-            spec.scheduler.step()
+            scheduler.step()
 {%- else %}
-        spec.scheduler.step()
+        scheduler.step()
 {%- endif %}
     return lrs
 {%- if cookiecutter.profile == "full" %}
@@ -315,20 +318,24 @@ def test_every_scheduler_steps_and_its_state_survives_weights_only(name, config_
     def build():
         model = nn.Linear(2, 2)
         optimizer = build_optimizer(model.parameters(), config.optimizer)
-        return optimizer, build_scheduler(optimizer, config.lr_scheduler, 4{% if cookiecutter.profile == "full" %}, 2{% endif %})
+{%- if cookiecutter.profile == "full" %}
+        return optimizer, build_schedule(optimizer, config.lr_scheduler, 4, 2)
+{%- else %}
+        return optimizer, build_scheduler(optimizer, config.lr_scheduler, 4)
+{%- endif %}
 
-    optimizer, spec = build()
-    first = lr_sequence(optimizer, spec, 3)
+    optimizer, scheduler = build()
+    first = lr_sequence(optimizer, scheduler, 3)
     assert len(set(first + [optimizer.param_groups[0]["lr"]])) > 1  # the LR really moves
     buffer = io.BytesIO()
-    torch.save({"optimizer": optimizer.state_dict(), "sched": spec.scheduler.state_dict()}, buffer)
+    torch.save({"optimizer": optimizer.state_dict(), "sched": scheduler.state_dict()}, buffer)
     buffer.seek(0)
     saved = torch.load(buffer, weights_only=True)
 
     restored_optimizer, restored = build()
     restored_optimizer.load_state_dict(saved["optimizer"])
-    restored.scheduler.load_state_dict(saved["sched"])
-    assert lr_sequence(restored_optimizer, restored, 4) == lr_sequence(optimizer, spec, 4)
+    restored.load_state_dict(saved["sched"])
+    assert lr_sequence(restored_optimizer, restored, 4) == lr_sequence(optimizer, scheduler, 4)
 {%- if cookiecutter.profile == "full" %}
 
 

@@ -11,7 +11,7 @@ checkpoint records digests of its tensors, checked at every load (``integrity``)
 import io
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -27,6 +27,29 @@ class CheckpointError(UserError, RuntimeError):
 # What evaluate.py and predict.py need from a checkpoint; a resume needs more.
 INFERENCE_KEYS = ("model", "config")
 EXPECTED_LOCATION = "runs/<run>/checkpoints/*.pt"
+
+
+class CheckpointFormat(Protocol):
+    """A checkpoint kept other than as one ``.pt`` file (a folder of files, say), added
+    by another part to ``FORMATS``; ``load_checkpoint`` and ``resume=auto`` read it."""
+
+    def owns(self, path: Path) -> bool:
+        """Whether ``path`` is a checkpoint in this format."""
+
+    def refuse(self, path: Path) -> None:
+        """CheckpointError if ``path`` (not ``owns``-ed) is a part or a broken copy of one."""
+
+    def load(self, path: Path, map_location: str | torch.device) -> dict[str, Any]:
+        """The checkpoint dict, as a ``.pt`` file of it would hold."""
+
+    def listed(self, directory: Path) -> list[Path]:
+        """The checkpoints of this format in ``directory`` (for ``resume=auto``)."""
+
+    def training_state(self, path: Path) -> dict[str, Any]:
+        """Its state without the large tensors, checked cheaply (for ``resume=auto``)."""
+
+
+FORMATS: list[CheckpointFormat] = []
 
 
 def serialize(state: dict[str, Any], **digests: dict[str, str]) -> bytes:
@@ -45,12 +68,9 @@ def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") 
     file, pickled Python objects (never executed), and anything that is not a dict.
     """
     path = Path(path)
-{%- if cookiecutter.profile == "full" %}
-    from .sharded import is_shard_folder, load_shard_folder  # it imports this module
-
-    if is_shard_folder(path):  # trainer.strategy=fsdp: consolidated here, in one process
-        return load_shard_folder(path, map_location)
-{%- endif %}
+    for other in FORMATS:
+        if other.owns(path):
+            return other.load(path, map_location)
     _check_readable_file(path)
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
@@ -159,20 +179,8 @@ def load_training_checkpoint(
 
 
 def _check_readable_file(path: Path) -> None:
-{%- if cookiecutter.profile == "full" %}
-    from .sharded import SUFFIX, inside_shard_folder
-
-    if folder := inside_shard_folder(path):
-        raise CheckpointError(
-            f"{path} is one file of the shard folder {folder} (trainer.strategy=fsdp): "
-            "give the folder itself as the checkpoint"
-        )
-    if path.suffix == SUFFIX and path.exists():
-        raise CheckpointError(
-            f"checkpoint {path} is not a shard folder written by train.py (no .metadata "
-            "inside); give a .pt file or a shard folder (runs/<run>/checkpoints/last.dcp)"
-        )
-{%- endif %}
+    for other in FORMATS:
+        other.refuse(path)
     if path.is_dir():
         inside = sorted(p.name for p in path.glob("*.pt"))
         hint = f"; it holds {inside}" if inside else ""

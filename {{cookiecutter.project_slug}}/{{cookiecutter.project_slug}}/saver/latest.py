@@ -14,11 +14,8 @@ import torch
 
 from ..utils.errors import first_line
 from ..utils.run_dir import LAST
-from .checkpoint import CheckpointError
+from .checkpoint import FORMATS, CheckpointError
 from .compatibility import TRAINING_KEYS
-{%- if cookiecutter.profile == "full" %}
-from .sharded import checked_state, is_shard_folder, shard_folders
-{%- endif %}
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +34,9 @@ class Progress:
 
 
 # What makes a checkpoint this run's: the model it trains and the data it trains on.
-# Other settings (epochs, learning rate, loggers) may change between starts.
-IDENTITY_KEYS = ("model", "data.name"{% if cookiecutter.profile == "full" %}, "data.folds", "data.fold"{% endif %})
+# Other settings (epochs, learning rate, loggers) may change between starts. Parts that
+# add settings choosing the training samples add their keys here.
+IDENTITY_KEYS = ["model", "data.name"]
 
 
 def _get(config: dict, dotted: str) -> Any:
@@ -67,14 +65,11 @@ def read_progress(path: Path, configured: dict | None = None) -> Progress | str 
     the difference, as text, if its config is not ``configured``'s identity.
     ``mmap``: the tensors are not read, so scanning large checkpoints stays cheap."""
     try:
-{%- if cookiecutter.profile == "full" %}
-        if path.is_dir():  # a shard folder (trainer.strategy=fsdp): its state.pt, checked
-            state = checked_state(path)
+        other = next((other for other in FORMATS if other.owns(path)), None)
+        if other is not None:
+            state = other.training_state(path)
         else:
             state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-{%- else %}
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-{%- endif %}
         if not isinstance(state, dict) or any(key not in state for key in TRAINING_KEYS):
             raise ValueError("not a training checkpoint written by train.py")
         trainer = state["trainer"]
@@ -94,19 +89,13 @@ def newest_checkpoint(
 ) -> tuple[Path, Progress] | None:
     """The checkpoint in ``directory`` furthest into training, or None if there is none.
     Equal progress (``last.pt`` and ``best.pt`` written at the same epoch end) prefers
-    ``last.pt``, then the name{% if cookiecutter.profile == "full" %}, so every rank picks the same file{% endif %}. With ``configured``
+    ``last.pt``, then the name (the same choice on every call). With ``configured``
     (this command's config as a dict), only checkpoints of that model and data count;
     if there are checkpoints but none of them is this run's, CheckpointError."""
-    read = {
-        path: read_progress(path, configured)
-{%- if cookiecutter.profile == "full" %}
-        for path in sorted([*directory.glob("*.pt"), *shard_folders(directory)])
-        if path.is_file() or is_shard_folder(path)
-{%- else %}
-        for path in sorted(directory.glob("*.pt"))
-        if path.is_file()
-{%- endif %}
-    }
+    paths = [path for path in directory.glob("*.pt") if path.is_file()]
+    for other in FORMATS:
+        paths += other.listed(directory)
+    read = {path: read_progress(path, configured) for path in sorted(paths)}
     found = [(progress, path) for path, progress in read.items() if isinstance(progress, Progress)]
     foreign = {path: problem for path, problem in read.items() if isinstance(problem, str)}
     if foreign and not found:

@@ -30,7 +30,7 @@ import torch
 
 from ..utils import dist
 from ..utils.errors import first_line
-from .checkpoint import CheckpointError, check_digests, serialize, write_atomic
+from .checkpoint import FORMATS, CheckpointError, check_digests, serialize, write_atomic
 from .integrity import file_digest
 
 SUFFIX = ".dcp"
@@ -375,3 +375,34 @@ def checked_reader(folder: Path):
             return metadata
 
     return CheckedReader(folder)
+
+
+class ShardFolders:
+    """Shard folders as a checkpoint format of ``load_checkpoint`` and ``resume=auto``."""
+
+    def owns(self, path: Path) -> bool:
+        return is_shard_folder(path)
+
+    def refuse(self, path: Path) -> None:
+        if folder := inside_shard_folder(path):
+            raise CheckpointError(
+                f"{path} is one file of the shard folder {folder} (trainer.strategy=fsdp): "
+                "give the folder itself as the checkpoint"
+            )
+        if path.suffix == SUFFIX and path.exists():
+            raise CheckpointError(
+                f"checkpoint {path} is not a shard folder written by train.py (no .metadata "
+                "inside); give a .pt file or a shard folder (runs/<run>/checkpoints/last.dcp)"
+            )
+
+    def load(self, path: Path, map_location: str | torch.device) -> dict[str, Any]:
+        return load_shard_folder(path, map_location)  # consolidated here, in one process
+
+    def listed(self, directory: Path) -> list[Path]:
+        return [path for path in shard_folders(directory) if is_shard_folder(path)]
+
+    def training_state(self, path: Path) -> dict[str, Any]:
+        return checked_state(path)
+
+
+FORMATS.append(ShardFolders())

@@ -1,7 +1,8 @@
 """Trainer: the loop (BaseTrainer), the classification step (ClassificationTrainer), the
 evaluation function, and the small parts the loop is made of (callbacks, precision...)."""
 {% if cookiecutter.profile == "full" %}
-from . import distributed, fsdp  # noqa: F401  the strategies trainer.strategy names
+from ..utils import amp  # noqa: F401  trainer.precision=bf16|fp16
+from . import distributed, fsdp, kept_checkpoints, model_logging, step_schedulers  # noqa: F401
 {%- endif %}
 from .base import BaseTrainer
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint

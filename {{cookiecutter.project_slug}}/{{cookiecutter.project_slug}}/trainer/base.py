@@ -24,6 +24,7 @@ from ..utils.device import threads_note
 from ..utils.precision import Float32Precision, batches_in_step, build_precision, clip_gradients
 from ..utils.run_dir import RunFiles
 from .callbacks import (
+    ADDED_CALLBACKS,
     HOOKS,
     Callback,
     EarlyStopping,
@@ -72,7 +73,8 @@ class BaseTrainer(TrainerHooks):
         checkpoints = RunFiles(run_dir).checkpoints
         self.checkpoint = ModelCheckpoint(checkpoints, cfg.checkpoint, enabled=not cfg.fast_dev_run)
         # The checkpoint policy runs last, so the state it saves holds every decision.
-        self.callbacks = [self.early_stopping, LoggingExtras(), *callbacks]
+        added = [callback for make in ADDED_CALLBACKS if (callback := make(self)) is not None]
+        self.callbacks = [self.early_stopping, LoggingExtras(), *added, *callbacks]
         self.callbacks.append(self.checkpoint)
         self.hooks = {hook: overriding(self.callbacks, hook) for hook in HOOKS}
         self.epochs = 1 if cfg.fast_dev_run else cfg.epochs
@@ -99,6 +101,8 @@ class BaseTrainer(TrainerHooks):
             self.config.trainer, train_loader, val_loader
         )
         self.optimizer, self.scheduler = self.configure_optimizers()
+        for callback in self.hooks["on_fit_start"]:
+            callback.on_fit_start(self)
         if resume_from is not None:
             resume(self, resume_from)
         for callback in self.hooks["on_train_start"]:
@@ -182,8 +186,6 @@ class BaseTrainer(TrainerHooks):
         self.state.global_step += 1
         step = self.state.global_step
         self.step_lr = self.optimizer.param_groups[0]["lr"]  # the LR this step used
-        if self.scheduler is not None:
-            self.scheduler.after_optimizer_step()
         if step % self.log_every == 0:  # the only per-step host sync
             self.raise_if_nonfinite()
             value = loss.item()
@@ -195,7 +197,7 @@ class BaseTrainer(TrainerHooks):
     def end_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
         """Scheduler, logging, then the callbacks (the checkpoint policy last)."""
         if self.scheduler is not None:
-            self.scheduler.after_epoch(metrics)
+            self.scheduler.step()
         self.state.epoch, self.state.batch_in_epoch = epoch, 0
         self.last_metrics = metrics
         self.loggers.log_epoch(epoch, metrics, self.state.global_step)

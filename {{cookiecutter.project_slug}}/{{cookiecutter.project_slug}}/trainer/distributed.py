@@ -6,6 +6,7 @@ Also SyncBatchNorm, and DDP's ``no_sync`` on gradient-accumulation batches."""
 import contextlib
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -44,6 +45,9 @@ class DDPStrategy(SingleDevice):
         """Each rank's shard of the data (see data/sharded.py)."""
         return sampler_for(self.dist)
 
+    def batch_note(self) -> str:
+        return f" per process, world size {self.world_size}"
+
     def setup_model(self, module: nn.Module) -> nn.Module:
         return wrap_model(module, self.device, self.dist, self.cfg)[1]
 
@@ -76,6 +80,33 @@ class DDPStrategy(SingleDevice):
         from .fsdp import load_model_and_optimizer
 
         load_model_and_optimizer(trainer, state)  # also a sharded run's consolidated state
+
+    def save_checkpoint(self, trainer, manager, paths: list[Path]) -> list[Path]:
+        """Every rank builds the state (it gathers metric and RNG states); rank 0 writes
+        the files, or every rank its shards when the model is sharded."""
+        from ..saver.sharded import save_sharded
+        from .fsdp import is_sharded
+
+        tracker = trainer.train_tracker
+        if self.world_size > 1 and trainer.state.batch_in_epoch:
+            # Mid-epoch saves hold the running sums of all ranks; rank 0 restores them.
+            trainer.train_tracker = self.reduce(tracker)
+        try:
+            state = checkpoint_state(trainer)
+        finally:
+            trainer.train_tracker = tracker
+        if is_sharded(trainer.module):
+            # In the background unless the run ends here (last epoch, early stop, signal).
+            done = trainer.state.epoch >= trainer.epochs or trainer.state.should_stop
+            async_save = trainer.config.trainer.checkpoint.get("async_save", False)
+            background = async_save and not (done or trainer.stop.signum)
+            paths = save_sharded(state, paths, manager.take_deletions(), background)
+        elif self.is_main:
+            manager.write(state, paths)
+        else:
+            manager.take_deletions()  # rank 0's to do
+        dist.barrier()  # no rank goes on (or reads a checkpoint) before it is written
+        return paths
 
     # Under torchrun every rank draws its own random numbers (dropout, augmentation), so
     # the checkpoint holds every rank's RNG state (``rng_per_rank``, gathered to rank 0 by

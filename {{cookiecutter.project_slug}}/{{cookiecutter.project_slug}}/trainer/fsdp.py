@@ -20,8 +20,9 @@ import torch
 from torch import nn
 
 from ..saver import load_checkpoint
-from ..saver.sharded import folder_for
+from ..saver.sharded import finish_pending, folder_for, remove_stale_folders
 from ..utils import DistInfo
+from .callbacks import ADDED_CALLBACKS, Callback
 from .distributed import DDPStrategy, with_sync_batchnorm
 from .strategy import STRATEGIES
 
@@ -39,6 +40,28 @@ class FSDPStrategy(DDPStrategy):
 
 
 STRATEGIES["fsdp"] = FSDPStrategy
+
+
+class ShardFolderUpkeep(Callback):
+    """What shard-folder checkpoints need around the loop: at the start, the leftovers
+    of a killed save removed; with ``async_save``, a background save's folders swapped
+    in as soon as it is written (checked after every optimizer step)."""
+
+    def __init__(self, async_save: bool) -> None:
+        self.async_save = async_save
+
+    def on_train_start(self, trainer, resumed: bool) -> None:
+        if trainer.checkpoint.enabled and trainer.strategy.is_main:
+            remove_stale_folders(trainer.checkpoint.manager.directory)
+
+    def on_optimizer_step(self, trainer, mid_epoch: bool) -> None:
+        if self.async_save:
+            finish_pending(wait=False)
+
+
+ADDED_CALLBACKS.append(
+    lambda trainer: ShardFolderUpkeep(trainer.config.trainer.checkpoint.get("async_save", False))
+)
 
 
 def shard_model(module: nn.Module, device: torch.device, dist_info: DistInfo) -> nn.Module:

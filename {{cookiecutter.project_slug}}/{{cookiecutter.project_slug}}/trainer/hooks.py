@@ -6,8 +6,9 @@ import abc
 from typing import Any
 
 import torch
+from torch.optim.lr_scheduler import LRScheduler
 
-from .optim import SchedulerSpec, build_optimizer, build_scheduler{% if cookiecutter.profile == "full" %}, steps_per_epoch{% endif %}
+from .optim import build_optimizer, build_scheduler
 
 
 class TrainerHooks(abc.ABC):
@@ -30,20 +31,15 @@ class TrainerHooks(abc.ABC):
         return {}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Add this trainer's own state to a checkpoint being saved{% if cookiecutter.profile == "full" %} (on every rank){% endif %}."""
+        """Add this trainer's own state to a checkpoint being saved."""
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Restore what ``on_save_checkpoint`` added."""
 
-    def configure_optimizers(self) -> tuple[torch.optim.Optimizer, SchedulerSpec | None]:
+    def configure_optimizers(self) -> tuple[torch.optim.Optimizer, LRScheduler | None]:
+        """The optimizer, and the LR scheduler the loop steps once per epoch (or None)."""
         optimizer = build_optimizer(self.module.parameters(), self.config.optimizer)
-{%- if cookiecutter.profile == "full" %}
-        steps = steps_per_epoch(self.num_train_batches, self.accumulate)
-        scheduler = build_scheduler(optimizer, self.config.lr_scheduler, self.epochs, steps)
-{%- else %}
-        scheduler = build_scheduler(optimizer, self.config.lr_scheduler, self.epochs)
-{%- endif %}
-        return optimizer, scheduler
+        return optimizer, build_scheduler(optimizer, self.config.lr_scheduler, self.epochs)
 
     def transfer_batch_to_device(self, batch: Any) -> Any:
         """The batch on the device, for training, validation and train.py's test: by

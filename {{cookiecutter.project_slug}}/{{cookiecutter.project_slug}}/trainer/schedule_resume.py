@@ -23,12 +23,17 @@ PLAN_KEYS = ("T_max", "total_steps")
 
 
 def restore_scheduler(trainer, checkpoint: dict[str, Any]) -> None:
-    """``trainer.scheduler`` from a checkpoint's ``lr_scheduler`` state; if the checkpoint
-    planned another length, this run's own schedule advanced to where it would be."""
-    saved = checkpoint["lr_scheduler"]
-    if trainer.scheduler is None or saved is None:
+    """``trainer.scheduler`` from a checkpoint's ``lr_scheduler`` state."""
+    before = checkpoint["config"]["trainer"]["epochs"]
+    restore_schedule(trainer, trainer.scheduler, checkpoint["lr_scheduler"], before)
+
+
+def restore_schedule(trainer, scheduler, saved: dict[str, Any] | None, before: int) -> None:
+    """``scheduler`` (of ``trainer``'s optimizer) from its saved state; if the checkpoint
+    planned another length (``before`` epochs), this run's own schedule advanced to where
+    it would be."""
+    if scheduler is None or saved is None:
         return
-    scheduler = trainer.scheduler.scheduler
     fresh = scheduler.state_dict()  # built for this run's length, not stepped yet
     if _plan(fresh) == _plan(saved):
         scheduler.load_state_dict(saved)
@@ -41,7 +46,6 @@ def restore_scheduler(trainer, checkpoint: dict[str, Any]) -> None:
         warnings.simplefilter("ignore", UserWarning)
         for _ in range(saved["last_epoch"]):
             scheduler.step()
-    before = checkpoint["config"]["trainer"]["epochs"]
     log.info("%s", _note(trainer, before, saved["last_epoch"], scheduler.get_last_lr()[0]))
 
 

@@ -41,9 +41,5 @@ def progress_bar(total: int, start: int, description: str, show: bool):
 def describe_run(trainer) -> str:
     return (
         f"{trainer.epochs} epochs x {trainer.num_train_batches} batches (batch_size="
-{%- if cookiecutter.profile == "full" %}
-        f"{trainer.config.data.batch_size} per process, world size {trainer.strategy.world_size})"
-{%- else %}
-        f"{trainer.config.data.batch_size})"
-{%- endif %}
+        f"{trainer.config.data.batch_size}{trainer.strategy.batch_note})"
     )

@@ -31,11 +31,10 @@ class TrainState:
 
 def collect_state(trainer) -> dict[str, Any]:
     mid_epoch = trainer.state.batch_in_epoch > 0
-    scheduler = trainer.scheduler
     checkpoint = {
         "format_version": 1,
         **trainer.strategy.model_and_optimizer_state(trainer),  # "model", "optimizer"
-        "lr_scheduler": scheduler.scheduler.state_dict() if scheduler else None,
+        "lr_scheduler": trainer.scheduler.state_dict() if trainer.scheduler else None,
         "grad_scaler": trainer.precision.state_dict(),  # the loss scale ({} in fp32)
         "trainer": asdict(trainer.state),
         "train_tracker": trainer.train_tracker.state_dict() if mid_epoch else None,

@@ -7,6 +7,7 @@ name ``trainer.strategy`` gives); trainer/__init__.py imports them."""
 import contextlib
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -22,6 +23,7 @@ class SingleDevice:
     multi_process = False  # can train over the several processes torchrun starts
     is_main = True  # the process that writes files, logs and the progress bar
     world_size = 1  # processes training together
+    batch_note = ""  # after data.batch_size in the log's run summary
 
     def __init__(self, cfg) -> None:
         self.device = prepare_device(cfg)
@@ -71,6 +73,12 @@ class SingleDevice:
     def load_model_and_optimizer(self, trainer, state: dict[str, Any]) -> None:
         trainer.module.load_state_dict(state["model"])
         trainer.optimizer.load_state_dict(state["optimizer"])
+
+    def save_checkpoint(self, trainer, manager, paths: list[Path]) -> list[Path]:
+        """Write ``trainer``'s checkpoint to ``paths`` through ``manager`` (the saver's
+        CheckpointManager); return where it went."""
+        manager.write(trainer.state_dict(), paths)
+        return paths
 
     def rng_state(self) -> dict[str, Any]:
         """The checkpoint's ``rng`` entry: the random streams of this process."""

@@ -9,7 +9,7 @@ import logging
 import torch
 
 from .errors import ConfigError
-from .precision import Float32Precision
+from .precision import PRECISIONS, Float32Precision
 
 log = logging.getLogger(__name__)
 
@@ -59,5 +59,4 @@ class MixedPrecision(Float32Precision):
         self.scaler.load_state_dict(state)
 
 
-def register(precisions: dict) -> None:
-    precisions.update({name: functools.partial(MixedPrecision, name) for name in AMP_DTYPES})
+PRECISIONS.update({name: functools.partial(MixedPrecision, name) for name in AMP_DTYPES})

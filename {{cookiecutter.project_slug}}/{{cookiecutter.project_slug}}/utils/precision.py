@@ -2,7 +2,8 @@
 fp32, so each hook below hands back what it was given; the loop calls them beside
 ``loss.backward()`` and ``optimizer.step()`` so that a mixed-precision part can scale
 the loss and skip overflowed steps without the verbs leaving the loop. Other precisions
-register in ``PRECISIONS`` (by the name ``trainer.precision`` gives), at the end."""
+add themselves to ``PRECISIONS`` (by the name ``trainer.precision`` gives) when
+trainer/__init__.py imports them."""
 
 import contextlib
 import logging
@@ -66,10 +67,3 @@ def batches_in_step(batch_idx: int, accumulate: int, num_batches: int) -> int:
     ``accumulate``, or fewer for the epoch's short last group."""
     group_start = batch_idx - batch_idx % accumulate
     return min(accumulate, num_batches - group_start)
-{%- if cookiecutter.profile == "full" %}
-
-
-from .amp import register  # noqa: E402  bf16 and fp16
-
-register(PRECISIONS)
-{%- endif %}

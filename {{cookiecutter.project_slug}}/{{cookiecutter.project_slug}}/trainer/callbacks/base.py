@@ -11,9 +11,16 @@ state returns it from ``state_dict`` and every checkpoint keeps it under
     ClassificationTrainer(..., callbacks=[PrintLR()])
 """
 
+from collections.abc import Callable
 from typing import Any
 
-HOOKS = ("on_train_start", "on_optimizer_step", "on_before_zero_grad", "on_epoch_end")
+HOOKS = (
+    "on_fit_start",
+    "on_train_start",
+    "on_optimizer_step",
+    "on_before_zero_grad",
+    "on_epoch_end",
+)
 
 
 class Callback:
@@ -21,6 +28,9 @@ class Callback:
     def state_key(self) -> str:
         """Where the checkpoint keeps this callback's state (a class may set its own)."""
         return type(self).__name__
+
+    def on_fit_start(self, trainer) -> None:
+        """Once the optimizer and LR scheduler are made, before a resume restores them."""
 
     def on_train_start(self, trainer, resumed: bool) -> None:
         """Before the first epoch (of this process: also after a resume)."""
@@ -39,6 +49,13 @@ class Callback:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what ``state_dict`` returned."""
+
+
+# Callbacks other parts add to every run (trainer/__init__.py imports them): factories
+# taking the trainer, returning a Callback or None (not asked for by the config). The
+# trainer places them after early stopping and the core's logging, before its own
+# ``callbacks`` argument and the checkpoint policy.
+ADDED_CALLBACKS: list[Callable[[Any], "Callback | None"]] = []
 
 
 def overriding(callbacks: list[Callback], hook: str) -> list[Callback]:
