@@ -11,10 +11,12 @@ from typing import Any
 
 import torch
 
+from ..utils.run_dir import TRACKER_FOLDERS
 from .base import LOGGERS, BaseLogger, RunInfo, panel_name
 from .drawing import figure_pixels
 
 log = logging.getLogger(__name__)
+TRACKER_FOLDERS["wandb"] = "wandb"  # train.py's closing lines list <run>/wandb
 
 RUN_ID_FILE = "wandb_run_id.txt"
 
