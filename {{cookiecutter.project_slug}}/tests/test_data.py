@@ -14,7 +14,7 @@ from {{cookiecutter.project_slug}}.data import (
 )
 {%- if cookiecutter.profile == "full" %}
 from {{cookiecutter.project_slug}}.data.samplers import ResumableSampler, ShardSampler
-from {{cookiecutter.project_slug}}.utils import DistInfo
+from {{cookiecutter.project_slug}}.utils.dist import DistInfo
 {%- else %}
 from {{cookiecutter.project_slug}}.data.samplers import ResumableSampler
 {%- endif %}

@@ -6,9 +6,6 @@ its module here.
 """
 
 from ..config.schema import DataConfig
-{%- if cookiecutter.profile == "full" %}
-from ..utils import DistInfo
-{%- endif %}
 from .base import DATAMODULES, BaseDataModule
 from .datasets import BaseDataset, InMemoryDataset
 {%- if cookiecutter.dataset == "digits" %}
@@ -22,15 +19,14 @@ from .table import CSVDataModule
 {%- if cookiecutter.profile == "full" %}
 
 
-def build_datamodule(
-    config: DataConfig, seed: int = 0, dist_info: DistInfo | None = None
-) -> BaseDataModule:
-    """The data module named by ``data.name``."""
-    return DATAMODULES.get(config.name)(config, seed=seed, dist_info=dist_info)
+def build_datamodule(config: DataConfig, seed: int = 0, sampler=None) -> BaseDataModule:
+    """The data module named by ``data.name``. ``sampler``: interim, the strategy's
+    process group (its data shards), until the sampler seam replaces it."""
+    return DATAMODULES.get(config.name)(config, seed=seed, dist_info=sampler)
 {%- else %}
 
 
-def build_datamodule(config: DataConfig, seed: int = 0) -> BaseDataModule:
+def build_datamodule(config: DataConfig, seed: int = 0, sampler=None) -> BaseDataModule:
     """The data module named by ``data.name``."""
     return DATAMODULES.get(config.name)(config, seed=seed)
 {%- endif %}

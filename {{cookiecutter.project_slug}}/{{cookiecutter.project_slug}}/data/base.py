@@ -13,7 +13,10 @@ from torch.utils.data import DataLoader, Sampler
 
 from ..config import Registry
 from ..config.schema import DataConfig
-from ..utils import {% if cookiecutter.profile == "full" %}DistInfo, {% endif %}seed_worker
+from ..utils import seed_worker
+{%- if cookiecutter.profile == "full" %}
+from ..utils.dist import DistInfo
+{%- endif %}
 from ..utils.errors import ConfigError{% if cookiecutter.profile == "full" or cookiecutter.dataset != "digits" %}, DataError{% endif %}
 from .batches import batch_size, move_batch
 from .datasets import BaseDataset, collate_batched

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch.utils.data import DistributedSampler{% if cookiecutter.profile == "full" %}, Sampler
 
-from ..utils import DistInfo{% endif %}
+from ..utils.dist import DistInfo{% endif %}
 
 
 class ResumableSampler(DistributedSampler):

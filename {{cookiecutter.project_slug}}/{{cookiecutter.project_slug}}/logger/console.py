@@ -8,26 +8,19 @@ from ..utils.run_dir import RunFiles
 from .base import LOGGERS, BaseLogger, RunInfo
 
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
-{%- if cookiecutter.profile == "full" %}
 
 
 def setup_logging(run_dir: Path | None, is_main: bool = True) -> None:
-    """INFO to stdout and ``run_dir/train.log`` (appended on resume) on rank 0;
-    other ranks print warnings and errors only, so nothing is shown twice."""
-{%- else %}
-
-
-def setup_logging(run_dir: Path | None) -> None:
-    """INFO to stdout and ``run_dir/train.log`` (appended on resume)."""
-{%- endif %}
+    """INFO to stdout and ``run_dir/train.log`` (appended on resume) from the main
+    process; any other prints warnings and errors only, so nothing is shown twice."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
-    root.setLevel(logging.INFO{% if cookiecutter.profile == "full" %} if is_main else logging.WARNING{% endif %})
+    root.setLevel(logging.INFO if is_main else logging.WARNING)
     formatter = logging.Formatter(FORMAT, datefmt="%H:%M:%S")
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
-    if run_dir is not None{% if cookiecutter.profile == "full" %} and is_main{% endif %}:
+    if run_dir is not None and is_main:
         handlers.append(logging.FileHandler(RunFiles(run_dir).log, mode="a", encoding="utf-8"))
     for handler in handlers:
         handler.setFormatter(formatter)

@@ -21,7 +21,7 @@ from torch import nn
 
 from ..saver import load_checkpoint
 from ..saver.sharded import folder_for
-from ..utils import DistInfo
+from ..utils.dist import DistInfo
 from .distributed import DDPStrategy, with_sync_batchnorm
 from .strategy import STRATEGIES
 
