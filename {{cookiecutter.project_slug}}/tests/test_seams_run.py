@@ -9,7 +9,7 @@ from pathlib import Path
 from {{cookiecutter.project_slug}}.trainer import TrainingInterrupted
 from {{cookiecutter.project_slug}}.trainer.strategy import build_strategy
 
-# The modules, not the names run/__init__.py exports (``fit`` is also the function).
+# The modules themselves: in the package, ``run.fit`` names the function.
 PACKAGE = "{{cookiecutter.project_slug}}"
 fit_module = importlib.import_module(f"{PACKAGE}.run.fit")
 stop_module = importlib.import_module(f"{PACKAGE}.run.stop")
