@@ -67,7 +67,7 @@ def main() -> None:
     run.build_config = after("config", run.build_config)
     # fit (the run layer) builds the rest: its module's names are the ones it calls.
     fit = importlib.import_module(f"{slug}.run.fit")
-    fit.seed_everything = after("seed", fit.seed_everything)
+    fit.build_strategy = after("strategy", fit.build_strategy)  # the device (seeded next)
     fit.build_datamodule = after("data", fit.build_datamodule)
     fit.build_model = after("model", fit.build_model)
     trainer_class = fit.ClassificationTrainer

@@ -54,6 +54,8 @@ FULL_ONLY = [
     PACKAGE / "utils" / "slurm.py",
     PACKAGE / "utils" / "dist.py",  # minimal runs one process: nothing to share or agree on
     PACKAGE / "run" / "same_config.py",
+    PACKAGE / "run" / "start_checks.py",  # the processes agree; the trackers' stores are checked
+    PACKAGE / "run" / "requeue.py",  # SLURM requeue and torchrun's resume line after a stop
     PACKAGE / "trainer" / "distributed.py",
     PACKAGE / "trainer" / "reshard.py",
     PACKAGE / "trainer" / "fsdp.py",
@@ -77,6 +79,7 @@ FULL_ONLY = [
     Path("tests") / "test_cluster.py",
     Path("tests") / "test_distributed.py",
     Path("tests") / "test_sharded.py",
+    Path("tests") / "rank_kill.py",  # the kill wrapper's rules for torchrun jobs
     Path("tests") / "test_fsdp.py",
     Path("tests") / "test_seams_cv.py",
     Path("tests") / "test_seams_export.py",

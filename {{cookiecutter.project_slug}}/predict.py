@@ -41,6 +41,9 @@ import sys
 from pathlib import Path
 
 from {{cookiecutter.project_slug}}.config import ConfigError, parse_cli
+{%- if cookiecutter.profile == "full" %}
+from {{cookiecutter.project_slug}}.inference import exported  # noqa: F401  reads export.py's files
+{%- endif %}
 from {{cookiecutter.project_slug}}.inference.inputs import (
     predict,
     predictions_destination,

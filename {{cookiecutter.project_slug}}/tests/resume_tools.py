@@ -50,21 +50,13 @@ sys.path.insert(0, os.path.dirname(train_py))
 from {{cookiecutter.project_slug}}.trainer import base
 
 
+def may_die():
+    return True  # a wrapper's extra rules (write_killer's ``extra``) may redefine it
+
+
 def die():
-    # Under torchrun with KILL_RANK set: only that rank dies, and only in the first attempt
-    # (a group restarted by torchrun --max-restarts has TORCHELASTIC_RESTART_COUNT > 0).
-    rank = os.environ.get("KILL_RANK")
-    first_attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
-    if rank is not None and (os.environ.get("RANK") != rank or not first_attempt):
+    if not may_die():
         return
-    # KILL_ONCE=<file>: one kill in all, whichever process gets here first. Two torchrun
-    # agents count restarts apart: the one whose process lived restarts it with count 0.
-    once = os.environ.get("KILL_ONCE")
-    if once:
-        try:
-            os.close(os.open(once, os.O_CREAT | os.O_EXCL))
-        except FileExistsError:
-            return
     print(f"SIGKILL at {time.time():.3f}", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 
@@ -72,13 +64,9 @@ def die():
 def patch(point, value):
     if point == "step":  # right after optimizer step N (logging and mid-epoch save included)
         after_step = base.BaseTrainer.after_optimizer_step
-        restarted = [os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") != "0"]
 
         def after_optimizer_step(self, *args, **kwargs):
             after_step(self, *args, **kwargs)
-            if restarted[0]:  # the first step of a group that torchrun restarted
-                print(f"training again at {time.time():.3f}", flush=True)
-                restarted[0] = False
             if self.state.global_step == int(value):
                 die()
 
@@ -149,6 +137,7 @@ def patch(point, value):
         raise SystemExit(f"unknown point {point}")
 
 
+# EXTRA
 for spec in points.split(","):
     patch(*spec.split(":", 1))
 
@@ -156,9 +145,10 @@ runpy.run_path(train_py, run_name="__main__")
 """
 
 
-def write_killer(directory: Path) -> Path:
+def write_killer(directory: Path, extra: str = "") -> Path:
+    """The wrapper script; ``extra``: code run before the patches (its own ``may_die``)."""
     path = directory / "kill_at.py"
-    path.write_text(KILLER)
+    path.write_text(KILLER.replace("# EXTRA\n", extra))
     return path
 
 

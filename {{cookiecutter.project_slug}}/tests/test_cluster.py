@@ -19,11 +19,11 @@ from {{cookiecutter.project_slug}}.logger import read_metrics
 from {{cookiecutter.project_slug}}.saver import load_checkpoint
 
 from .conftest import FAST, PROJECT_ROOT, script_env, stop_process
+from .rank_kill import write_rank_killer
 from .resume_tools import (
     RESUME_ARGS,
     assert_same_run,
     wait_for_mid_epoch_checkpoint,
-    write_killer,
 )
 
 # Several real torchrun jobs each: run in the default bake's full suite.
@@ -76,7 +76,7 @@ def test_rank_killed_mid_epoch_then_resume_is_exact(tmp_path, fast_args, ddp_ref
     """SIGKILL rank 1 right after step 7 (last.pt holds step 6); resuming under torchrun
     gives the same weights and metrics.csv as the uninterrupted run, dropout included:
     each rank continues from its own RNG state."""
-    killer = write_killer(tmp_path)
+    killer = write_rank_killer(tmp_path)
     killed = run(
         torchrun_command(killer, "step:7", TRAIN_PY, *fast_args, *ARGS), env={"KILL_RANK": "1"}
     )
@@ -124,7 +124,7 @@ def test_elastic_restart_after_a_rank_is_killed_is_exact(tmp_path, fast_args, dd
     """``torchrun --max-restarts=1 ... resume=auto``: rank 1 is SIGKILLed after step 7,
     torchrun restarts both processes, they continue from last.pt (step 6) and end with
     the uninterrupted run's weights; metrics.csv and TensorBoard hold each epoch once."""
-    killer = write_killer(tmp_path)
+    killer = write_rank_killer(tmp_path)
     tensorboard = ["logger.tensorboard=true", "trainer.log_every_n_steps=1"] if TENSORBOARD else []
     args = [*fast_args, *ARGS, "resume=auto", *tensorboard]
     command = torchrun_command(killer, "step:7", TRAIN_PY, *args, options=("--max-restarts=1",))
@@ -221,7 +221,7 @@ def test_two_nodes_restart_after_a_killed_process_is_exact(tmp_path, fast_args, 
     after step 7; its agent restarts it, the other agent sees the new rendezvous round and
     restarts its own, both continue from last.pt (step 6) and end with the uninterrupted
     run's weights."""
-    killer = write_killer(tmp_path)
+    killer = write_rank_killer(tmp_path)
     env = {"KILL_RANK": "1", "KILL_ONCE": str(tmp_path / "killed")}
     args = (killer, "step:7", TRAIN_PY, *fast_args, *ARGS, "resume=auto")
     agents = two_nodes(*args, env=env, options=("--max-restarts=1",))
@@ -284,7 +284,7 @@ def test_resume_mid_epoch_with_another_world_size_uses_each_sample_once(
     """A mid-epoch last.pt from ``before`` processes resumed by ``after``: one line says
     so, and the resumed epoch's samples with those the checkpoint had done are the whole
     training set, each once (recorded from the sampler in both runs)."""
-    recorder, killer = tmp_path / "record.py", write_killer(tmp_path)
+    recorder, killer = tmp_path / "record.py", write_rank_killer(tmp_path)
     recorder.write_text(RECORDER.replace("PROJECT_ROOT", repr(str(PROJECT_ROOT))))
     first_record, second_record = tmp_path / "first", tmp_path / "second"
     first_record.mkdir()

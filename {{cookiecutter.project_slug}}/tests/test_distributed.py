@@ -25,7 +25,7 @@ from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.run.same_config import first_difference
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
 from {{cookiecutter.project_slug}}.trainer.distributed import DDPStrategy
-from {{cookiecutter.project_slug}}.utils import DistInfo
+from {{cookiecutter.project_slug}}.utils.dist import DistInfo
 
 from .conftest import PROJECT_ROOT, run_script, script_env
 

@@ -22,7 +22,8 @@ from {{ cookiecutter.project_slug }}.saver import (
 )
 
 from .conftest import FAST, run_script, stop_process
-from .resume_tools import RESUME_ARGS, TIMING_COLUMNS, start_train, write_killer
+from .rank_kill import write_rank_killer
+from .resume_tools import RESUME_ARGS, TIMING_COLUMNS, start_train
 from .test_cluster import TRAIN_PY, output, run, torchrun_command
 from .test_notebook import MISSING, execute_notebook
 
@@ -92,7 +93,7 @@ def test_fsdp_killed_mid_epoch_then_resume_auto_is_exact(
     """SIGKILL rank 1 right after step 7 (last.dcp holds step 6, or step 3 when the
     background save of step 6 was not swapped in yet); ``resume=auto`` with 2 processes
     gives the uninterrupted run's weights (and buffers) bit for bit, and its metrics."""
-    killer = write_killer(tmp_path)
+    killer = write_rank_killer(tmp_path)
     args = [*fast_args, *ARGS, FSDP, f"trainer.checkpoint.async_save={async_save}", *model]
     killed = run(torchrun_command(killer, "step:7", TRAIN_PY, *args), env={"KILL_RANK": "1"})
     assert killed.returncode != 0 and "SIGKILL at" in killed.stdout, output(killed)
@@ -356,7 +357,7 @@ def test_the_notebook_explores_a_sharded_run(runs, monkeypatch):
 def test_run_dir_lock_and_sigterm_save_under_fsdp(tmp_path, fast_args):
     """While a sharded run trains, a second one into its run dir is refused in one line;
     SIGTERM to torchrun then stops the first at a step boundary with a saved last.dcp."""
-    killer = write_killer(tmp_path)
+    killer = write_rank_killer(tmp_path)
     # The ranks compare stop flags every log step: every step here.
     args = [*fast_args, *ARGS, FSDP, "trainer.log_every_n_steps=1"]
     launcher = torchrun_command(killer, "pause:2", TRAIN_PY, *args)

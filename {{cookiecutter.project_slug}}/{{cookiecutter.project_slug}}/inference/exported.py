@@ -19,7 +19,7 @@ from ..config import load_config
 from ..saver import CheckpointError, require_finite_weights
 from ..utils.errors import UserError, first_line
 from .loading import Trained, check_metadata, rebuild_trained
-from .predictor import Predictor, load_checkpoint_predictor, predictor_from_trained
+from .predictor import LOADERS, Predictor, load_checkpoint_predictor, predictor_from_trained
 
 METADATA_KEY = "inference"  # the key of the JSON metadata inside an exported file
 INPUT_NAME, OUTPUT_NAME = "input", "logits"
@@ -71,6 +71,10 @@ def load_predictor(path: Path, overrides: list[str]) -> Predictor:
             "checkpoint with format=onnx or format=safetensors, or give the .pt checkpoint"
         )
     return load_checkpoint_predictor(path, overrides)
+
+
+for _suffix in (*EXPORTED_SUFFIXES, ".pt2"):  # predict.py reads these files through here
+    LOADERS[_suffix] = load_predictor
 
 
 def load_safetensors(path: Path, overrides: list[str]) -> Trained:

@@ -18,13 +18,7 @@ from ..data.table_file import read_csv_table
 from ..saver import check_output_file, output_destination, write_output
 from ..utils.csv_output import write_rows
 from ..utils.errors import DataError, UserError, first_line
-{%- if cookiecutter.profile == "full" %}
-from .exported import load_predictor  # a checkpoint, or a file export.py wrote
-{%- endif %}
-from .predictor import Predictor
-{%- if cookiecutter.profile != "full" %}
-from .predictor import load_checkpoint_predictor as load_predictor
-{%- endif %}
+from .predictor import Predictor, load_predictor
 
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")  # only these decoders ever see a user's file
 TENSOR_SUFFIXES = (".pt",)

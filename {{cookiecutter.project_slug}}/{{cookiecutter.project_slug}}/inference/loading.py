@@ -35,7 +35,7 @@ def load_trained(checkpoint_path: Path, overrides: list[str]) -> Trained:
 
 def rebuild_trained(checkpoint: dict, checkpoint_path: Path, overrides: list[str]) -> Trained:
     """The model a checked checkpoint dict describes (``model`` weights, ``config``,
-    ``classes``, ``preprocessing``){% if cookiecutter.profile == "full" %}; also used for exported weights with their metadata{% endif %}."""
+    ``classes``, ``preprocessing``), or of any weights that carry that metadata."""
     config = load_config(overrides=overrides, base=checkpoint["config"])
     if "weights" in config.model:  # the checkpoint holds the weights: no pretrained file
         config.model.weights = None
@@ -45,7 +45,7 @@ def rebuild_trained(checkpoint: dict, checkpoint_path: Path, overrides: list[str
         datamodule = build_datamodule(config.data, seed=config.seed)
         preprocessing, classes = datamodule.preprocessing(), datamodule.classes
     check_metadata(preprocessing, classes, checkpoint_path)
-    device = prepare_device(config.trainer{% if cookiecutter.profile == "full" %}, dist_info=None{% endif %})
+    device = prepare_device(config.trainer)
     model = build_model(config.model, tuple(preprocessing["input_shape"]), len(classes))
     load_model_weights(model, checkpoint["model"], checkpoint_path)
     precision = build_precision(config.trainer, device)
@@ -76,7 +76,7 @@ def check_metadata(preprocessing, classes, checkpoint_path: Path) -> None:
         raise CheckpointError(
             f"checkpoint {checkpoint_path} records an implausible input shape "
             f"(preprocessing.input_shape={list(shape)}; at most {limit}): its metadata "
-            "was changed after {% if cookiecutter.profile == "full" %}export{% else %}training{% endif %}"
+            "was changed after training"
         )
     if not (isinstance(classes, (list, tuple)) and classes):
         raise CheckpointError(
@@ -110,5 +110,5 @@ def _check_statistic(preprocessing: dict, key: str, channels: int, path: Path) -
         raise CheckpointError(
             f"{path} records an unusable preprocessing.{key}={value!r} (expected 1 or "
             f"{channels} {rule}, one per channel): its metadata was changed after training; "
-            "{% if cookiecutter.profile == "full" %}export the checkpoint again{% else %}use the checkpoint train.py wrote{% endif %}"
+            "use the checkpoint train.py wrote"
         )

@@ -30,3 +30,13 @@ def predictor_from_trained(trained: Trained) -> Predictor:
 def load_checkpoint_predictor(path: Path, overrides: list[str]) -> Predictor:
     """A training checkpoint's model (``.pt``), rebuilt and checked by ``load_trained``."""
     return predictor_from_trained(load_trained(path, overrides))
+
+
+# Loaders of other model files, by suffix: a module that reads another format adds its
+# own here when imported. Any other file is read as a training checkpoint.
+LOADERS: dict[str, Callable[[Path, list[str]], Predictor]] = {}
+
+
+def load_predictor(path: Path, overrides: list[str]) -> Predictor:
+    """The ``Predictor`` of a model file: a format in ``LOADERS``, or a checkpoint."""
+    return LOADERS.get(path.suffix.lower(), load_checkpoint_predictor)(path, overrides)

@@ -11,11 +11,13 @@ from typing import Any
 
 import torch
 
+from ..utils.run_dir import TRACKER_FOLDERS
 from .base import LOGGERS, RunInfo, panel_name
 from .drawing import figure_pixels
 from .tracker_hooks import TrackerHooks
 
 log = logging.getLogger(__name__)
+TRACKER_FOLDERS["wandb"] = "wandb"  # train.py's closing lines list <run>/wandb
 
 RUN_ID_FILE = "wandb_run_id.txt"
 

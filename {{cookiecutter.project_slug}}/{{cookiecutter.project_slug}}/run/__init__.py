@@ -1,7 +1,9 @@
 """The run layer, between the scripts and the parts they wire: resume resolution, the
-run directory's claim, ``fit`` (what train.py{% if cookiecutter.profile == "full" %}, cv.py and sweep.py{% endif %} run), the test results'
-one writer, and what happens after a graceful stop{% if cookiecutter.profile == "full" %} (SLURM requeue){% endif %}."""
-
+run directory's claim, ``fit`` (what train.py runs), the test results' one writer, and
+what happens after a graceful stop."""
+{% if cookiecutter.profile == "full" %}
+from . import requeue, start_checks  # noqa: F401  full's start checks and stop handling register
+{%- endif %}
 from .baseline import split_baselines
 from .claim import RunDirClaim
 from .fit import fit

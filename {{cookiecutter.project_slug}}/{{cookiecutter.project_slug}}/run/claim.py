@@ -1,13 +1,7 @@
-{% if cookiecutter.profile == "full" -%}
-"""The run directory, claimed for the life of a run: rank 0 creates (or opens) and locks
-it, every rank learns it or leaves with the reason it cannot be used.
+"""The run directory, claimed for the life of a run: the main process creates (or
+opens) and locks it; every process learns it, or leaves with the reason it cannot be used.
 
-    with RunDirClaim(config, dist_info) as claim:
-{%- else -%}
-"""The run directory, claimed for the life of a run: created (or opened) and locked.
-
-    with RunDirClaim(config) as claim:
-{%- endif %}
+    with RunDirClaim(config, strategy) as claim:
         trainer = ClassificationTrainer(..., claim.run_dir, ...)
         claim.start()      # from here on the directory is the run's
         ...
@@ -17,8 +11,7 @@ A directory this run created is removed again if the run fails before ``start``.
 import time
 from pathlib import Path
 
-{% if cookiecutter.profile == "full" %}from ..utils import DistInfo, dist
-{% endif %}from ..utils.errors import RunDirError
+from ..utils.errors import RunDirError
 from ..utils.run_dir import (
     RunLock,
     check_free,
@@ -30,34 +23,14 @@ from ..utils.run_dir import (
 
 
 class RunDirClaim:
-{%- if cookiecutter.profile == "full" %}
-    def __init__(self, config, info: DistInfo) -> None:
-        self.config, self.info = config, info
-{%- else %}
-    def __init__(self, config) -> None:
-        self.config = config
-{%- endif %}
+    def __init__(self, config, strategy) -> None:
+        self.config, self.strategy = config, strategy
         self.lock: RunLock | None = None
         self.created = self.started = False
         self.run_dir = Path()
 
     def __enter__(self) -> "RunDirClaim":
-{%- if cookiecutter.profile == "full" %}
-        claimed, error = None, None
-        if self.info.is_main:
-            try:
-                claimed = self._claim()
-            except (RunDirError, OSError) as problem:  # OSError: a path that cannot be created
-                error = problem
-        message = dist.broadcast_object(None if error is None else str(error))
-        if error is not None:
-            raise error
-        if message is not None:
-            raise RunDirError(message)
-        self.run_dir = Path(dist.broadcast_object(str(claimed)))
-{%- else %}
-        self.run_dir = self._claim()
-{%- endif %}
+        self.run_dir = self.strategy.on_main(self._claim)
         return self
 
     def _claim(self) -> Path:
@@ -83,7 +56,7 @@ class RunDirClaim:
         """The run begins: ``output_dir`` names the directory, ``overwrite=true`` empties it."""
         self.started = True
         self.config.output_dir = str(self.run_dir)
-        if self.config.overwrite{% if cookiecutter.profile == "full" %} and self.info.is_main{% endif %}:
+        if self.config.overwrite and self.strategy.is_main:
             clear_run(self.run_dir)
 
     def __exit__(self, error_type, *_) -> None:

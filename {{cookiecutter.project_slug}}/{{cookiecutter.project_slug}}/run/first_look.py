@@ -4,8 +4,6 @@ training transforms do to a few images (augmentations.png)."""
 
 import logging
 
-import torch
-
 from ..data.augmentation_preview import augmentation_preview
 from ..logger.augmentations import augmentation_figure
 from ..logger.drawing import save_png
@@ -17,9 +15,9 @@ log = logging.getLogger("train")
 
 
 def first_look(trainer, files: RunFiles) -> Baselines | None:
-    """Fit and log the baselines, draw augmentations.png; under torchrun on rank 0 only
-    (None elsewhere: the other ranks neither log nor write)."""
-    if torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
+    """Fit and log the baselines, draw augmentations.png; in the main process only
+    (None elsewhere: other processes neither log nor write)."""
+    if not trainer.strategy.is_main:
         return None
     datamodule, config = trainer.datamodule, trainer.config
     preview = augmentation_preview(datamodule)

@@ -1,29 +1,25 @@
 """Resume resolution: which checkpoint ``resume=`` (a path, or ``auto``) continues from,
-the config it implies, and the checks that it fits the model{% if cookiecutter.profile == "full" %} and every rank agrees{% endif %}.
+the config it implies, and the checks that it fits the model.
 The checkpoint is read once, here; the trainer restores from that dict."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from ..config import ConfigError, load_config, parse_cli
 from ..logger import check_metrics_file
-from ..saver import (
-    TRAINING_KEYS,
-    check_resumable,
-    load_checkpoint,
-    newest_checkpoint,
-    require_training_checkpoint,
-)
+from ..saver import check_resumable, newest_checkpoint
+from ..trainer.state import read_checkpoint
 from ..trainer.strategy import check_launch
-{%- if cookiecutter.profile == "full" %}
-from ..utils import dist
-{%- endif %}
 from ..utils.errors import RunDirError
 from ..utils.run_dir import CHECKPOINTS, RunFiles, check_output_dir
 
 AUTO = "auto"  # resume=auto: the newest checkpoint in output_dir, or a new run there
 BOTH = "resume= continues a run and overwrite=true replaces it; choose one"
+# Whether this process keeps quiet about what resume= resolved to: an added part that
+# starts several processes lets only one of them speak.
+QUIET: list[Callable[[], bool]] = []
 
 
 def build_config(argv: list[str] | None) -> tuple[DictConfig, dict | None]:
@@ -35,9 +31,7 @@ def build_config(argv: list[str] | None) -> tuple[DictConfig, dict | None]:
     if resume == AUTO:
         overrides = resolve_auto_resume(path, overrides)
         resume = resume_value(overrides)
-    checkpoint = None
-    if resume and resume != AUTO:
-        checkpoint = require_training_checkpoint(load_checkpoint(resume), resume, TRAINING_KEYS)
+    checkpoint = read_checkpoint(resume) if resume and resume != AUTO else None
     if checkpoint is not None and path is None:
         base = dict(checkpoint["config"], overwrite=False)  # an opt-in is never inherited
         if Path(resume).resolve().parent.name == CHECKPOINTS:
@@ -58,8 +52,7 @@ def resume_value(overrides: list[str]) -> str | None:
 
 def resolve_auto_resume(path: str | None, overrides: list[str]) -> list[str]:
     """``resume=auto``: the overrides with ``resume=<the newest checkpoint in output_dir>``,
-    or unchanged (a new run in output_dir) when it holds none.{% if cookiecutter.profile == "full" %} Every rank reads the
-    directory itself; ``agree_on_resume`` then checks that they found the same file.{% endif %}"""
+    or unchanged (a new run in output_dir) when it holds none."""
     config = load_config(path, overrides)
     if config.output_dir is None:
         raise ConfigError(
@@ -94,12 +87,8 @@ def check_nothing_to_redo(files: RunFiles) -> None:
 
 
 def announce(message: str) -> None:
-{%- if cookiecutter.profile == "full" %}
-    if dist.is_main_process():
+    if not any(quiet() for quiet in QUIET):
         print(message, flush=True)
-{%- else %}
-    print(message, flush=True)
-{%- endif %}
 
 
 def check_inputs(config) -> None:
@@ -116,22 +105,7 @@ def check_resume(config, model, checkpoint: dict | None) -> dict | None:
     if not config.resume or config.resume == AUTO:
         return None
     if checkpoint is None:
-        checkpoint = load_checkpoint(config.resume)
+        checkpoint = read_checkpoint(config.resume)
     trainable = [p for p in model.parameters() if p.requires_grad]
     check_resumable(checkpoint, config.resume, model, trainable)
     return checkpoint
-{%- if cookiecutter.profile == "full" %}
-
-
-def agree_on_resume(config, resumed: dict | None) -> None:
-    """Under torchrun every rank resolved ``resume=`` itself: all must continue from the
-    same checkpoint and state, or none starts (e.g. output_dir not on a shared disk)."""
-    mine = (config.resume, resumed["trainer"] if resumed else None)
-    everyone = dist.all_gather_object(mine)
-    if any(other != mine for other in everyone):
-        found = "; ".join(f"rank {rank}: {path}" for rank, (path, _) in enumerate(everyone))
-        raise RunDirError(
-            f"the processes found different checkpoints to resume from ({found}); with "
-            "several nodes, output_dir must be on a filesystem that all of them share"
-        )
-{%- endif %}

@@ -8,7 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..utils import DistInfo, dist
+from ..utils import dist
+from ..utils.dist import DistInfo
 from .graceful_stop import GracefulStop
 
 log = logging.getLogger(__name__)

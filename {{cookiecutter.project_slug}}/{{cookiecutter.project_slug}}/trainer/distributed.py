@@ -6,6 +6,7 @@ Also SyncBatchNorm, and DDP's ``no_sync`` on gradient-accumulation batches."""
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,13 @@ from torch import nn
 
 from ..config import ConfigError
 from ..data.sharded import sampler_for
-from ..utils import DistInfo, dist, get_rng_state, set_rng_state
+from ..utils import dist, get_rng_state, seed_everything, set_rng_state
 from ..utils.device import prepare_device
+from ..utils.dist import DistInfo, init_distributed
 from ..utils.rank_sums import summed_over_ranks
 from .cluster_stop import ClusterStop
 from .reshard import share_out_resumed_epoch
-from .strategy import STRATEGIES, SingleDevice
+from .strategy import STRATEGIES, SingleDevice, T
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,12 @@ class DDPStrategy(SingleDevice):
 
     def __init__(self, cfg, dist_info: DistInfo | None = None) -> None:
         self.cfg = cfg
-        self.dist = dist_info or joined_group()
-        self.device = prepare_device(cfg, self.dist)
+        # Joins the process group torchrun describes (a single process without torchrun).
+        self.dist = dist_info or init_distributed(cfg.device)
+        self.device = prepare_device(cfg)
+        if self.device.type == "cuda" and self.dist.enabled:
+            # Each process takes cuda:LOCAL_RANK, so two processes never share one GPU.
+            self.device = torch.device("cuda", self.dist.local_rank)
 
     @property
     def is_main(self) -> bool:
@@ -47,6 +53,26 @@ class DDPStrategy(SingleDevice):
 
     def batch_note(self) -> str:
         return f" per process, world size {self.world_size}"
+
+    def seed(self, seed: int, deterministic: bool) -> None:
+        seed_everything(seed + self.dist.rank, deterministic)  # each rank its own streams
+
+    def on_main(self, make: Callable[[], T]) -> T:
+        result, error = None, None
+        if self.is_main:
+            try:
+                result = make()
+            except Exception as problem:  # every rank raises it, none waits for a result
+                error = problem
+        shared = dist.broadcast_object(error)
+        if shared is not None:
+            raise error if error is not None else shared
+        return dist.broadcast_object(result)
+
+    def load_best_weights(self, trainer, best: Path) -> None:
+        from .fsdp import load_best_weights
+
+        load_best_weights(trainer, best)  # best.dcp when sharded
 
     def setup_model(self, module: nn.Module) -> nn.Module:
         return wrap_model(module, self.device, self.dist, self.cfg)[1]
@@ -147,16 +173,6 @@ def own_rng_state(state: dict[str, Any], info: DistInfo, quiet: bool = False) ->
             *(len(per_rank), info.world_size),
         )
     return state["rng"]
-
-
-def joined_group() -> DistInfo:
-    """This process's place in the process group train.py joined (init_distributed), or a
-    single process when there is none."""
-    if not torch.distributed.is_available() or not torch.distributed.is_initialized():
-        return DistInfo()
-    rank, world_size = torch.distributed.get_rank(), torch.distributed.get_world_size()
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    return DistInfo(rank=rank, local_rank=local_rank, world_size=world_size)
 
 
 def at_sync_point(trainer) -> bool:

@@ -21,7 +21,7 @@ from torch import nn
 
 from ..saver import load_checkpoint
 from ..saver.sharded import finish_pending, folder_for, remove_stale_folders
-from ..utils import DistInfo
+from ..utils.dist import DistInfo
 from .callbacks import ADDED_CALLBACKS, Callback
 from .distributed import DDPStrategy, with_sync_batchnorm
 from .strategy import STRATEGIES

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import to_plain_dict
-from ..saver import load_checkpoint
+from ..saver import TRAINING_KEYS, load_checkpoint, require_training_checkpoint
 from .schedule_resume import restore_scheduler
 
 log = logging.getLogger(__name__)
@@ -85,11 +85,17 @@ def restore_state(trainer, state: dict[str, Any]) -> None:
     trainer.strategy.restore_rng_state(trainer, state)
 
 
+def read_checkpoint(path: Path | str, map_location="cpu") -> dict[str, Any]:
+    """The training checkpoint at ``path``, read and checked: the one place a resume
+    reads its file (train.py's through run/resume.py, then restores from the dict)."""
+    return require_training_checkpoint(load_checkpoint(path, map_location), path, TRAINING_KEYS)
+
+
 def resume(trainer, checkpoint: Path | str | dict[str, Any]) -> None:
     """Continue from a checkpoint file, or from its contents when train.py read it."""
     if isinstance(checkpoint, dict):
         source = trainer.config.resume or "the given checkpoint"
     else:
-        source, checkpoint = checkpoint, load_checkpoint(checkpoint, trainer.device)
+        source, checkpoint = checkpoint, read_checkpoint(checkpoint, trainer.device)
     trainer.load_state_dict(checkpoint)
     log.info("resumed from %s: %s", source, trainer.state.describe())

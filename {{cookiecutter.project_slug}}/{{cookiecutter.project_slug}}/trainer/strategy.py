@@ -8,15 +8,18 @@ import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from torch import nn
 
 from ..data.samplers import make_sampler
-from ..utils import MetricTracker, get_rng_state, set_rng_state
+from ..saver import load_checkpoint
+from ..utils import MetricTracker, get_rng_state, seed_everything, set_rng_state
 from ..utils.device import prepare_device
 from ..utils.errors import ConfigError
 from .graceful_stop import GracefulStop
+
+T = TypeVar("T")
 
 
 class SingleDevice:
@@ -25,12 +28,28 @@ class SingleDevice:
     world_size = 1  # processes training together
     batch_note = ""  # after data.batch_size in the log's run summary
 
+    # The data's samplers: None keeps the data module's own (one process sees every sample).
+    sampler = None
+
     def __init__(self, cfg) -> None:
         self.device = prepare_device(cfg)
 
     # The samplers of the data module's loaders (build_datamodule's ``sampler``): here
     # this one process reads all the data.
     sampler = staticmethod(make_sampler)
+
+    def seed(self, seed: int, deterministic: bool) -> None:
+        """Seed this process's random streams from the run's ``seed``."""
+        seed_everything(seed, deterministic)
+
+    def on_main(self, make: Callable[[], T]) -> T:
+        """``make()``, run by the main process; its result (or its error) for every process."""
+        return make()
+
+    def load_best_weights(self, trainer, best: Path) -> None:
+        """The weights of the run's best checkpoint, if one was saved, into the model."""
+        if best.exists():
+            trainer.module.load_state_dict(load_checkpoint(best, trainer.device)["model"])
 
     def setup_model(self, module: nn.Module) -> nn.Module:
         """The model that trains, made from ``module``: here, ``module`` on the device."""

@@ -8,9 +8,8 @@ from .errors import ConfigError
 from .seed import enable_determinism
 
 
-def select_device(name: str = "auto"{% if cookiecutter.profile == "full" %}, local_rank: int | None = None{% endif %}) -> torch.device:
-    """``auto`` prefers CUDA, then Apple's MPS, then CPU.{% if cookiecutter.profile == "full" %} Under torchrun each rank takes
-    ``cuda:LOCAL_RANK`` so two processes never share one GPU.{% endif %}"""
+def select_device(name: str = "auto") -> torch.device:
+    """``auto`` prefers CUDA, then Apple's MPS, then CPU."""
     if name == "auto":
         if torch.cuda.is_available():
             name = "cuda"
@@ -18,16 +17,8 @@ def select_device(name: str = "auto"{% if cookiecutter.profile == "full" %}, loc
             name = "mps"
         else:
             name = "cpu"
-{%- if cookiecutter.profile == "full" %}
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ValueError(f"trainer.device={name!r} but CUDA is not available; use device=cpu")
-        if local_rank is not None:
-            name = f"cuda:{local_rank}"
-{%- else %}
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"trainer.device={name!r} but CUDA is not available; use device=cpu")
-{%- endif %}
     if name == "mps" and not torch.backends.mps.is_available():
         raise ValueError("trainer.device='mps' but MPS is not available; use device=cpu")
     return torch.device(name)
@@ -41,7 +32,7 @@ def cpu_threads(setting) -> tuple[int | None, str]:
     """(intra-op threads to set, or None to leave PyTorch's; why) for trainer.num_threads.
 
     ``auto``: one per core this process may use (its CPU affinity), shared by the
-    processes torchrun starts on the machine, less the cores the 1-minute load average
+    processes a launcher starts on the machine, less the cores the 1-minute load average
     says are busy, at least 1. OpenMP threads spin while they wait: on cores other jobs
     use, a second thread makes a small model several times slower, not faster.
     OMP_NUM_THREADS, when set, is someone's choice and is kept."""
@@ -68,8 +59,8 @@ def threads_note() -> str:
     return f"{count} CPU thread{'s' if count > 1 else ''} ({_threads_why})"
 
 
-def prepare_device(cfg{% if cookiecutter.profile == "full" %}, dist_info{% endif %}) -> torch.device:
-    """``trainer.device``{% if cookiecutter.profile == "full" %} (this rank's GPU under torchrun){% endif %}, with ``trainer.deterministic``
+def prepare_device(cfg) -> torch.device:
+    """``trainer.device``, with ``trainer.deterministic``
     and ``trainer.num_threads`` applied (here too, so the Python API honours them)."""
     if cfg.deterministic:
         enable_determinism()
@@ -78,11 +69,6 @@ def prepare_device(cfg{% if cookiecutter.profile == "full" %}, dist_info{% endif
     if threads:
         torch.set_num_threads(threads)
     try:
-{%- if cookiecutter.profile == "full" %}
-        local_rank = dist_info.local_rank if dist_info and dist_info.enabled else None
-        return select_device(cfg.device, local_rank)
-{%- else %}
         return select_device(cfg.device)
-{%- endif %}
     except ValueError as error:
         raise ConfigError(str(error)) from None

@@ -25,6 +25,9 @@ LOCK_NAME = ".lock"
 MARKER_NAME = ".run"  # the run's own record that train.py made this folder a run
 MARKER_TEXT = "a training run: train.py claimed this folder (evaluate.py, predict.py write here)\n"
 CHECKPOINTS, BEST, LAST = "checkpoints", "best.pt", "last.pt"  # <run>/checkpoints/best.pt
+# Folders trackers keep in a run directory, by the label train.py's closing lines give
+# them; a tracker that keeps one of its own adds it here.
+TRACKER_FOLDERS = {"tensorboard": "tensorboard"}
 
 
 class RunFiles:
@@ -39,10 +42,7 @@ class RunFiles:
         self.augmentations = self.root / "augmentations.png"  # image files only
         self.checkpoints = self.root / CHECKPOINTS
         self.best, self.last = self.checkpoints / BEST, self.checkpoints / LAST
-        self.tensorboard = self.root / "tensorboard"
-{%- if cookiecutter.profile == "full" %}
-        self.wandb = self.root / "wandb"
-{%- endif %}
+        self.tensorboard = self.root / TRACKER_FOLDERS["tensorboard"]
         self.test_metrics = self.root / "test_metrics.json"
         self.confusion = self.root / "confusion_matrix.png"
 
@@ -55,10 +55,7 @@ class RunFiles:
             "curves": self.curves,
             "augmentations": self.augmentations,
             "checkpoints": self.checkpoints,
-            "tensorboard": self.tensorboard,
-{%- if cookiecutter.profile == "full" %}
-            "wandb": self.wandb,
-{%- endif %}
+            **{label: self.root / name for label, name in TRACKER_FOLDERS.items()},
             "test metrics": self.test_metrics,
             "confusion": self.confusion,
         }
@@ -160,7 +157,7 @@ def remove_unused(path: Path) -> None:
 
 
 class RunLock:
-    """``with RunLock(run_dir):`` one process{% if cookiecutter.profile == "full" %} (one torchrun rank 0){% endif %} per run directory."""
+    """``with RunLock(run_dir):`` one run per run directory (the process that writes it)."""
 
     def __init__(self, run_dir: Path) -> None:
         self.path = Path(run_dir) / LOCK_NAME
