@@ -52,7 +52,7 @@ def fit(config, checkpoint: dict | None = None, callbacks=()) -> dict[str, float
 def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, float]:
     files, is_main = RunFiles(config.output_dir), trainer.strategy.is_main
     files.checkpoints.mkdir(parents=True, exist_ok=True)
-    setup_logging(files.root)  # (added parts: only the main process writes train.log)
+    setup_logging(files.root)  # stdout and train.log
     if is_main:
         save_config(config, files.config)
     state = resumed["trainer"] if resumed else None

@@ -5,7 +5,6 @@ Also SyncBatchNorm, and DDP's ``no_sync`` on gradient-accumulation batches."""
 
 import contextlib
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
