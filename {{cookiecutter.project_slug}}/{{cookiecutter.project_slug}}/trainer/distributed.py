@@ -50,6 +50,7 @@ class DDPStrategy(SingleDevice):
         """Each rank's shard of the data (see data/sharded.py)."""
         return sampler_for(self.dist)
 
+    @property
     def batch_note(self) -> str:
         return f" per process, world size {self.world_size}"
 

@@ -28,15 +28,12 @@ class SingleDevice:
     world_size = 1  # processes training together
     batch_note = ""  # after data.batch_size in the log's run summary
 
-    # The data's samplers: None keeps the data module's own (one process sees every sample).
-    sampler = None
-
-    def __init__(self, cfg) -> None:
-        self.device = prepare_device(cfg)
-
     # The samplers of the data module's loaders (build_datamodule's ``sampler``): here
     # this one process reads all the data.
     sampler = staticmethod(make_sampler)
+
+    def __init__(self, cfg) -> None:
+        self.device = prepare_device(cfg)
 
     def seed(self, seed: int, deterministic: bool) -> None:
         """Seed this process's random streams from the run's ``seed``."""
