@@ -12,6 +12,7 @@ from {{cookiecutter.project_slug}}.config import ConfigError, load_config
 from {{cookiecutter.project_slug}}.data import build_datamodule
 from {{cookiecutter.project_slug}}.model import build_model
 from {{cookiecutter.project_slug}}.trainer import ClassificationTrainer
+from {{cookiecutter.project_slug}}.utils import MetricTracker
 
 from .conftest import SCRIPT_RUN_METRICS
 
@@ -75,6 +76,16 @@ def test_epoch_values_are_exact_over_all_samples(config_factory, tmp_path):
     assert abs(float(np.mean(batch_f1)) - exact) > 1e-3
     assert logged["val_accuracy"] == pytest.approx(float(np.mean(predictions == targets)))
     assert 0.0 <= logged["val_auc"] <= 1.0
+
+
+def test_the_tracker_sums_counts_as_they_are_and_means_by_batch_size():
+    """Training accuracy reaches the tracker as each batch's count of right answers (an
+    integer tensor): summed as it is, it gives the exact share; a float (the loss) is a
+    batch mean, weighted by the batch's size."""
+    tracker = MetricTracker()
+    tracker.update({"loss": torch.tensor(1.0), "accuracy": torch.tensor(3)}, 4)
+    tracker.update({"loss": torch.tensor(4.0), "accuracy": torch.tensor(1)}, 2)
+    assert tracker.compute() == {"loss": (1.0 * 4 + 4.0 * 2) / 6, "accuracy": 4 / 6}
 
 
 def test_test_report_has_per_class_scores_and_the_confusion_matrix(script_run):

@@ -164,13 +164,18 @@ def holds_accuracy(entries) -> bool:
     )
 
 
-def batch_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """The share of right top-1 answers, on the device (no host sync, no torchmetrics:
-    training batches' accuracy and the baselines' use it; ``accuracy`` of torchmetrics,
-    micro-averaged, gives the same value over the same samples)."""
+def right_answers(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """How many top-1 answers are right, as an integer tensor on the device (no host sync,
+    no torchmetrics: training batches' accuracy and the baselines' use it; ``accuracy``
+    of torchmetrics, micro-averaged, gives the same share over the same samples)."""
     if targets.ndim > 1:  # class probabilities (mixup...): the most likely class
         targets = targets.argmax(1)
-    return (logits.detach().argmax(1) == targets).float().mean()
+    return torch.eq(logits.detach().argmax(1), targets).sum()
+
+
+def batch_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The share of right top-1 answers."""
+    return right_answers(logits, targets) / len(targets)
 
 
 def confusion_matrix(num_classes: int) -> "Metric":

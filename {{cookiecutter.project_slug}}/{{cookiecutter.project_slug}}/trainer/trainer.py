@@ -6,7 +6,7 @@ from typing import Any
 import torch
 
 from ..model import build_loss, build_metrics
-from ..model.metric import batch_accuracy, compute_metrics, holds_accuracy
+from ..model.metric import compute_metrics, holds_accuracy, right_answers
 from .base import BaseTrainer
 from .evaluation import score_batch
 from .metric_state import load_metric_states, metric_states
@@ -46,8 +46,8 @@ class ClassificationTrainer(BaseTrainer):
         loss = self.criterion(outputs, targets)
         if self.train_metrics is not None:
             self.train_metrics.update(outputs.detach(), targets)
-        if self.train_accuracy:  # averaged over the epoch as train_accuracy
-            return {"loss": loss, "accuracy": batch_accuracy(outputs, targets)}
+        if self.train_accuracy:  # a count, summed over the epoch into train_accuracy
+            return {"loss": loss, "accuracy": right_answers(outputs, targets)}
         return {"loss": loss}
 
     def validation_step(self, batch, batch_idx: int) -> dict[str, torch.Tensor]:

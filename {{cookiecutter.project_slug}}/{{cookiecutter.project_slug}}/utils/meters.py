@@ -13,6 +13,7 @@ def sum_dtype(device: torch.device) -> torch.dtype:
 
 class MetricTracker:
     """Sum ``value * batch_size`` per metric and the sample count; average once per epoch.
+    An integer value is a count over the batch (right answers): it is summed as it is.
 
     ``update`` is called every step, so it only queues in-place device ops: no
     ``.item()`` and no new tensors after the first step. ``compute`` does the one
@@ -29,6 +30,9 @@ class MetricTracker:
             if total is None:
                 dtype = sum_dtype(value.device)
                 total = self.sums[name] = torch.zeros((), dtype=dtype, device=value.device)
+            if not value.is_floating_point():  # a count: exact in the float64 sum
+                total.add_(value)
+                continue
             # detach()/float() only when they do something: each is a dispatcher call.
             if value.requires_grad:
                 value = value.detach()
