@@ -131,7 +131,8 @@ def test_two_process_shards_serve_one_process(runs, tmp_path):
     assert evaluated["test_accuracy"] == tested["test_accuracy"]
     assert abs(evaluated["test_loss"] - tested["test_loss"]) <= 1e-6
 
-    inputs = torch.rand(3, 1, 8, 8)
+    shape = load_checkpoint(best, "cpu")["preprocessing"]["input_shape"]  # the run's data
+    inputs = torch.rand(3, *shape)
     torch.save(inputs, tmp_path / "batch.pt")
     predictions = tmp_path / "predictions.csv"
     argv = [f"checkpoint={best}", f"input={tmp_path / 'batch.pt'}", f"output={predictions}"]
