@@ -24,7 +24,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def finished_run(tmp_path, fast_args) -> Path:
     run_dir = tmp_path / "run"
-    result = run_script("train.py", *fast_args{% if cookiecutter.profile == "full" %}, "trainer.checkpoint.save_top_k=-1"{% endif %})
+    # An MLP whatever the bake's default model: the resume tests below change its shape.
+    mlp = [*fast_args, "model.name=mlp"]
+    result = run_script("train.py", *mlp{% if cookiecutter.profile == "full" %}, "trainer.checkpoint.save_top_k=-1"{% endif %})
     assert result.returncode == 0, result.stderr
     return run_dir
 
@@ -160,7 +162,7 @@ def test_a_resume_that_does_not_fit_writes_nothing(finished_run, overrides, expe
 
 
 def test_checkpoint_with_another_class_count_or_optimizer_is_refused(config_factory):
-    config = config_factory()
+    config = config_factory("model.name=mlp")  # whatever the bake's default model
     model = build_model(config.model, (1, 8, 8), 10)
     optimizer = torch.optim.Adam(model.parameters())
     model(torch.randn(2, 1, 8, 8)).sum().backward()

@@ -23,6 +23,7 @@ def test_resume_auto_skips_another_runs_checkpoint(tmp_path, fast_args, capsys):
     """An MLP run with a CNN run's checkpoint (further into training) copied beside its
     own: resume=auto continues the MLP from its own last.pt and leaves the CNN file."""
     mlp = [*fast_args, "trainer.limit_train_batches=2", "trainer.limit_val_batches=1"]
+    mlp.append("model.name=mlp")  # whatever the bake's default model
     cnn_dir = tmp_path / "cnn"
     assert train.main([*mlp, "model.name=cnn", f"output_dir={cnn_dir}", "trainer.epochs=2"]) == 0
     run_dir = tmp_path / "run"
@@ -45,6 +46,7 @@ def test_resume_auto_refuses_a_directory_of_another_runs_checkpoints_only(
 ):
     """Only a foreign checkpoint: one line, exit 1, nothing in the directory changed."""
     mlp = [*fast_args, "trainer.limit_train_batches=2", "trainer.limit_val_batches=1"]
+    mlp.append("model.name=mlp")  # whatever the bake's default model
     cnn_dir = tmp_path / "cnn"
     assert train.main([*mlp, "model.name=cnn", f"output_dir={cnn_dir}", "trainer.epochs=1"]) == 0
     run_dir = tmp_path / "run"
