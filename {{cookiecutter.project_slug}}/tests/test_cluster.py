@@ -291,6 +291,7 @@ def test_resume_mid_epoch_with_another_world_size_uses_each_sample_once(
     second_record.mkdir()
     args = [*fast_args, "trainer.device=cpu", "data.num_workers=0", "resume=auto"]
     args += ["trainer.checkpoint.every_n_steps=3", "trainer.early_stopping.enabled=false"]
+    args.append("data.batch_size=8")  # epoch 1 outlasts step 7 on every bake's data
 
     def launch(processes: int, *script_args, record: Path):
         script = [recorder, *script_args]
