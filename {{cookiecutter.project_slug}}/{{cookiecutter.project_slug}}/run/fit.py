@@ -8,7 +8,7 @@ from collections.abc import Callable
 from ..config import save_config
 from ..data import build_datamodule
 from ..data.summary import describe_splits, small_test_warning, small_validation_warning
-from ..logger import LoggerCollection, build_loggers, setup_logging
+from ..logger import build_loggers, setup_logging
 from ..logger.confusion import confusion_figure
 from ..model import build_model, check_metrics
 from ..model.transfer import frozen_random_warning
@@ -59,14 +59,12 @@ def train_and_test(config, trainer, model, resumed: dict | None) -> dict[str, fl
     # A new run by resume=auto may follow one that stopped before its first checkpoint:
     # TensorBoard drops that one's events (from step 1 on).
     fresh_step = 0 if config.resume == AUTO else None
-    trainer.loggers = LoggerCollection([])  # only the main process logs
-    if is_main:
-        trainer.loggers = build_loggers(
-            config,
-            files.root,
-            resume_epoch=state["epoch"] if state else None,
-            resume_step=state["global_step"] if state else fresh_step,
-        )
+    trainer.loggers = build_loggers(
+        config,
+        files.root,
+        resume_epoch=state["epoch"] if state else None,
+        resume_step=state["global_step"] if state else fresh_step,
+    )
     log.info("run directory: %s", files.root.resolve())
     log.info("model: %s", model.summary())
     log_data_summary(trainer.datamodule, config)
